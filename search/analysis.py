@@ -1,0 +1,201 @@
+"""The text analysis pipeline, shared by indexing, querying and highlighting.
+
+Text is NFKC-normalised (full-width letters and digits become ASCII), split into
+runs of Han characters and runs of other word characters, and the Han runs are
+segmented with jieba. Each token carries its position as a *token index* (so
+phrase queries work) and its character offsets in the *original* text (so
+highlights land exactly). At index time, long Chinese words also yield the
+dictionary sub-words jieba's search mode would give (``中华人民共和国`` → ``中华``,
+``人民``, ``共和国`` …), placed at the position of their parent word so phrases
+still line up.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+import unicodedata
+from dataclasses import dataclass
+from importlib import resources
+from typing import Iterator
+
+from whoosh.analysis import Token as _WhooshToken
+from whoosh.analysis import Tokenizer as _WhooshTokenizer
+
+#: Bumped whenever a change here would make old indexes tokenize differently.
+ANALYSIS_VERSION = 1
+
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f\u3007"
+_TOKEN_RE = re.compile(
+    rf"(?P<han>[{_HAN}]+)"  # a run of Chinese characters, segmented by jieba
+    r"|(?P<number>\d+(?:\.\d+)+)"  # decimals and versions stay whole: 4.5, 40.0
+    rf"|(?P<word>(?:(?![{_HAN}])[^\W_])+)"  # Latin, digits, kana…: Win11, 5g, 12306
+)
+
+# Full-width ASCII and the ideographic space map one-to-one onto ASCII, which
+# keeps offsets unchanged for the overwhelmingly common case.
+_FULLWIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """One indexed term: normalised text, token index, and span in the source text."""
+
+    text: str
+    position: int
+    start: int
+    end: int
+    subword: bool = False
+
+
+@functools.cache
+def stopwords() -> frozenset[str]:
+    """The small Chinese stopword list shipped with the package."""
+    lines = resources.files("search").joinpath("stopwords.txt").read_text("utf-8").splitlines()
+    return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
+
+
+@functools.cache
+def _segmenter():
+    """jieba's tokenizer, dictionary loaded once per process and kept quiet."""
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    tokenizer = jieba.Tokenizer()
+    tokenizer.initialize()
+    return tokenizer
+
+
+def normalize(text: str) -> tuple[str, list[int] | None]:
+    """NFKC-normalise ``text``; return it with a map from its indexes to ``text``'s.
+
+    The map is ``None`` when every character kept its index (the fast path).
+    """
+    narrowed = text.translate(_FULLWIDTH)
+    if unicodedata.is_normalized("NFKC", narrowed):
+        return narrowed, None
+    pieces: list[str] = []
+    origin: list[int] = []
+    for index, char in enumerate(narrowed):
+        folded = unicodedata.normalize("NFKC", char)
+        pieces.append(folded)
+        origin.extend([index] * len(folded))
+    return "".join(pieces), origin
+
+
+def _subwords(word: str, frequencies: dict[str, int]) -> Iterator[tuple[int, str]]:
+    """Dictionary 2- and 3-character parts of a long word, as jieba's search mode finds them."""
+    for size in (2, 3):
+        if len(word) > size:
+            for offset in range(len(word) - size + 1):
+                part = word[offset : offset + size]
+                if frequencies.get(part):
+                    yield offset, part
+
+
+def _words(normalized: str) -> Iterator[tuple[str, int, int, bool]]:
+    """Every word of normalised text, stopwords included: (word, start, end, is_chinese)."""
+    segmenter = _segmenter()
+    for match in _TOKEN_RE.finditer(normalized):
+        if match.lastgroup != "han":
+            yield match.group().lower(), match.start(), match.end(), False
+            continue
+        offset = match.start()
+        for word in segmenter.cut(match.group(), HMM=True):
+            yield word, offset, offset + len(word), True
+            offset += len(word)
+
+
+def analyze(text: str, *, subwords: bool = False) -> Iterator[Token]:
+    """Tokens of ``text`` with token-index positions and offsets into ``text``.
+
+    Stopwords, punctuation and whitespace yield nothing and take no position.
+    With ``subwords``, long Chinese words also yield their dictionary parts at the
+    same position (index time); queries are analysed without them.
+    """
+    normalized, origin = normalize(text)
+    stop = stopwords()
+    frequencies = _segmenter().FREQ
+    position = 0
+
+    def span(start: int, end: int) -> tuple[int, int]:
+        if origin is None:
+            return start, end
+        return origin[start], origin[end - 1] + 1
+
+    for word, start, end, chinese in _words(normalized):
+        if word in stop:
+            continue
+        yield Token(word, position, *span(start, end))
+        if subwords and chinese and len(word) > 2:
+            for inner, part in _subwords(word, frequencies):
+                if part not in stop:
+                    yield Token(part, position, *span(start + inner, start + inner + len(part)), True)
+        position += 1
+
+
+def word_spans(text: str) -> list[tuple[int, int]]:
+    """Where every word of ``text`` starts and ends (stopwords too), in ``text``'s offsets."""
+    normalized, origin = normalize(text)
+    if origin is None:
+        return [(start, end) for _, start, end, _ in _words(normalized)]
+    return [(origin[start], origin[end - 1] + 1) for _, start, end, _ in _words(normalized)]
+
+
+def terms(text: str) -> list[str]:
+    """The query-time terms of ``text``, in order (no sub-words)."""
+    return [token.text for token in analyze(text)]
+
+
+def settings() -> dict[str, object]:
+    """What an index records about how its text was analysed."""
+    import jieba
+
+    return {
+        "analysis_version": ANALYSIS_VERSION,
+        "segmenter": f"jieba {jieba.__version__}",
+        "normalization": "NFKC, lower-case",
+        "subwords": "jieba search-mode 2/3-character dictionary words at the parent's position",
+        "stopwords": len(stopwords()),
+    }
+
+
+class ChineseTokenizer(_WhooshTokenizer):
+    """Whoosh adapter for :func:`analyze`: sub-words at index time, none at query time.
+
+    Instances are pickled into the index schema, so they hold no state.
+    """
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self)
+
+    def __hash__(self) -> int:
+        return hash(type(self))
+
+    def __call__(  # type: ignore[override]
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        **kwargs: object,
+    ) -> Iterator[_WhooshToken]:
+        token = _WhooshToken(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        for item in analyze(value, subwords=mode == "index"):
+            token.text = item.text
+            token.boost = 1.0
+            token.stopped = False
+            if keeporiginal:
+                token.original = value[item.start : item.end]
+            if positions:
+                token.pos = start_pos + item.position
+            if chars:
+                token.startchar = start_char + item.start
+                token.endchar = start_char + item.end
+            yield token

@@ -1,0 +1,118 @@
+"""Article bodies to plain text: HTML through BeautifulSoup, Markdown by its markup.
+
+The text keeps one paragraph per line, so snippets can cut at paragraph ends, and
+carries none of the markup (no tags, no ``#``/``*``/link syntax) so snippets show
+only what a reader would see.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+
+from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning
+
+_DROPPED_TAGS = [
+    "script", "style", "noscript", "template", "svg", "img", "picture", "video", "audio",
+    "iframe", "object", "embed", "canvas", "button", "input", "select", "textarea", "head",
+]  # fmt: skip
+_BLOCK_TAGS = [
+    "address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "figcaption",
+    "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main",
+    "nav", "ol", "p", "pre", "section", "table", "td", "th", "tr", "ul",
+]  # fmt: skip
+_IMAGE_BOX = re.compile(r"(^|[-_ ])(img|image|pic|photo)[-_]?(box|wrap|wrapper|container)($|[-_ ])", re.I)
+_BREAK = "\x1e"  # record separator: stands for a paragraph break until whitespace is folded
+
+_HTML_START = re.compile(r"\s*<(?:!doctype|html|body|div|p|section|article|span|table|ul|ol|h[1-6]|br|blockquote|figure|center|font|strong|b|a)[\s/>]", re.I)
+_MARKDOWN_SIGNS = re.compile(r"^(?:#{1,6}\s|```|~~~|\s*[-*+]\s|\s*\d+\.\s|>)", re.M)
+
+
+def looks_like_html(body: str) -> bool:
+    """Whether a body from a ``.md`` file is HTML (seed posts) rather than Markdown."""
+    return bool(_HTML_START.match(body)) and not _MARKDOWN_SIGNS.search(body)
+
+
+def html_to_text(html: str) -> str:
+    """Visible text of an HTML fragment, one paragraph per line."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
+        soup = BeautifulSoup(html, "html.parser")
+    for tag in soup.find_all(_DROPPED_TAGS):
+        tag.decompose()
+    for tag in soup.find_all(class_=_IMAGE_BOX):
+        tag.decompose()
+    for tag in soup.find_all(_BLOCK_TAGS):
+        tag.insert_before(_BREAK)
+        tag.insert_after(_BREAK)
+    return _paragraphs(soup.get_text().split(_BREAK))
+
+
+def _paragraphs(pieces: list[str]) -> str:
+    lines = (" ".join(piece.split()) for piece in pieces)
+    return "\n".join(line for line in lines if line)
+
+
+_FENCE = re.compile(r"^\s*(```|~~~)")
+_MARKDOWN_RULES = [
+    (re.compile(r"<!--.*?-->", re.S), " "),  # comments, Hexo's <!-- more -->
+    (re.compile(r"\{%.*?%\}", re.S), " "),  # Hexo tag plugins
+    (re.compile(r"!\[[^\]]*\]\([^)]*\)"), " "),  # images
+    (re.compile(r"\[([^\]]*)\]\([^)]*\)"), r"\1"),  # links keep their text
+    (re.compile(r"\[([^\]]*)\]\[[^\]]*\]"), r"\1"),  # reference links
+    (re.compile(r"^\s*\[[^\]]+\]:\s*\S.*$", re.M), ""),  # link definitions
+    (re.compile(r"</?[A-Za-z][^<>]*>"), " "),  # raw HTML tags
+    (re.compile(r"^\s{0,3}#{1,6}\s*", re.M), ""),  # heading marks
+    (re.compile(r"\s#+\s*$", re.M), ""),  # closing heading marks
+    (re.compile(r"^\s*(?:[-*_]\s*){3,}$", re.M), ""),  # horizontal rules
+    (re.compile(r"^\s*\|?(?:\s*:?-{2,}:?\s*\|)+\s*:?-*:?\s*\|?\s*$", re.M), ""),  # table rules
+    (re.compile(r"^\s*(?:>\s?)+", re.M), ""),  # block quotes
+    (re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+", re.M), ""),  # list markers
+    (re.compile(r"\*{1,3}|~~|`+"), ""),  # emphasis, strike-through, inline code marks
+    (re.compile(r"\s*\|\s*"), " "),  # table cell borders
+]
+
+
+def markdown_to_text(markdown: str) -> str:
+    """Text of a Markdown body, one paragraph per line; code kept, markup dropped."""
+    blocks: list[str] = []
+    prose: list[str] = []
+    code: list[str] | None = None
+    for line in markdown.split("\n"):
+        if _FENCE.match(line):
+            if code is None:
+                blocks.append(_prose_to_text("\n".join(prose)))
+                prose, code = [], []
+            else:
+                blocks.append(_paragraphs(code))
+                code = None
+        elif code is not None:
+            code.append(line)
+        else:
+            prose.append(line)
+    blocks.append(_paragraphs(code) if code is not None else _prose_to_text("\n".join(prose)))
+    return "\n".join(block for block in blocks if block)
+
+
+def _prose_to_text(markdown: str) -> str:
+    for pattern, replacement in _MARKDOWN_RULES:
+        markdown = pattern.sub(replacement, markdown)
+    paragraphs = re.split(r"\n\s*\n", markdown)
+    return _paragraphs([_join_lines(paragraph) for paragraph in paragraphs])
+
+
+_CJK_BREAK = re.compile(r"(?<=[\u3000-\u9fff\uff00-\uffef])\s*\n\s*(?=[\u3000-\u9fff\uff00-\uffef])")
+
+
+def _join_lines(paragraph: str) -> str:
+    """Soft line breaks vanish between Chinese characters and become spaces elsewhere."""
+    return _CJK_BREAK.sub("", paragraph)
+
+
+_HEADING = re.compile(r"^\s{0,3}#\s+(.+?)\s*#*\s*$", re.M)
+
+
+def first_heading(markdown: str) -> str | None:
+    """The text of the first ``# heading`` of a Markdown document."""
+    match = _HEADING.search(markdown)
+    return " ".join(match.group(1).split()) if match else None

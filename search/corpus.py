@@ -1,0 +1,174 @@
+"""Reading a corpus folder: which files, how they decode, and what article each holds."""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path, PurePosixPath
+from typing import Iterator, Sequence
+
+from .body import first_heading, html_to_text, looks_like_html, markdown_to_text
+from .dates import date_from_filename
+from .errors import CorpusError
+from .front_matter import clean_text, read_front_matter
+
+DEFAULT_INCLUDE: tuple[str, ...] = ("**/*.md", "**/*.markdown", "**/*.html", "**/*.htm")
+
+#: Bodies longer than this are indexed whole but stored cut, for snippets and ``show``.
+MAX_STORED_BODY = 200_000
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A corpus file found by the walk: its id (path relative to the root) and its stat."""
+
+    path: str
+    absolute: Path
+    size: int
+    mtime_ns: int
+
+
+@dataclass(frozen=True)
+class Article:
+    """One parsed article, ready to index."""
+
+    path: str
+    title: str
+    body: str
+    date: datetime | None
+    categories: tuple[str, ...]
+    tags: tuple[str, ...]
+    author: str | None
+    content_hash: str
+    size: int
+    mtime_ns: int
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file that was not indexed, and why."""
+
+    path: str
+    reason: str
+
+
+def _matches(path: str, patterns: Sequence[str]) -> bool:
+    # `**/*.md` should also match `a.md` at the root, as users expect of globs.
+    pure = PurePosixPath(path)
+    return any(pure.match(p) or fnmatch.fnmatchcase(path, p) or (p.startswith("**/") and fnmatch.fnmatchcase(path, p[3:])) for p in patterns)
+
+
+def walk(
+    root: str | os.PathLike[str],
+    include: Sequence[str] = DEFAULT_INCLUDE,
+    exclude: Sequence[str] = (),
+) -> Iterator[SourceFile | Skipped]:
+    """Files under ``root`` matching ``include`` and not ``exclude``, in sorted order.
+
+    Symlinked directories are followed once each (never into a loop); files that
+    cannot be stat-ed are yielded as :class:`Skipped`.
+    """
+    root_path = Path(root)
+    if not root_path.is_dir():
+        raise CorpusError(f"corpus folder not found: {root}")
+    seen: set[tuple[int, int]] = set()
+    stack = [root_path]
+    while stack:
+        folder = stack.pop()
+        try:
+            info = folder.stat()
+        except OSError as error:
+            yield Skipped(_relative(folder, root_path), f"cannot read folder: {error.strerror}")
+            continue
+        if (info.st_dev, info.st_ino) in seen:
+            continue
+        seen.add((info.st_dev, info.st_ino))
+        try:
+            entries = sorted(os.scandir(folder), key=lambda entry: entry.name, reverse=True)
+        except OSError as error:
+            yield Skipped(_relative(folder, root_path), f"cannot read folder: {error.strerror}")
+            continue
+        files = []
+        for entry in entries:
+            relative = _relative(Path(entry.path), root_path)
+            try:
+                if entry.is_dir():
+                    if not entry.name.startswith("."):
+                        stack.append(Path(entry.path))
+                    continue
+                if not _matches(relative, include) or _matches(relative, exclude):
+                    continue
+                stat = entry.stat()
+            except OSError as error:
+                if _matches(relative, include):
+                    yield Skipped(relative, f"cannot read file: {error.strerror}")
+                continue
+            files.append(SourceFile(relative, Path(entry.path), stat.st_size, stat.st_mtime_ns))
+        yield from reversed(files)
+
+
+def _relative(path: Path, root: Path) -> str:
+    return path.relative_to(root).as_posix() if path != root else "."
+
+
+def decode(data: bytes) -> str:
+    """Text of a file: UTF-8 (with or without BOM), else GB18030; binary is refused."""
+    if b"\x00" in data[:8192]:
+        raise CorpusError("binary file (contains NUL bytes)")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = data.decode("gb18030")
+    except UnicodeDecodeError:
+        raise CorpusError("not UTF-8 or GB18030 text") from None
+    controls = sum(1 for char in text[:4096] if ord(char) < 32 and char not in "\t\n\r\f")
+    if controls > 8:
+        raise CorpusError("binary file (control characters)")
+    return text
+
+
+def read_article(source: SourceFile) -> Article:
+    """Parse one corpus file. Raises :class:`CorpusError` with the reason it cannot be indexed."""
+    try:
+        data = source.absolute.read_bytes()
+    except OSError as error:
+        raise CorpusError(f"cannot read file: {error.strerror}") from None
+    return parse_article(source.path, data, size=source.size, mtime_ns=source.mtime_ns)
+
+
+def parse_article(path: str, data: bytes, *, size: int | None = None, mtime_ns: int = 0) -> Article:
+    """Parse the bytes of a corpus file known by ``path`` (relative, POSIX style)."""
+    if not data.strip():
+        raise CorpusError("empty file")
+    text = clean_text(decode(data))
+    meta = read_front_matter(text)
+    name = PurePosixPath(path).name
+    if name.lower().endswith((".html", ".htm")) or looks_like_html(meta.body):
+        body = html_to_text(meta.body)
+    else:
+        body = markdown_to_text(meta.body)
+    title = meta.title or (None if meta.present else first_heading(meta.body)) or PurePosixPath(path).stem.strip()
+    if not title and not body:
+        raise CorpusError("no title and no text")
+    warnings = list(meta.warnings)
+    if len(body) > MAX_STORED_BODY:
+        warnings.append(f"body has {len(body):,} characters; only the first {MAX_STORED_BODY:,} are kept for snippets")
+    return Article(
+        path=path,
+        title=title,
+        body=body,
+        date=meta.date or date_from_filename(name),
+        categories=meta.categories,
+        tags=meta.tags,
+        author=meta.author,
+        content_hash=hashlib.blake2b(data, digest_size=16).hexdigest(),
+        size=len(data) if size is None else size,
+        mtime_ns=mtime_ns,
+        warnings=tuple(warnings),
+    )

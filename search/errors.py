@@ -1,0 +1,44 @@
+"""The errors news-search raises, each with a message a user can act on."""
+
+from __future__ import annotations
+
+
+class NewsSearchError(Exception):
+    """Base class: anything news-search reports to its user rather than crashing."""
+
+    #: Exit status the CLI uses for this error.
+    exit_code = 1
+
+
+class CorpusError(NewsSearchError):
+    """A corpus file or folder that cannot be read; the file is skipped."""
+
+
+class IndexNotFoundError(NewsSearchError):
+    """No index at the given location."""
+
+    exit_code = 3
+
+
+class IndexVersionError(NewsSearchError):
+    """The index was built by an incompatible version; it must be rebuilt."""
+
+    exit_code = 3
+
+
+class IndexCorruptError(NewsSearchError):
+    """The index exists but cannot be read."""
+
+    exit_code = 3
+
+
+class IndexLockedError(NewsSearchError):
+    """Another process is writing to the index."""
+
+    exit_code = 4
+
+
+class UsageError(NewsSearchError):
+    """A bad option value, such as a date that is not a date."""
+
+    exit_code = 2

@@ -1,0 +1,406 @@
+"""Query strings to Whoosh queries: a small, lenient syntax that never raises.
+
+Syntax: words (``滴滴 关停``), phrases (``"人工智能"`` or ``“人工智能”``), fields
+(``title:`` ``body:`` ``category:`` ``tag:`` ``author:``), ``AND`` / ``OR`` /
+``NOT``, ``+word`` (required), ``-word`` (excluded) and parentheses.
+
+Default semantics (no operator between words): every word is optional but
+documents are ranked first by how many of the words they contain, then by BM25F.
+So a query keeps its recall when one word is missing from the article, yet the
+articles that contain all words come first. Words of one unspaced Chinese chunk
+(``点滴守护为什么关停``) count as separate words, and they earn a bonus when they
+appear close together in the text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Iterator, Literal
+
+from whoosh import matching
+from whoosh import query as wq
+
+from .analysis import terms as analyze_terms
+from .schema import TEXT_FIELDS, exact_value
+
+Occur = Literal["should", "must", "must_not"]
+
+#: Longest query text considered, and most words in one query.
+MAX_QUERY_CHARS = 1000
+MAX_WORDS = 64
+
+#: Score added per matched word, so that more matched words always rank higher.
+COORDINATION_WEIGHT = 1000.0
+#: Extra weight for words of a chunk found near each other (within PROXIMITY_SLOP positions).
+PROXIMITY_BOOST = 0.5
+PROXIMITY_SLOP = 4
+
+_FIELDS = {
+    "title": "title", "标题": "title",
+    "body": "body", "正文": "body", "content": "body",
+    "category": "category", "categories": "category", "分类": "category",
+    "tag": "tag", "tags": "tag", "标签": "tag",
+    "author": "author", "作者": "author", "source": "author",
+}  # fmt: skip
+_QUOTES = {'"': '"', "“": "”", "”": "”", "「": "」", "『": "』", "＂": "＂"}
+_LEXEME = re.compile(
+    r"""(?P<space>\s+)
+      | (?P<open>[(（])
+      | (?P<close>[)）])
+      | (?P<quote>["“”「『＂])
+      | (?P<field>[^\W\d_]+)\s*[:：](?=\S)
+      | (?P<word>[^\s()（）"“”「」『』＂]+)
+    """,
+    re.X,
+)
+
+
+@dataclass(frozen=True)
+class Words:
+    """Free text (one whitespace-separated chunk), optionally limited to one field."""
+
+    text: str
+    field: str | None = None
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """Quoted text: its words must appear in order, next to each other."""
+
+    text: str
+    field: str | None = None
+
+
+@dataclass
+class Group:
+    """Clauses with how each must occur; ``alternatives`` holds ``OR``-ed groups."""
+
+    clauses: list[tuple[Occur, "Node"]] = field(default_factory=list)
+
+
+@dataclass
+class Alternatives:
+    """Groups joined by ``OR``: a document matches if any group does."""
+
+    options: list[Group]
+
+
+Node = Words | Phrase | Group | Alternatives
+
+
+def parse(text: str) -> Alternatives:
+    """Parse a query string; any input gives a query (bad syntax becomes plain words)."""
+    text = text.replace("\x00", " ")[:MAX_QUERY_CHARS]
+    try:
+        return _Parser(list(_lex(text))).parse()
+    except Exception:  # the parser is total by design; this is the last resort
+        return Alternatives([Group([("should", Words(chunk)) for chunk in text.split()])])
+
+
+def _lex(text: str) -> Iterator[tuple[str, str]]:
+    position = 0
+    while position < len(text):
+        match = _LEXEME.match(text, position)
+        if match is None:  # a lone closing quote such as 」: treat as a separator
+            position += 1
+            continue
+        kind = match.lastgroup or "space"
+        position = match.end()
+        if kind == "quote":
+            closing = _QUOTES.get(match.group(), '"')
+            end = text.find(closing, position)
+            end = len(text) if end < 0 else end
+            yield "phrase", text[position:end]
+            position = end + 1
+        elif kind == "field":
+            yield "field", match.group("field")
+        elif kind != "space":
+            yield kind, match.group()
+
+
+class _Parser:
+    def __init__(self, lexemes: list[tuple[str, str]]) -> None:
+        self.lexemes = lexemes
+        self.index = 0
+
+    def peek(self) -> tuple[str, str] | None:
+        return self.lexemes[self.index] if self.index < len(self.lexemes) else None
+
+    def take(self) -> tuple[str, str]:
+        lexeme = self.lexemes[self.index]
+        self.index += 1
+        return lexeme
+
+    def parse(self) -> Alternatives:
+        result = self.alternatives(depth=0)
+        while self.peek() is not None:  # a stray ")" ends a group early: keep going
+            self.take()
+            result.options.extend(self.alternatives(depth=0).options)
+        return result
+
+    def alternatives(self, depth: int) -> Alternatives:
+        options = [self.group(depth)]
+        while self.peek() == ("word", "OR") or self.peek() == ("word", "||"):
+            self.take()
+            options.append(self.group(depth))
+        return Alternatives([option for option in options if option.clauses] or [Group()])
+
+    def group(self, depth: int) -> Group:
+        group = Group()
+        required_next = False
+        while (lexeme := self.peek()) is not None:
+            kind, value = lexeme
+            if kind == "close" and depth > 0:
+                break
+            if kind == "word" and value in ("OR", "||"):
+                break
+            if kind == "word" and value in ("AND", "&&"):
+                self.take()
+                if group.clauses and group.clauses[-1][0] == "should":
+                    group.clauses[-1] = ("must", group.clauses[-1][1])
+                required_next = True
+                continue
+            occur: Occur = "must" if required_next else "should"
+            required_next = False
+            if kind == "word" and value == "NOT":
+                self.take()
+                occur = "must_not"
+                if self.peek() is None:
+                    break
+            node = self.unary(depth)
+            if node is None:
+                continue
+            node_occur, node = node
+            group.clauses.append((node_occur if node_occur != "should" else occur, node))
+        return group
+
+    def unary(self, depth: int) -> tuple[Occur, Node] | None:
+        kind, value = self.take()
+        occur: Occur = "should"
+        if kind == "word" and len(value) > 1 and value[0] in "+-＋－":
+            occur = "must" if value[0] in "+＋" else "must_not"
+            value = value[1:]
+        elif kind == "word" and value in ("+", "-", "AND", "NOT", "&&"):
+            return None  # a lone operator means nothing
+        if kind == "open":
+            inner = self.alternatives(depth + 1)
+            if self.peek() is not None and self.peek()[0] == "close":
+                self.take()
+            return occur, inner
+        if kind == "close":
+            return None
+        if kind == "phrase":
+            return occur, Phrase(value)
+        if kind == "field":
+            name = _FIELDS.get(value.lower())
+            following = self.peek()
+            if name is None:
+                return occur, Words(value)  # not a field we know: plain text
+            if following is None or following[0] not in ("word", "phrase"):
+                return None  # `title:` with nothing after it
+            follow_kind, follow_value = self.take()
+            return occur, (Phrase if follow_kind == "phrase" else Words)(follow_value, name)
+        return occur, Words(value)
+
+
+def highlight_terms(tree: Node) -> set[str]:
+    """Analysed terms a query looks for (excluded ones left out), for highlighting."""
+    found: set[str] = set()
+
+    def visit(node: Node, negated: bool) -> None:
+        if isinstance(node, Alternatives):
+            for option in node.options:
+                visit(option, negated)
+        elif isinstance(node, Group):
+            for occur, child in node.clauses:
+                visit(child, negated or occur == "must_not")
+        elif not negated and node.field in (None, "title", "body"):
+            found.update(analyze_terms(node.text))
+
+    visit(tree, False)
+    return found
+
+
+def to_whoosh(tree: Alternatives) -> wq.Query:
+    """The Whoosh query for a parsed query string (``NullQuery`` if it has no words)."""
+    return _Compiler().alternatives(tree)
+
+
+class _Compiler:
+    def __init__(self) -> None:
+        self.words = 0
+
+    def alternatives(self, node: Alternatives) -> wq.Query:
+        options = [self.group(option) for option in node.options]
+        options = [option for option in options if option is not wq.NullQuery]
+        if not options:
+            return wq.NullQuery
+        return options[0] if len(options) == 1 else wq.Or(options)
+
+    def group(self, group: Group) -> wq.Query:
+        must: list[wq.Query] = []
+        should: list[wq.Query] = []
+        bonus: list[wq.Query] = []
+        must_not: list[wq.Query] = []
+        for occur, node in group.clauses:
+            if isinstance(node, (Group, Alternatives)):
+                compiled = self.alternatives(node) if isinstance(node, Alternatives) else self.group(node)
+                parts = [] if compiled is wq.NullQuery else [compiled]
+            else:
+                parts = self.leaf(node, bonus if occur == "should" else None)
+            if occur == "must_not":
+                must_not.extend(parts)
+            elif occur == "must":
+                must.extend(parts)
+            else:
+                should.extend(parts)
+        if not must and not should:
+            if not must_not:
+                return wq.NullQuery
+            positive: wq.Query = wq.Every()
+        elif must and not should:
+            positive = must[0] if len(must) == 1 else wq.And(must)
+        else:
+            ranked = Coordinated(should, bonus)
+            positive = wq.AndMaybe(wq.And(must), ranked) if must else ranked
+        if must_not:
+            positive = wq.AndNot(positive, wq.Or(must_not))
+        return positive
+
+    def leaf(self, node: Words | Phrase, bonus: list[wq.Query] | None) -> list[wq.Query]:
+        """Queries for a word chunk or phrase: one per word (OR-ed over fields)."""
+        if node.field in ("category", "tag", "author"):
+            return [self.exact(node.field, node.text)]
+        fields = (node.field,) if node.field else TEXT_FIELDS
+        words = analyze_terms(node.text)[: max(0, MAX_WORDS - self.words)]
+        self.words += len(words)
+        if not words:
+            return []
+        if isinstance(node, Phrase) and len(words) > 1:
+            return [_over_fields(fields, lambda name: wq.Phrase(name, words))]
+        if bonus is not None and len(words) > 1:
+            bonus.append(
+                _over_fields(fields, lambda name: wq.Phrase(name, words, slop=PROXIMITY_SLOP, boost=PROXIMITY_BOOST))
+            )
+        return [_over_fields(fields, lambda name, word=word: wq.Term(name, word)) for word in words]
+
+    def exact(self, name: str, text: str) -> wq.Query:
+        """``category:`` / ``tag:`` / ``author:``: the exact value, or its words in order."""
+        exact = wq.Term(name, exact_value(text))
+        if name == "author":
+            return exact
+        words = analyze_terms(text)
+        if not words:
+            return exact
+        inner = wq.Phrase("categories", words) if len(words) > 1 else wq.Term("categories", words[0])
+        return wq.Or([exact, inner])
+
+
+def _over_fields(fields: tuple[str, ...], make) -> wq.Query:
+    queries = [make(name) for name in fields]
+    return queries[0] if len(queries) == 1 else wq.Or(queries)
+
+
+class Coordinated(wq.CompoundQuery):
+    """OR of words, where each matched word adds :data:`COORDINATION_WEIGHT` to the score.
+
+    ``bonus`` queries add their score when they match but are not words: they
+    neither count as a match nor make a document match on their own.
+    """
+
+    JOINT = " ~OR "
+
+    def __init__(self, subqueries: list[wq.Query], bonus: list[wq.Query] | None = None, boost: float = 1.0):
+        super().__init__(subqueries, boost=boost)
+        self.bonus = list(bonus or [])
+
+    def __eq__(self, other: object) -> bool:
+        return super().__eq__(other) and self.bonus == getattr(other, "bonus", None)
+
+    __hash__ = wq.CompoundQuery.__hash__
+
+    def normalize(self) -> wq.Query:
+        return Coordinated([q.normalize() for q in self.subqueries], [q.normalize() for q in self.bonus], self.boost)
+
+    def matcher(self, searcher, context=None):
+        words = [q.matcher(searcher, context) for q in self.subqueries]
+        extras = [q.matcher(searcher, context) for q in self.bonus]
+        return _CoordinatedMatcher(words, extras)
+
+
+class _CoordinatedMatcher(matching.Matcher):
+    """Union of word matchers scored by number of matched words, then summed scores."""
+
+    def __init__(self, words: list[matching.Matcher], extras: list[matching.Matcher]) -> None:
+        self._words = [m for m in words if m.is_active()]
+        self._extras = [m for m in extras if m.is_active()]
+        self._id = min((m.id() for m in self._words), default=None)
+
+    def _settle(self) -> None:
+        self._words = [m for m in self._words if m.is_active()]
+        self._id = min((m.id() for m in self._words), default=None)
+        if self._id is not None:
+            for extra in self._extras:
+                if extra.is_active() and extra.id() < self._id:
+                    extra.skip_to(self._id)
+            self._extras = [m for m in self._extras if m.is_active()]
+
+    def is_active(self) -> bool:
+        return self._id is not None
+
+    def id(self) -> int:
+        return self._id
+
+    def next(self) -> None:
+        current = self._id
+        for word in self._words:
+            if word.id() == current:
+                word.next()
+        self._settle()
+
+    def skip_to(self, target: int) -> None:
+        for word in self._words:
+            if word.id() < target:
+                word.skip_to(target)
+        self._settle()
+
+    def supports_block_quality(self) -> bool:
+        return False
+
+    def supports(self, astype: str) -> bool:
+        return all(word.supports(astype) for word in self._words)
+
+    def score(self) -> float:
+        current = self._id
+        matched = [word for word in self._words if word.id() == current]
+        total = sum(word.score() for word in matched) + len(matched) * COORDINATION_WEIGHT
+        for extra in self._extras:
+            if extra.is_active() and extra.id() == current:
+                total += extra.score()
+        return total
+
+    def weight(self) -> float:
+        return sum(word.weight() for word in self._words if word.id() == self._id)
+
+    def copy(self) -> "_CoordinatedMatcher":
+        return _CoordinatedMatcher([m.copy() for m in self._words], [m.copy() for m in self._extras])
+
+    def replace(self, minquality: float = 0) -> matching.Matcher:
+        return self if self.is_active() else matching.NullMatcher()
+
+    def children(self) -> list[matching.Matcher]:
+        return list(self._words)
+
+    def term_matchers(self):
+        for word in self._words:
+            yield from word.term_matchers()
+
+    def matching_terms(self, id=None):
+        current = self._id if id is None else id
+        for word in self._words:
+            if word.is_active() and word.id() == current:
+                yield from word.matching_terms(current)
+
+    def spans(self):
+        return []

@@ -1,0 +1,67 @@
+"""The index schema: which fields exist, how each is analysed, stored and weighted."""
+
+from __future__ import annotations
+
+from whoosh import fields
+
+from . import analysis
+from .errors import IndexVersionError
+
+#: Bumped whenever fields change in a way old indexes cannot serve.
+SCHEMA_VERSION = 1
+
+#: Field weights in free-text search: title above categories above body.
+FIELD_BOOSTS = {"title": 4.0, "categories": 2.0, "body": 1.0}
+
+#: The fields a free-text query searches.
+TEXT_FIELDS = tuple(FIELD_BOOSTS)
+
+
+def build_schema() -> fields.Schema:
+    """A fresh schema; ``path`` is the unique id of a document."""
+    chinese = analysis.ChineseTokenizer()
+
+    def text(name: str, *, stored: bool) -> fields.TEXT:
+        return fields.TEXT(analyzer=chinese, phrase=True, stored=stored, field_boost=FIELD_BOOSTS[name])
+
+    def exact() -> fields.KEYWORD:
+        # Exact values for filters, normalised the way filter arguments are.
+        return fields.KEYWORD(lowercase=False, commas=True, scorable=False)
+
+    return fields.Schema(
+        path=fields.ID(stored=True, unique=True, sortable=True),
+        title=text("title", stored=False),
+        body=text("body", stored=True),
+        categories=text("categories", stored=False),
+        category=exact(),
+        tag=exact(),
+        author=exact(),
+        date=fields.DATETIME(sortable=True),
+        meta=fields.STORED(),
+        content_hash=fields.ID(sortable=True),
+        size=fields.NUMERIC(int, bits=64, sortable=True),
+        mtime_ns=fields.NUMERIC(int, bits=64, sortable=True),
+    )
+
+
+def exact_value(value: str) -> str:
+    """How a category, tag or author is stored for exact filtering (and looked up)."""
+    normalized, _ = analysis.normalize(value)
+    return " ".join(normalized.lower().split()).replace(",", " ")
+
+
+def index_settings() -> dict[str, object]:
+    """What a generation records about how it was built, checked when it is opened."""
+    return {"schema_version": SCHEMA_VERSION, "analysis": analysis.settings()}
+
+
+def check_compatible(meta: dict, location: object) -> None:
+    """Raise :class:`IndexVersionError` unless ``meta`` describes an index we can read."""
+    built = meta.get("schema_version"), (meta.get("analysis") or {}).get("analysis_version")
+    wanted = SCHEMA_VERSION, analysis.ANALYSIS_VERSION
+    if built != wanted:
+        raise IndexVersionError(
+            f"index {location} was built by an incompatible version of news-search "
+            f"(schema {built[0]}, analysis {built[1]}; this version needs schema {wanted[0]}, "
+            f"analysis {wanted[1]}): rebuild it with `news-search index CORPUS --rebuild`"
+        )
