@@ -172,3 +172,10 @@ def parse_article(path: str, data: bytes, *, size: int | None = None, mtime_ns: 
         mtime_ns=mtime_ns,
         warnings=tuple(warnings),
     )
+
+
+def sample_corpus() -> Path:
+    """The small sample corpus shipped with the package (our own writing)."""
+    from importlib import resources
+
+    return Path(str(resources.files("search").joinpath("sample")))

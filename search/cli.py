@@ -1,0 +1,353 @@
+"""The ``news-search`` command: a thin layer over the library.
+
+Exit codes: 0 success; 1 ``--strict`` and files were skipped, or another failure;
+2 bad usage (unknown option, bad option value, bad date); 3 no usable index
+(missing, incompatible or damaged); 4 the index is locked by another writer;
+130 interrupted.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import sys
+from collections import Counter
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Iterable, Optional
+
+import typer
+
+app = typer.Typer(
+    name="news-search",
+    help="Full-text search for Chinese news articles.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+IndexOption = Annotated[
+    Optional[Path],
+    typer.Option("--index", "-i", help="Index folder [default: $NEWS_SEARCH_INDEX or ./index].", show_default=False),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a listing.")]
+
+
+class Sort(str, Enum):
+    relevance = "relevance"
+    date = "date"
+
+
+def _console(stderr: bool = False):
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+
+def _print_json(data: object) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
+
+
+@app.command("index")
+def index_command(
+    corpus: Annotated[
+        Optional[Path],
+        typer.Argument(
+            help="Corpus folder [default: the one this index was built from, else the bundled sample].",
+            show_default=False,
+        ),
+    ] = None,
+    index: IndexOption = None,
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Build from scratch instead of updating.")] = False,
+    include: Annotated[
+        Optional[list[str]], typer.Option("--include", help="Glob of files to index (repeatable).", show_default=False)
+    ] = None,
+    exclude: Annotated[Optional[list[str]], typer.Option("--exclude", help="Glob of files to leave out (repeatable).")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Exit with status 1 if any file was skipped.")] = False,
+    lock_timeout: Annotated[float, typer.Option("--wait", help="Seconds to wait for another writer.", min=0)] = 10.0,
+    as_json: JsonOption = False,
+) -> None:
+    """Build or update an index from a folder of articles."""
+    from . import index_corpus
+    from .corpus import DEFAULT_INCLUDE, sample_corpus
+    from .storage import IndexDir, default_index_dir, read_meta
+
+    location = index if index is not None else default_index_dir()
+    if corpus is None:
+        live = IndexDir(location).current()
+        recorded = read_meta(live).get("corpus") if live else None
+        corpus = Path(recorded) if recorded else sample_corpus()
+        if not as_json:
+            _console(stderr=True).print(f"corpus: {corpus}")
+    progress_bar = _progress_bar(as_json)
+    with progress_bar as bar:
+        task = bar.add_task("indexing", total=None) if bar else None
+        report = index_corpus(
+            corpus,
+            location,
+            rebuild=rebuild,
+            include=tuple(include) if include else DEFAULT_INCLUDE,
+            exclude=tuple(exclude or ()),
+            lock_timeout=lock_timeout,
+            progress=(lambda done, total: bar.update(task, completed=done, total=total)) if bar else None,
+        )
+    errors = _console(stderr=True)
+    for skipped in report.skipped:
+        errors.print(f"skipped {skipped.path}: {skipped.reason}", markup=False)
+    for warning in report.warnings:
+        errors.print(f"warning {warning.path}: {warning.reason}", markup=False)
+    if as_json:
+        _print_json(
+            {
+                "index": str(report.index),
+                "corpus": str(report.corpus),
+                "rebuilt": report.rebuilt,
+                "added": report.added,
+                "updated": report.updated,
+                "removed": report.removed,
+                "unchanged": report.unchanged,
+                "skipped": [{"path": s.path, "reason": s.reason} for s in report.skipped],
+                "warnings": [{"path": w.path, "reason": w.reason} for w in report.warnings],
+                "documents": report.documents,
+                "seconds": round(report.seconds, 3),
+            }
+        )
+    else:
+        _print_summary(report)
+    if strict and report.skipped:
+        raise typer.Exit(1)
+
+
+class _NoProgress:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc_info: object) -> None:
+        return None
+
+
+def _progress_bar(quiet: bool):
+    """A rich progress bar on an interactive terminal; nothing otherwise."""
+    if quiet or not sys.stderr.isatty():
+        return _NoProgress()
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=_console(stderr=True),
+        transient=True,
+    )
+
+
+def _print_summary(report) -> None:
+    console = _console()
+    verb = "built" if report.rebuilt else "updated"
+    console.print(
+        f"{verb} {report.index} from {report.corpus} in {report.seconds:.1f}s: "
+        f"{report.added} added, {report.updated} updated, {report.removed} removed, "
+        f"{report.unchanged} unchanged, {len(report.skipped)} skipped; {report.documents} documents",
+        markup=False,
+    )
+    for reason, count in Counter(s.reason for s in report.skipped).most_common():
+        console.print(f"  skipped {count}: {reason}", markup=False)
+    if report.warnings:
+        console.print(f"  {len(report.warnings)} warnings (see above)", markup=False)
+
+
+@app.command("search")
+def search_command(
+    query: Annotated[Optional[str], typer.Argument(help="What to look for (see README: query syntax).")] = None,
+    index: IndexOption = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", help="Hits per page.", min=1, max=1000)] = 10,
+    page: Annotated[int, typer.Option("--page", "-p", help="Page of hits to show.", min=1)] = 1,
+    category: Annotated[Optional[str], typer.Option("--category", "-c", help="Only this category (any level).")] = None,
+    author: Annotated[Optional[str], typer.Option("--author", "-a", help="Only this author.")] = None,
+    since: Annotated[Optional[str], typer.Option("--since", help="Only from this date (YYYY-MM-DD[ HH:MM]).")] = None,
+    until: Annotated[Optional[str], typer.Option("--until", help="Only up to this date, inclusive.")] = None,
+    sort: Annotated[Sort, typer.Option("--sort", help="Order of hits.")] = Sort.relevance,
+    as_json: JsonOption = False,
+    batch: Annotated[
+        Optional[Path],
+        typer.Option("--batch", help="File with one query per line ('-' for stdin); prints JSON Lines."),
+    ] = None,
+) -> None:
+    """Search the index; hits show a highlighted snippet."""
+    from . import open_index
+
+    if query is None and batch is None:
+        raise typer.BadParameter("give a QUERY or --batch FILE", param_hint="QUERY")
+    options = dict(limit=limit, page=page, category=category, author=author, since=since, until=until, sort=sort.value)
+    with open_index(index) as opened:
+        if batch is not None:
+            for line in _batch_lines(batch):
+                _print_json(opened.search(line, **options).to_json())
+            return
+        assert query is not None
+        result = opened.search(query, **options)
+    if as_json:
+        _print_json(result.to_json())
+    else:
+        _print_listing(result)
+
+
+def _batch_lines(batch: Path) -> Iterable[str]:
+    try:
+        handle = sys.stdin if str(batch) == "-" else open(batch, encoding="utf-8", errors="replace")
+    except OSError as error:
+        raise typer.BadParameter(f"cannot read {batch}: {error.strerror}", param_hint="--batch") from None
+    with handle:
+        for line in handle:
+            if line.strip():
+                yield line.rstrip("\n")
+
+
+_MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
+
+
+def _marked_text(fragment: str):
+    """Rich text for an HTML fragment with ``<mark>``: marks styled, nothing else interpreted."""
+    from rich.text import Text
+
+    text = Text()
+    cursor = 0
+    for match in _MARK.finditer(fragment):
+        text.append(html.unescape(fragment[cursor : match.start()]))
+        text.append(html.unescape(match.group(1)), style="bold red")
+        cursor = match.end()
+    text.append(html.unescape(fragment[cursor:]))
+    return text
+
+
+def _print_listing(result) -> None:
+    from rich.text import Text
+
+    console = _console()
+    if not result.hits:
+        console.print(f"no results for {result.query!r}" + (f" on page {result.page}" if result.total else ""), markup=False)
+        return
+    first = (result.page - 1) * result.limit + 1
+    for number, hit in enumerate(result.hits, first):
+        heading = Text(f"{number:>3}. ", style="bold")
+        heading.append_text(_marked_text(hit.title_html or html.escape(hit.path)))
+        console.print(heading)
+        details = [part for part in (hit.date[:10] if hit.date else None, "/".join(hit.categories), hit.author) if part]
+        console.print(Text("     " + "  ·  ".join(details + [hit.path]), style="dim"))
+        if hit.snippet:
+            line = Text("     ")
+            line.append_text(_marked_text(hit.snippet))
+            console.print(line)
+        console.print()
+    shown_to = first + len(result.hits) - 1
+    console.print(f"{first}–{shown_to} of {result.total} (page {result.page} of {result.pages})", style="dim", markup=False)
+
+
+@app.command("show")
+def show_command(
+    path: Annotated[str, typer.Argument(help="The article's path, relative to the corpus folder.")],
+    index: IndexOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Print one indexed article: its fields and text."""
+    from dataclasses import asdict
+
+    from . import open_index
+
+    with open_index(index) as opened:
+        try:
+            document = opened.document(path)
+        except KeyError:
+            raise typer.BadParameter(f"no article {path!r} in the index", param_hint="PATH") from None
+    if as_json:
+        _print_json(asdict(document))
+        return
+    console = _console()
+    console.print(document.title or "(untitled)", style="bold", markup=False)
+    for label, value in (
+        ("path", document.path),
+        ("date", document.date),
+        ("categories", " / ".join(document.categories)),
+        ("tags", ", ".join(document.tags)),
+        ("author", document.author),
+    ):
+        if value:
+            console.print(f"{label + ':':<12}{value}", markup=False)
+    console.print()
+    console.print(document.text, markup=False)
+
+
+@app.command("stats")
+def stats_command(index: IndexOption = None, as_json: JsonOption = False) -> None:
+    """Describe the index: documents, terms, size, categories, dates, settings."""
+    from dataclasses import asdict
+
+    from . import open_index
+
+    with open_index(index) as opened:
+        stats = opened.stats()
+    if as_json:
+        data = asdict(stats)
+        data["location"] = str(stats.location)
+        data["categories"] = [{"category": name, "documents": count} for name, count in stats.categories]
+        _print_json(data)
+        return
+    console = _console()
+    lines = [
+        f"index:       {stats.location}",
+        f"corpus:      {stats.corpus or '?'}",
+        f"updated:     {stats.updated or '?'}",
+        f"documents:   {stats.documents}",
+        "terms:       " + ", ".join(f"{name} {count:,}" for name, count in stats.terms.items()),
+        f"size:        {stats.size_bytes / 1e6:.1f} MB",
+        f"dates:       {stats.first_date or '?'} … {stats.last_date or '?'}",
+        "analysis:    " + ", ".join(f"{k}={v}" for k, v in (stats.settings.get("analysis") or {}).items()),
+        f"categories:  {len(stats.categories)}",
+    ]
+    for line in lines:
+        console.print(line, markup=False)
+    for name, count in stats.categories[:30]:
+        console.print(f"  {count:>7}  {name}", markup=False)
+    if len(stats.categories) > 30:
+        console.print(f"  … and {len(stats.categories) - 30} more (--json lists all)", markup=False)
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit status. Errors become one line on stderr."""
+    from .errors import NewsSearchError
+
+    command = typer.main.get_command(app)
+    try:
+        result = command.main(args=argv, prog_name="news-search", standalone_mode=False)
+    except typer.Exit as stop:
+        return stop.exit_code
+    except typer.TyperException as error:  # usage errors: unknown option, bad value
+        _error(error.format_message())
+        return error.exit_code
+    except (typer.Abort, KeyboardInterrupt):
+        _error("interrupted")
+        return 130
+    except NewsSearchError as error:
+        _error(str(error))
+        return error.exit_code
+    except BrokenPipeError:
+        sys.stderr.close()
+        return 0
+    except Exception as error:  # an unexpected failure: say what, hide the traceback unless asked
+        if os.environ.get("NEWS_SEARCH_DEBUG"):
+            raise
+        _error(f"unexpected {type(error).__name__}: {error} (set NEWS_SEARCH_DEBUG=1 for a traceback)")
+        return 1
+    return result if isinstance(result, int) else 0
+
+
+def _error(message: str) -> None:
+    sys.stderr.write(f"news-search: error: {' '.join(message.split())}\n")
+
+
+def main() -> None:
+    sys.exit(run())
