@@ -1,0 +1,72 @@
+"""Shared fixtures: the real corpora in ../shared and indexes built from them."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("NEWS_SEARCH_SHARED", REPO.parent / "shared"))
+SAMPLE = REPO / "search" / "sample"
+
+
+def _shared(*parts: str) -> Path:
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.fail(f"shared test data missing: {path} (set NEWS_SEARCH_SHARED to the shared/ folder)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def rsshub_corpus() -> Path:
+    """Hexo posts with HTML bodies: the exact target format."""
+    return _shared("corpora", "rsshub-page-hexo-html")
+
+
+@pytest.fixture(scope="session")
+def huli_corpus() -> Path:
+    """Traditional-Chinese tech blog, Hexo front matter with Markdown bodies."""
+    return _shared("corpora", "huli-blog-zhtw-hexo-markdown")
+
+
+@pytest.fixture(scope="session")
+def cctv_corpus() -> Path:
+    """Daily CCTV transcripts in Markdown, no front matter."""
+    return _shared("corpora", "xinwenlianbo-cctv-news-markdown")
+
+
+@pytest.fixture(scope="session")
+def story_corpus(tmp_path_factory: pytest.TempPathFactory, cctv_corpus: Path) -> Path:
+    """One seed-format article per CCTV story (the first 1,500), made by the shared script."""
+    out = tmp_path_factory.mktemp("stories")
+    script = _shared("scripts", "make-story-corpus")
+    subprocess.run(
+        [sys.executable, str(script), str(cctv_corpus / "news"), str(out), "--limit", "1500"],
+        check=True,
+        capture_output=True,
+    )
+    return out
+
+
+@pytest.fixture
+def sample_copy(tmp_path: Path) -> Path:
+    """A writable copy of the bundled sample corpus."""
+    target = tmp_path / "corpus"
+    shutil.copytree(SAMPLE, target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def sample_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An index of the bundled sample corpus (read-only: do not update it in tests)."""
+    from search import index_corpus
+
+    location = tmp_path_factory.mktemp("sample-index")
+    report = index_corpus(SAMPLE, location)
+    assert report.added == 30 and not report.skipped
+    return location
