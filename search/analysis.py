@@ -5,9 +5,9 @@ runs of Han characters and runs of other word characters, and the Han runs are
 segmented with jieba. Each token carries its position as a *token index* (so
 phrase queries work) and its character offsets in the *original* text (so
 highlights land exactly). At index time, long Chinese words also yield the
-dictionary sub-words jieba's search mode would give (``中华人民共和国`` → ``中华``,
-``人民``, ``共和国`` …), placed at the position of their parent word so phrases
-still line up.
+dictionary words inside them (``中华人民共和国`` → ``中华``, ``人民``, ``共和国``,
+``人民共和国`` …: jieba's search-mode parts and longer ones), placed at the
+position of their parent word so phrases still line up.
 """
 
 from __future__ import annotations
@@ -85,13 +85,13 @@ def normalize(text: str) -> tuple[str, list[int] | None]:
 
 
 def _subwords(word: str, frequencies: dict[str, int]) -> Iterator[tuple[int, str]]:
-    """Dictionary 2- and 3-character parts of a long word, as jieba's search mode finds them."""
-    for size in (2, 3):
-        if len(word) > size:
-            for offset in range(len(word) - size + 1):
-                part = word[offset : offset + size]
-                if frequencies.get(part):
-                    yield offset, part
+    """Dictionary words inside a longer word: jieba's search-mode 2- and 3-character
+    parts, plus longer ones (``人民共和国`` in ``中华人民共和国``)."""
+    for size in range(2, len(word)):
+        for offset in range(len(word) - size + 1):
+            part = word[offset : offset + size]
+            if frequencies.get(part):
+                yield offset, part
 
 
 def _words(normalized: str) -> Iterator[tuple[str, int, int, bool]]:
@@ -156,7 +156,7 @@ def settings() -> dict[str, object]:
         "analysis_version": ANALYSIS_VERSION,
         "segmenter": f"jieba {jieba.__version__}",
         "normalization": "NFKC, lower-case",
-        "subwords": "jieba search-mode 2/3-character dictionary words at the parent's position",
+        "subwords": "dictionary words inside longer words, at the parent's position",
         "stopwords": len(stopwords()),
     }
 
