@@ -54,22 +54,26 @@ def _paragraphs(pieces: list[str]) -> str:
 
 
 _FENCE = re.compile(r"^\s*(```|~~~)")
+_BLOCK_TAG_NAMES = "|".join(_BLOCK_TAGS)
+_BRACKETED = r"(?:[^\[\]\n]|\[[^\]\n]*\])*"  # link text, allowing one level of [nested] brackets
+_DESTINATION = r"\((?:[^()\s]|\([^)\s]*\))*(?:\s+[^)]*)?\)"  # (url "title"), allowing (nested) parens
 _MARKDOWN_RULES = [
     (re.compile(r"<!--.*?-->", re.S), " "),  # comments, Hexo's <!-- more -->
     (re.compile(r"\{%.*?%\}", re.S), " "),  # Hexo tag plugins
-    (re.compile(r"!\[[^\]]*\]\([^)]*\)"), " "),  # images
-    (re.compile(r"\[([^\]]*)\]\([^)]*\)"), r"\1"),  # links keep their text
-    (re.compile(r"\[([^\]]*)\]\[[^\]]*\]"), r"\1"),  # reference links
-    (re.compile(r"^\s*\[[^\]]+\]:\s*\S.*$", re.M), ""),  # link definitions
-    (re.compile(r"</?[A-Za-z][^<>]*>"), " "),  # raw HTML tags
-    (re.compile(r"^\s{0,3}#{1,6}\s*", re.M), ""),  # heading marks
-    (re.compile(r"\s#+\s*$", re.M), ""),  # closing heading marks
-    (re.compile(r"^\s*(?:[-*_]\s*){3,}$", re.M), ""),  # horizontal rules
-    (re.compile(r"^\s*\|?(?:\s*:?-{2,}:?\s*\|)+\s*:?-*:?\s*\|?\s*$", re.M), ""),  # table rules
-    (re.compile(r"^\s*(?:>\s?)+", re.M), ""),  # block quotes
-    (re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+", re.M), ""),  # list markers
+    (re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.S | re.I), " "),  # raw scripts and styles
+    (re.compile(rf"!\[{_BRACKETED}\]{_DESTINATION}"), " "),  # images
+    (re.compile(rf"\[({_BRACKETED})\]{_DESTINATION}"), r"\1"),  # links keep their text
+    (re.compile(rf"\[({_BRACKETED})\]\[[^\]\n]*\]"), r"\1"),  # reference links
+    (re.compile(r"^[ \t]*\[[^\]\n]+\]:[ \t]*\S.*$", re.M), ""),  # link definitions
+    (re.compile(rf"</?(?:{_BLOCK_TAG_NAMES})\b[^<>]*>", re.I), "\n\n"),  # raw HTML blocks break paragraphs
+    (re.compile(r"</?[A-Za-z][^<>]*>"), " "),  # other raw HTML tags
+    (re.compile(r"^[ \t]{0,3}#{1,6}[ \t]*(.*?)(?:[ \t]+#+)?[ \t]*$", re.M), "\n\\1\n"),  # headings: own paragraph
+    (re.compile(r"^[ \t]*(?:[-*_][ \t]*){3,}$", re.M), ""),  # horizontal rules
+    (re.compile(r"^[ \t]*\|?(?:[ \t]*:?-{2,}:?[ \t]*\|)+[ \t]*:?-*:?[ \t]*\|?[ \t]*$", re.M), ""),  # table rules
+    (re.compile(r"^[ \t]*(?:>[ \t]?)+", re.M), "\n"),  # block quotes
+    (re.compile(r"^[ \t]*(?:[-*+]|\d+[.)])[ \t]+", re.M), "\n"),  # list items: own paragraph
     (re.compile(r"\*{1,3}|~~|`+"), ""),  # emphasis, strike-through, inline code marks
-    (re.compile(r"\s*\|\s*"), " "),  # table cell borders
+    (re.compile(r"[ \t]*\|[ \t]*"), " "),  # table cell borders
 ]
 
 

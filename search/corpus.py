@@ -5,6 +5,7 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import os
+from stat import S_ISREG
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
@@ -57,9 +58,16 @@ class Skipped:
 
 
 def _matches(path: str, patterns: Sequence[str]) -> bool:
-    # `**/*.md` should also match `a.md` at the root, as users expect of globs.
-    pure = PurePosixPath(path)
-    return any(pure.match(p) or fnmatch.fnmatchcase(path, p) or (p.startswith("**/") and fnmatch.fnmatchcase(path, p[3:])) for p in patterns)
+    """Glob match where ``**/`` also stands for no folder at all (``**/*.md`` matches ``a.md``)."""
+    return any(fnmatch.fnmatchcase(path, variant) for pattern in patterns for variant in _glob_variants(pattern))
+
+
+def _glob_variants(pattern: str) -> list[str]:
+    variants = [pattern]
+    if pattern.startswith("**/"):
+        variants.append(pattern[3:])
+    variants += [variant.replace("/**/", "/") for variant in variants if "/**/" in variant]
+    return variants
 
 
 def walk(
@@ -92,20 +100,24 @@ def walk(
         except OSError as error:
             yield Skipped(_relative(folder, root_path), f"cannot read folder: {error.strerror}")
             continue
-        files = []
+        files: list[SourceFile | Skipped] = []
         for entry in entries:
+            if entry.name.startswith("."):
+                continue  # hidden folders and files: VCS data, editor swap files
             relative = _relative(Path(entry.path), root_path)
             try:
                 if entry.is_dir():
-                    if not entry.name.startswith("."):
-                        stack.append(Path(entry.path))
+                    stack.append(Path(entry.path))
                     continue
                 if not _matches(relative, include) or _matches(relative, exclude):
                     continue
                 stat = entry.stat()
             except OSError as error:
                 if _matches(relative, include):
-                    yield Skipped(relative, f"cannot read file: {error.strerror}")
+                    files.append(Skipped(relative, f"cannot read file: {error.strerror}"))
+                continue
+            if not S_ISREG(stat.st_mode):
+                files.append(Skipped(relative, "not a regular file"))
                 continue
             files.append(SourceFile(relative, Path(entry.path), stat.st_size, stat.st_mtime_ns))
         yield from reversed(files)
@@ -120,15 +132,15 @@ def decode(data: bytes) -> str:
     if b"\x00" in data[:8192]:
         raise CorpusError("binary file (contains NUL bytes)")
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        pass
-    try:
-        text = data.decode("gb18030")
-    except UnicodeDecodeError:
-        raise CorpusError("not UTF-8 or GB18030 text") from None
-    controls = sum(1 for char in text[:4096] if ord(char) < 32 and char not in "\t\n\r\f")
-    if controls > 8:
+        try:
+            text = data.decode("gb18030")
+        except UnicodeDecodeError:
+            raise CorpusError("not UTF-8 or GB18030 text") from None
+    sample = text[:4096]
+    controls = sum(1 for char in sample if ord(char) < 32 and char not in "\t\n\r\f")
+    if controls > 8 and controls > len(sample) // 10:
         raise CorpusError("binary file (control characters)")
     return text
 
@@ -144,9 +156,9 @@ def read_article(source: SourceFile) -> Article:
 
 def parse_article(path: str, data: bytes, *, size: int | None = None, mtime_ns: int = 0) -> Article:
     """Parse the bytes of a corpus file known by ``path`` (relative, POSIX style)."""
-    if not data.strip():
-        raise CorpusError("empty file")
     text = clean_text(decode(data))
+    if not text.strip():
+        raise CorpusError("empty file")
     meta = read_front_matter(text)
     name = PurePosixPath(path).name
     if name.lower().endswith((".html", ".htm")) or looks_like_html(meta.body):

@@ -17,6 +17,7 @@ from dateutil import parser as _dateutil
 LOCAL_TIMEZONE = timezone(timedelta(hours=8), "CST")
 
 _FILENAME_DATE = re.compile(r"(?<!\d)((?:19|20)\d{2})[-_.]?(0[1-9]|1[0-2])[-_.]?(0[1-9]|[12]\d|3[01])(?!\d)")
+_DEFAULTS = (datetime(2000, 1, 1), datetime(2001, 2, 2))
 _PARTIAL_DATE = re.compile(r"^\s*(\d{4})(?:[-/.](\d{1,2}))?\s*$")
 
 
@@ -29,15 +30,23 @@ def to_utc(value: datetime) -> datetime:
 
 def parse_date(value: object) -> datetime | None:
     """A UTC datetime from a front-matter value, or ``None`` if it holds no date."""
-    if isinstance(value, datetime):
-        return to_utc(value)
-    if isinstance(value, date):
-        return to_utc(datetime.combine(value, time()))
-    if not isinstance(value, str) or not value.strip():
+    try:
+        if isinstance(value, datetime):
+            return to_utc(value)
+        if isinstance(value, date):
+            return to_utc(datetime.combine(value, time()))
+        if not isinstance(value, str) or not value.strip():
+            return None
+        # A date missing its year, month or day would be completed from today:
+        # parse with two different defaults and refuse when they disagree.
+        first, second = (_dateutil.parse(value.strip(), default=default) for default in _DEFAULTS)
+    except (ValueError, OverflowError, TypeError):
+        return None
+    if first != second:
         return None
     try:
-        return to_utc(_dateutil.parse(value.strip(), fuzzy=False))
-    except (ValueError, OverflowError, TypeError):
+        return to_utc(first)
+    except OverflowError:
         return None
 
 

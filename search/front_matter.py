@@ -70,7 +70,8 @@ def read_front_matter(text: str) -> FrontMatter:
 def _load_yaml(block: str) -> dict | None:
     try:
         data = _HANDLER.load(block)
-    except yaml.YAMLError:
+    except (yaml.YAMLError, ValueError, OverflowError, TypeError, RecursionError):
+        # PyYAML raises ValueError for impossible dates such as 2021-02-30
         return None
     if data is None:
         return {}
