@@ -71,17 +71,29 @@ def normalize(text: str) -> tuple[str, list[int] | None]:
     """NFKC-normalise ``text``; return it with a map from its indexes to ``text``'s.
 
     The map is ``None`` when every character kept its index (the fast path).
+    A character is normalised together with the combining marks that follow it
+    (``e`` + U+0301 → ``é``, ``ｶ`` + ``ﾞ`` → ``ガ``).
     """
     narrowed = text.translate(_FULLWIDTH)
     if unicodedata.is_normalized("NFKC", narrowed):
         return narrowed, None
     pieces: list[str] = []
     origin: list[int] = []
-    for index, char in enumerate(narrowed):
-        folded = unicodedata.normalize("NFKC", char)
+    index = 0
+    while index < len(narrowed):
+        end = index + 1
+        while end < len(narrowed) and _joins_previous(narrowed[end]):
+            end += 1
+        folded = unicodedata.normalize("NFKC", narrowed[index:end])
         pieces.append(folded)
         origin.extend([index] * len(folded))
+        index = end
     return "".join(pieces), origin
+
+
+def _joins_previous(char: str) -> bool:
+    """Combining marks, and the half-width kana voicing marks that NFKC merges."""
+    return unicodedata.combining(char) != 0 or char in "\uff9e\uff9f"
 
 
 def _subwords(word: str, frequencies: dict[str, int]) -> Iterator[tuple[int, str]]:
@@ -120,9 +132,7 @@ def analyze(text: str, *, subwords: bool = False) -> Iterator[Token]:
     position = 0
 
     def span(start: int, end: int) -> tuple[int, int]:
-        if origin is None:
-            return start, end
-        return origin[start], origin[end - 1] + 1
+        return (start, end) if origin is None else _original_span(text, origin, start, end)
 
     for word, start, end, chinese in _words(normalized):
         if word in stop:
@@ -140,7 +150,15 @@ def word_spans(text: str) -> list[tuple[int, int]]:
     normalized, origin = normalize(text)
     if origin is None:
         return [(start, end) for _, start, end, _ in _words(normalized)]
-    return [(origin[start], origin[end - 1] + 1) for _, start, end, _ in _words(normalized)]
+    return [_original_span(text, origin, start, end) for _, start, end, _ in _words(normalized)]
+
+
+def _original_span(text: str, origin: list[int], start: int, end: int) -> tuple[int, int]:
+    """The span of ``text`` that normalised to ``[start, end)``, combining marks included."""
+    last = origin[end - 1] + 1
+    while last < len(text) and _joins_previous(text[last]):
+        last += 1
+    return origin[start], last
 
 
 def terms(text: str) -> list[str]:

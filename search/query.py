@@ -29,6 +29,7 @@ Occur = Literal["should", "must", "must_not"]
 #: Longest query text considered, and most words in one query.
 MAX_QUERY_CHARS = 1000
 MAX_WORDS = 64
+MAX_DEPTH = 16
 
 #: Score added per matched word, so that more matched words always rank higher.
 COORDINATION_WEIGHT = 1000.0
@@ -46,6 +47,7 @@ _FIELDS = {
 _QUOTES = {'"': '"', "“": "”", "”": "”", "「": "」", "『": "』", "＂": "＂"}
 _LEXEME = re.compile(
     r"""(?P<space>\s+)
+      | (?P<sign>[-+＋－])(?=["“”「『＂(（]|[^\W\d_]+\s*[:：]\S)
       | (?P<open>[(（])
       | (?P<close>[)）])
       | (?P<quote>["“”「『＂])
@@ -148,42 +150,37 @@ class _Parser:
 
     def group(self, depth: int) -> Group:
         group = Group()
-        required_next = False
+        pending: Occur | None = None  # set by AND, NOT, + and - for the next clause
         while (lexeme := self.peek()) is not None:
             kind, value = lexeme
-            if kind == "close" and depth > 0:
+            if (kind == "close" and depth > 0) or (kind == "word" and value in ("OR", "||")):
                 break
-            if kind == "word" and value in ("OR", "||"):
-                break
+            self.take()
             if kind == "word" and value in ("AND", "&&"):
-                self.take()
                 if group.clauses and group.clauses[-1][0] == "should":
                     group.clauses[-1] = ("must", group.clauses[-1][1])
-                required_next = True
+                pending = pending or "must"
                 continue
-            occur: Occur = "must" if required_next else "should"
-            required_next = False
-            if kind == "word" and value == "NOT":
-                self.take()
-                occur = "must_not"
-                if self.peek() is None:
-                    break
-            node = self.unary(depth)
-            if node is None:
+            if kind == "sign" or (kind == "word" and value == "NOT"):
+                pending = "must" if value in "+＋" else "must_not"
                 continue
-            node_occur, node = node
-            group.clauses.append((node_occur if node_occur != "should" else occur, node))
+            clause = self.unary(kind, value, depth)
+            if clause is not None:
+                occur, node = clause
+                group.clauses.append((pending if pending and occur == "should" else occur, node))
+            pending = None
         return group
 
-    def unary(self, depth: int) -> tuple[Occur, Node] | None:
-        kind, value = self.take()
+    def unary(self, kind: str, value: str, depth: int) -> tuple[Occur, Node] | None:
         occur: Occur = "should"
         if kind == "word" and len(value) > 1 and value[0] in "+-＋－":
             occur = "must" if value[0] in "+＋" else "must_not"
             value = value[1:]
-        elif kind == "word" and value in ("+", "-", "AND", "NOT", "&&"):
+        elif kind == "word" and value in ("+", "-", "＋", "－"):
             return None  # a lone operator means nothing
         if kind == "open":
+            if depth >= MAX_DEPTH:
+                return None  # absurdly deep nesting: the bracket is just a separator
             inner = self.alternatives(depth + 1)
             if self.peek() is not None and self.peek()[0] == "close":
                 self.take()
@@ -231,21 +228,22 @@ class _Compiler:
     def __init__(self) -> None:
         self.words = 0
 
-    def alternatives(self, node: Alternatives) -> wq.Query:
-        options = [self.group(option) for option in node.options]
+    def alternatives(self, node: Alternatives, top: bool = True) -> wq.Query:
+        options = [self.group(option, top) for option in node.options]
         options = [option for option in options if option is not wq.NullQuery]
         if not options:
             return wq.NullQuery
         return options[0] if len(options) == 1 else wq.Or(options)
 
-    def group(self, group: Group) -> wq.Query:
+    def group(self, group: Group, top: bool = True) -> wq.Query:
+        """One group; only the top level ranks by matched words (a nested group is one word)."""
         must: list[wq.Query] = []
         should: list[wq.Query] = []
         bonus: list[wq.Query] = []
         must_not: list[wq.Query] = []
         for occur, node in group.clauses:
             if isinstance(node, (Group, Alternatives)):
-                compiled = self.alternatives(node) if isinstance(node, Alternatives) else self.group(node)
+                compiled = self.alternatives(node, False) if isinstance(node, Alternatives) else self.group(node, False)
                 parts = [] if compiled is wq.NullQuery else [compiled]
             else:
                 parts = self.leaf(node, bonus if occur == "should" else None)
@@ -262,7 +260,7 @@ class _Compiler:
         elif must and not should:
             positive = must[0] if len(must) == 1 else wq.And(must)
         else:
-            ranked = Coordinated(should, bonus)
+            ranked = Coordinated(should, bonus) if top else (should[0] if len(should) == 1 else wq.Or(should))
             positive = wq.AndMaybe(wq.And(must), ranked) if must else ranked
         if must_not:
             positive = wq.AndNot(positive, wq.Or(must_not))
@@ -286,15 +284,8 @@ class _Compiler:
         return [_over_fields(fields, lambda name, word=word: wq.Term(name, word)) for word in words]
 
     def exact(self, name: str, text: str) -> wq.Query:
-        """``category:`` / ``tag:`` / ``author:``: the exact value, or its words in order."""
-        exact = wq.Term(name, exact_value(text))
-        if name == "author":
-            return exact
-        words = analyze_terms(text)
-        if not words:
-            return exact
-        inner = wq.Phrase("categories", words) if len(words) > 1 else wq.Term("categories", words[0])
-        return wq.Or([exact, inner])
+        """``category:`` / ``tag:`` / ``author:``: the exact value, as the filters match it."""
+        return wq.Term(name, exact_value(text))
 
 
 def _over_fields(fields: tuple[str, ...], make) -> wq.Query:
@@ -367,6 +358,14 @@ class _CoordinatedMatcher(matching.Matcher):
 
     def supports_block_quality(self) -> bool:
         return False
+
+    def max_quality(self) -> float:
+        """An upper bound of :meth:`score` (Whoosh asks when words are mixed with required ones)."""
+        try:
+            bound = sum(m.max_quality() for m in self._words) + sum(m.max_quality() for m in self._extras)
+        except Exception:  # a child that cannot tell
+            return float("inf")
+        return bound + len(self._words) * COORDINATION_WEIGHT
 
     def supports(self, astype: str) -> bool:
         return all(word.supports(astype) for word in self._words)

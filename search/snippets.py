@@ -34,9 +34,9 @@ def snippet(text: str, terms: Collection[str], size: int = SNIPPET_CHARS) -> str
     if not text:
         return ""
     occurrences = _occurrences(text, terms)
-    anchor = _best_anchor(occurrences, size) if occurrences else 0
-    start = _passage_start(text, anchor, size)
-    end = _passage_end(text, start, size)
+    first, last_end = _best_window(occurrences, size) if occurrences else (0, 0)
+    start = _passage_start(text, first, last_end, size)
+    end = _passage_end(text, start, last_end, size)
     start, end = _snap_to_words(text, start, end)
     body = _render(text, start, end, _marks(text, start, end, terms))
     prefix = "…" if start > 0 and text[start - 1] != "\n" else ""
@@ -44,69 +44,82 @@ def snippet(text: str, terms: Collection[str], size: int = SNIPPET_CHARS) -> str
     return prefix + body.replace("\n", " ") + suffix
 
 
-def _occurrences(text: str, terms: Collection[str]) -> list[tuple[int, str]]:
-    """Where each term occurs in ``text`` (offsets into ``text``), in order."""
+def _occurrences(text: str, terms: Collection[str]) -> list[tuple[int, int, str]]:
+    """Where each term occurs in ``text``: (start, end, term), offsets into ``text``, in order."""
     normalized, origin = normalize(text)
     lowered = normalized.lower()
-    if len(lowered) != len(normalized):
-        lowered = normalized
-    found: list[tuple[int, str]] = []
+    if len(lowered) != len(normalized):  # rare letters such as İ lower-case to two characters
+        lowered = "".join(char if len(char.lower()) != 1 else char.lower() for char in normalized)
+    found: list[tuple[int, int, str]] = []
     for term in terms:
         at = lowered.find(term)
         count = 0
         while at >= 0 and count < _MAX_OCCURRENCES:
-            found.append((origin[at] if origin else at, term))
-            at = lowered.find(term, at + len(term))
+            end = at + len(term)
+            found.append((origin[at], origin[end - 1] + 1, term) if origin else (at, end, term))
+            at = lowered.find(term, end)
             count += 1
     found.sort()
     return found
 
 
-def _best_anchor(occurrences: list[tuple[int, str]], size: int) -> int:
-    """Offset of the first occurrence in the window that holds the most distinct terms."""
-    best, best_key = occurrences[0][0], (0, 0)
-    window_end = 0
-    for first, (offset, _) in enumerate(occurrences):
-        window_end = max(window_end, first)
-        while window_end + 1 < len(occurrences) and occurrences[window_end + 1][0] < offset + size * 2 // 3:
-            window_end += 1
-        inside = occurrences[first : window_end + 1]
-        key = (len({term for _, term in inside}), len(inside))
+def _best_window(occurrences: list[tuple[int, int, str]], size: int) -> tuple[int, int]:
+    """Start of the first and end of the last occurrence in the stretch of text
+    (two thirds of ``size``) that holds the most distinct terms, then the most occurrences."""
+    best, best_key = (occurrences[0][0], occurrences[0][1]), (0, 0)
+    reach = size * 2 // 3
+    last = 0
+    for first, (start, _, _) in enumerate(occurrences):
+        last = max(last, first)
+        while last + 1 < len(occurrences) and occurrences[last + 1][1] <= start + reach:
+            last += 1
+        inside = occurrences[first : last + 1]
+        key = (len({term for _, _, term in inside}), len(inside))
         if key > best_key:
-            best, best_key = offset, key
+            best, best_key = (start, max(end for _, end, _ in inside)), key
     return best
 
 
-def _passage_start(text: str, anchor: int, size: int) -> int:
-    """Begin at the sentence holding ``anchor`` when it starts close enough before it."""
-    reach = max(0, anchor - size // 2)
-    for index in range(anchor - 1, reach - 1, -1):
+def _passage_start(text: str, first: int, last_end: int, size: int) -> int:
+    """Begin at the start of the sentence holding ``first`` if the passage can still
+    reach ``last_end``; otherwise a little before ``first``."""
+    earliest = max(0, last_end - size)
+    for index in range(first - 1, earliest - 1, -1):
         if text[index] in _SENTENCE_ENDS:
             return index + 1
-    return reach if reach > 0 else 0
+    if earliest == 0 and first <= size // 3:
+        return 0
+    lead = min(size // 6, max(0, size - (last_end - first)) // 2)
+    return max(earliest, first - lead)
 
 
-def _passage_end(text: str, start: int, size: int) -> int:
-    """End near ``start + size``, at a sentence end if one is close."""
+def _passage_end(text: str, start: int, last_end: int, size: int) -> int:
+    """End near ``start + size`` (never before ``last_end``), at a sentence end if one is close."""
     limit = start + size
     if limit >= len(text):
         return len(text)
-    for index in range(limit, max(start, limit - size // 4), -1):
+    for index in range(limit, max(start, last_end, limit - size // 4), -1):
         if text[index - 1] in _SENTENCE_ENDS:
             return index
     return limit
 
 
 def _snap_to_words(text: str, start: int, end: int) -> tuple[int, int]:
-    """Move ``start`` back and ``end`` forward to word boundaries (never mid-word cuts)."""
+    """Move ``start`` and ``end`` out of the middle of words (never mid-word cuts).
+
+    A cut word is taken whole, unless it runs past the text examined (a very long
+    token such as a hash): then it is left out instead.
+    """
     margin = 24
-    region_start = max(0, start - margin)
-    spans = [(a + region_start, b + region_start) for a, b in word_spans(text[region_start : end + margin])]
+    region_start, region_end = max(0, start - margin), min(len(text), end + margin)
+    spans = [(a + region_start, b + region_start) for a, b in word_spans(text[region_start:region_end])]
+    new_start, new_end = start, end
     for a, b in spans:
         if a < start < b:
-            start = a
+            new_start = a if a > region_start or region_start == 0 else b
         if a < end < b:
-            end = b
+            new_end = b if b < region_end or region_end == len(text) else a
+    start, end = new_start, max(new_end, new_start)
     while start < end and text[start].isspace():
         start += 1
     while end > start and text[end - 1].isspace():
