@@ -12,6 +12,7 @@ position of their parent word so phrases still line up.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import logging
 import re
@@ -106,6 +107,30 @@ def _subwords(word: str, frequencies: dict[str, int]) -> Iterator[tuple[int, str
                 yield offset, part
 
 
+@functools.lru_cache(maxsize=65536)
+def pieces(word: str) -> tuple[str, ...]:
+    """A Chinese word cut into the smallest dictionary words that make it up.
+
+    ``华中科技大学`` → ``华中``, ``科技``, ``大学``. Each piece takes a position of its
+    own, so a quoted phrase that is only part of a compound (``"科技大学"``) still
+    finds its pieces side by side. Words of up to three characters are one piece.
+    """
+    if len(word) <= 3:
+        return (word,)
+    segmenter = _segmenter()
+    graph = segmenter.get_DAG(word)
+    graph[0] = [end for end in graph[0] if end != len(word) - 1] or [0]  # not the whole word
+    route: dict[int, tuple[float, int]] = {}
+    segmenter.calc(word, graph, route)
+    parts: list[str] = []
+    start = 0
+    while start < len(word):
+        end = route[start][1] + 1
+        parts.extend(pieces(word[start:end]) if end - start < len(word) else [word[start:end]])
+        start = end
+    return tuple(parts)
+
+
 def _words(normalized: str) -> Iterator[tuple[str, int, int, bool]]:
     """Every word of normalised text, stopwords included: (word, start, end, is_chinese)."""
     segmenter = _segmenter()
@@ -122,9 +147,11 @@ def _words(normalized: str) -> Iterator[tuple[str, int, int, bool]]:
 def analyze(text: str, *, subwords: bool = False) -> Iterator[Token]:
     """Tokens of ``text`` with token-index positions and offsets into ``text``.
 
-    Stopwords, punctuation and whitespace yield nothing and take no position.
-    With ``subwords``, long Chinese words also yield their dictionary parts at the
-    same position (index time); queries are analysed without them.
+    Positions count the pieces of words (see :func:`pieces`), so a compound of
+    three pieces takes three positions. Stopwords, punctuation and whitespace yield
+    nothing and take no position. With ``subwords`` (index time), a compound also
+    yields its pieces at their own positions and every other dictionary word inside
+    it at the position of the piece where it starts; queries are analysed without.
     """
     normalized, origin = normalize(text)
     stop = stopwords()
@@ -138,11 +165,41 @@ def analyze(text: str, *, subwords: bool = False) -> Iterator[Token]:
         if word in stop:
             continue
         yield Token(word, position, *span(start, end))
+        parts = pieces(word) if chinese else (word,)
         if subwords and chinese and len(word) > 2:
-            for inner, part in _subwords(word, frequencies):
-                if part not in stop:
-                    yield Token(part, position, *span(start + inner, start + inner + len(part)), True)
-        position += 1
+            yield from sorted(_parts(word, parts, position, start, span, frequencies, stop), key=_by_position)
+        position += len(parts)
+
+
+def _parts(word, parts, position, start, span, frequencies, stop) -> Iterator[Token]:
+    """The pieces of a compound at their own positions, and the other dictionary
+    words inside it at the position of the piece where each starts."""
+    piece_starts = [0]
+    for part in parts:
+        if len(parts) > 1:
+            at = start + piece_starts[-1]
+            yield Token(part, position + len(piece_starts) - 1, *span(at, at + len(part)), True)
+        piece_starts.append(piece_starts[-1] + len(part))
+    emitted = set(zip(piece_starts, parts))
+    for inner, part in _subwords(word, frequencies):
+        if (inner, part) not in emitted and part not in stop:
+            slot = bisect.bisect_right(piece_starts, inner) - 1
+            yield Token(part, position + slot, *span(start + inner, start + inner + len(part)), True)
+
+
+def _by_position(token: Token) -> tuple[int, int, int]:
+    return token.position, token.start, token.end
+
+
+def phrase_terms(text: str) -> list[str]:
+    """The terms a quoted phrase must find at consecutive positions: words cut into pieces."""
+    normalized, _ = normalize(text)
+    stop = stopwords()
+    found: list[str] = []
+    for word, _, _, chinese in _words(normalized):
+        if word not in stop:
+            found.extend(pieces(word) if chinese else (word,))
+    return found
 
 
 def word_spans(text: str) -> list[tuple[int, int]]:
@@ -174,7 +231,8 @@ def settings() -> dict[str, object]:
         "analysis_version": ANALYSIS_VERSION,
         "segmenter": f"jieba {jieba.__version__}",
         "normalization": "NFKC, lower-case",
-        "subwords": "dictionary words inside longer words, at the parent's position",
+        "positions": "one per dictionary piece of a word (华中科技大学 = 华中 科技 大学)",
+        "subwords": "every dictionary word inside a longer word",
         "stopwords": len(stopwords()),
     }
 

@@ -21,6 +21,7 @@ from typing import Iterator, Literal
 from whoosh import matching
 from whoosh import query as wq
 
+from .analysis import phrase_terms
 from .analysis import terms as analyze_terms
 from .schema import TEXT_FIELDS, exact_value
 
@@ -213,7 +214,7 @@ def highlight_terms(tree: Node) -> set[str]:
             for occur, child in node.clauses:
                 visit(child, negated or occur == "must_not")
         elif not negated and node.field in (None, "title", "body"):
-            found.update(analyze_terms(node.text))
+            found.update(phrase_terms(node.text) if isinstance(node, Phrase) else analyze_terms(node.text))
 
     visit(tree, False)
     return found
@@ -271,7 +272,8 @@ class _Compiler:
         if node.field in ("category", "tag", "author"):
             return [self.exact(node.field, node.text)]
         fields = (node.field,) if node.field else TEXT_FIELDS
-        words = analyze_terms(node.text)[: max(0, MAX_WORDS - self.words)]
+        analyzed = phrase_terms(node.text) if isinstance(node, Phrase) else analyze_terms(node.text)
+        words = analyzed[: max(0, MAX_WORDS - self.words)]
         self.words += len(words)
         if not words:
             return []

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from search.analysis import ChineseTokenizer, Token, analyze, normalize, stopwords, terms, word_spans
+from search.analysis import ChineseTokenizer, Token, analyze, normalize, phrase_terms, pieces, stopwords, terms, word_spans
 from search.schema import build_schema
 
 REPO = Path(__file__).resolve().parent.parent
@@ -45,22 +45,32 @@ def test_positions_are_consecutive_token_indexes():
     assert not any(t.subword for t in tokens)
 
 
-def test_subwords_share_their_parents_position_and_lie_inside_it():
+def test_compounds_take_one_position_per_piece_and_parts_lie_inside_them():
     text = "中华人民共和国成立七十周年，特斯拉发布新车"
     tokens = list(analyze(text, subwords=True))
-    parents = [t for t in tokens if not t.subword]
-    assert [t.position for t in parents] == list(range(len(parents)))
-    assert any(t.subword for t in tokens)
+    words = [t for t in tokens if not t.subword]
+    assert words[0].text == "中华人民共和国" and words[0].position == 0
+    # 中华 人民 共和国 take positions 0, 1, 2: the next word starts at 3.
+    at = {t.text: t.position for t in tokens if t.subword}
+    assert (at["中华"], at["人民"], at["共和国"]) == (0, 1, 2)
+    assert words[1].position == len(pieces("中华人民共和国"))
+    assert sorted({t.position for t in tokens}) == list(range(max(t.position for t in tokens) + 1))
     parent = None
     for token in tokens:
         if not token.subword:
             parent = token
             continue
         assert parent is not None, "a sub-word came before any word"
-        assert token.position == parent.position
+        assert parent.position <= token.position < parent.position + len(pieces(parent.text))
         assert parent.start <= token.start < token.end <= parent.end
-        assert token.text != parent.text
         assert text[token.start : token.end] == token.text
+
+
+def test_a_phrase_inside_a_compound_finds_its_pieces_side_by_side():
+    tokens = list(analyze("华中科技大学", subwords=True))
+    at = {t.text: t.position for t in tokens}
+    assert phrase_terms("科技大学") == ["科技", "大学"]
+    assert at["大学"] == at["科技"] + 1
 
 
 def test_long_words_yield_dictionary_subwords_only_with_subwords_flag():
@@ -313,9 +323,9 @@ def test_property_offsets_positions_and_slices(text):
         for token in tokens:
             assert 0 <= token.start < token.end <= len(text)
             assert token.text
-            assert token.position >= previous
+            assert token.position >= previous, "positions never go back"
             if not token.subword:
-                assert token.position == previous + 1, "positions are consecutive token indexes"
+                assert token.position > previous, "each word takes a new position"
             previous = token.position
             if not subwords:
                 assert not token.subword
