@@ -78,7 +78,7 @@ def normalize(text: str) -> tuple[str, list[int] | None]:
     narrowed = text.translate(_FULLWIDTH)
     if unicodedata.is_normalized("NFKC", narrowed):
         return narrowed, None
-    pieces: list[str] = []
+    folded_parts: list[str] = []
     origin: list[int] = []
     index = 0
     while index < len(narrowed):
@@ -86,10 +86,15 @@ def normalize(text: str) -> tuple[str, list[int] | None]:
         while end < len(narrowed) and _joins_previous(narrowed[end]):
             end += 1
         folded = unicodedata.normalize("NFKC", narrowed[index:end])
-        pieces.append(folded)
+        if end > index + 1 and folded == unicodedata.normalize("NFKC", narrowed[index]) + unicodedata.normalize(
+            "NFKC", narrowed[index + 1 : end]
+        ):
+            end = index + 1  # the marks did not combine: map each character on its own
+            folded = unicodedata.normalize("NFKC", narrowed[index])
+        folded_parts.append(folded)
         origin.extend([index] * len(folded))
         index = end
-    return "".join(pieces), origin
+    return "".join(folded_parts), origin
 
 
 def _joins_previous(char: str) -> bool:
@@ -213,7 +218,8 @@ def word_spans(text: str) -> list[tuple[int, int]]:
 def _original_span(text: str, origin: list[int], start: int, end: int) -> tuple[int, int]:
     """The span of ``text`` that normalised to ``[start, end)``, combining marks included."""
     last = origin[end - 1] + 1
-    while last < len(text) and _joins_previous(text[last]):
+    limit = origin[end] if end < len(origin) else len(text)
+    while last < limit and _joins_previous(text[last]):
         last += 1
     return origin[start], last
 
