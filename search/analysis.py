@@ -196,6 +196,23 @@ def _by_position(token: Token) -> tuple[int, int, int]:
     return token.position, token.start, token.end
 
 
+def searchable_text(text: str) -> tuple[str, list[int] | None]:
+    """``text`` normalised and lower-cased as terms are, with the map of :func:`normalize`."""
+    normalized, origin = normalize(text)
+    lowered = normalized.lower()
+    if len(lowered) != len(normalized):  # rare letters such as İ lower-case to two characters
+        lowered = "".join(char if len(char.lower()) != 1 else char.lower() for char in normalized)
+    return lowered, origin
+
+
+@functools.lru_cache(maxsize=1024)
+def phrase_pattern(terms: tuple[str, ...]) -> re.Pattern[str]:
+    """Where a phrase's terms stand in :func:`searchable_text`: in order, with nothing
+    but punctuation, spaces or stopwords between them (which take no position)."""
+    stop = "|".join(re.escape(word) for word in sorted(stopwords(), key=len, reverse=True))
+    return re.compile(f"(?:[\\W_]|{stop})*".join(re.escape(term) for term in terms))
+
+
 def phrase_terms(text: str) -> list[str]:
     """The terms a quoted phrase must find at consecutive positions: words cut into pieces."""
     normalized, _ = normalize(text)

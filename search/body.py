@@ -53,7 +53,10 @@ def _paragraphs(pieces: list[str]) -> str:
     return "\n".join(line for line in lines if line)
 
 
-_FENCE = re.compile(r"^\s*(```|~~~)")
+# A fence may sit in a block quote (`> ```js`); it closes on a bare fence of its kind.
+_QUOTE_PREFIX = re.compile(r"^[ \t]*(?:>[ \t]?)+")
+_FENCE_OPEN = re.compile(r"^[ \t]*(?:>[ \t]?)*[ \t]*(`{3,}|~{3,})")
+_FENCE_CLOSE = re.compile(r"^[ \t]*(?:>[ \t]?)*[ \t]*(`{3,}|~{3,})[ \t]*$")
 _BLOCK_TAG_NAMES = "|".join(_BLOCK_TAGS)
 _BRACKETED = r"(?:[^\[\]\n]|\[[^\]\n]*\])*"  # link text, allowing one level of [nested] brackets
 _DESTINATION = r"\((?:[^()\s]|\([^)\s]*\))*(?:\s+[^)]*)?\)"  # (url "title"), allowing (nested) parens
@@ -82,18 +85,23 @@ def markdown_to_text(markdown: str) -> str:
     blocks: list[str] = []
     prose: list[str] = []
     code: list[str] | None = None
+    fence, quoted = "", False
     for line in markdown.split("\n"):
-        if _FENCE.match(line):
-            if code is None:
+        if code is None:
+            opening = _FENCE_OPEN.match(line)
+            if opening:
                 blocks.append(_prose_to_text("\n".join(prose)))
-                prose, code = [], []
+                prose, code, fence = [], [], opening.group(1)
+                quoted = bool(_QUOTE_PREFIX.match(line))
             else:
-                blocks.append(_paragraphs(code))
-                code = None
-        elif code is not None:
-            code.append(line)
+                prose.append(line)
+            continue
+        closing = _FENCE_CLOSE.match(line)
+        if closing and closing.group(1)[0] == fence[0] and len(closing.group(1)) >= len(fence):
+            blocks.append(_paragraphs(code))
+            code = None
         else:
-            prose.append(line)
+            code.append(_QUOTE_PREFIX.sub("", line) if quoted else line)
     blocks.append(_paragraphs(code) if code is not None else _prose_to_text("\n".join(prose)))
     return "\n".join(block for block in blocks if block)
 

@@ -76,12 +76,12 @@ def index_command(
     from .storage import IndexDir, default_index_dir, read_meta
 
     location = index if index is not None else default_index_dir()
-    if corpus is None:
+    if corpus is None:  # the folder (and globs) the index was built from, else the sample
         live = IndexDir(location).current()
-        recorded = read_meta(live).get("corpus") if live else None
-        corpus = Path(recorded) if recorded else sample_corpus()
-        if not as_json:
-            _console(stderr=True).print(f"corpus: {corpus}")
+        recorded = read_meta(live) if live else {}
+        corpus = Path(recorded["corpus"]) if recorded.get("corpus") else sample_corpus()
+        include = include or recorded.get("include")
+        exclude = exclude or recorded.get("exclude")
     progress_bar = _progress_bar(as_json)
     with progress_bar as bar:
         task = bar.add_task("indexing", total=None) if bar else None
@@ -224,6 +224,15 @@ def _marked_text(fragment: str):
     return text
 
 
+def _local_day(iso: str | None) -> str | None:
+    """The article's day where it was published (UTC+8), as the date filters read it."""
+    from datetime import datetime
+
+    from .dates import LOCAL_TIMEZONE
+
+    return datetime.fromisoformat(iso).astimezone(LOCAL_TIMEZONE).date().isoformat() if iso else None
+
+
 def _print_listing(result) -> None:
     from rich.text import Text
 
@@ -236,7 +245,7 @@ def _print_listing(result) -> None:
         heading = Text(f"{number:>3}. ", style="bold")
         heading.append_text(_marked_text(hit.title_html or html.escape(hit.path)))
         console.print(heading)
-        details = [part for part in (hit.date[:10] if hit.date else None, "/".join(hit.categories), hit.author) if part]
+        details = [part for part in (_local_day(hit.date), "/".join(hit.categories), hit.author) if part]
         console.print(Text("     " + "  ·  ".join(details + [hit.path]), style="dim"))
         if hit.snippet:
             line = Text("     ")

@@ -110,6 +110,8 @@ class Index:
         check_compatible(self._meta, location.root)
         self._whoosh = open_whoosh(self._generation)
         self._searcher = self._whoosh.searcher(weighting=WEIGHTING)
+        # Measured now: a rebuild may delete this generation while it stays open.
+        self._size_bytes = sum(entry.stat().st_size for entry in os.scandir(self._generation) if entry.is_file())
 
     @classmethod
     def open(cls, path: str | os.PathLike[str] | None = None) -> "Index":
@@ -159,6 +161,7 @@ class Index:
         if not query.strip():
             compiled = wq.Every()
         terms = query_syntax.highlight_terms(tree)
+        phrases = query_syntax.highlight_phrases(tree)
         results = self._searcher.search(
             compiled,
             limit=page * limit,
@@ -167,10 +170,10 @@ class Index:
             reverse=sort == "date",
             terms=False,
         )
-        hits = [self._hit(result, terms, snippet_chars) for result in results[(page - 1) * limit : page * limit]]
+        hits = [self._hit(result, terms, phrases, snippet_chars) for result in results[(page - 1) * limit : page * limit]]
         return SearchResult(query=query, total=len(results), page=page, limit=limit, hits=hits)
 
-    def _hit(self, result, terms: set[str], snippet_chars: int) -> Hit:
+    def _hit(self, result, terms: set[str], phrases: list[list[str]], snippet_chars: int) -> Hit:
         stored = result.fields()
         meta = stored.get("meta") or {}
         title = meta.get("title") or ""
@@ -182,7 +185,7 @@ class Index:
             tags=list(meta.get("tags") or []),
             author=meta.get("author"),
             score=float(result.score or 0.0),
-            snippet=snippet(stored.get("body") or "", terms, snippet_chars),
+            snippet=snippet(stored.get("body") or "", terms, snippet_chars, phrases),
             title_html=highlight(title, terms),
         )
 
@@ -206,8 +209,8 @@ class Index:
         """Counts, size on disk, categories, date range and build settings."""
         reader = self._searcher.reader()
         categories = sorted(
-            ((term.decode() if isinstance(term, bytes) else term, reader.doc_frequency("category", term))
-             for term in reader.lexicon("category")),
+            ((term.decode() if isinstance(term, bytes) else term, reader.doc_frequency("category_label", term))
+             for term in reader.lexicon("category_label")),
             key=lambda pair: (-pair[1], pair[0]),
         )  # fmt: skip
         dated = self._searcher.search(wq.Every("date"), sortedby="date", limit=None)
@@ -215,13 +218,12 @@ class Index:
         if len(dated):
             first = dated[0].fields().get("meta", {}).get("date")
             last = dated[len(dated) - 1].fields().get("meta", {}).get("date")
-        size = sum(entry.stat().st_size for entry in os.scandir(self._generation) if entry.is_file())
         settings = {key: value for key, value in self._meta.items() if key in ("schema_version", "analysis", "include", "exclude")}
         return IndexStats(
             location=self.location.root,
             documents=reader.doc_count(),
             terms={name: sum(1 for _ in reader.lexicon(name)) for name in TEXT_FIELDS},
-            size_bytes=size,
+            size_bytes=self._size_bytes,
             categories=categories,
             first_date=first,
             last_date=last,

@@ -175,6 +175,7 @@ def document(article: Article) -> dict[str, object]:
     }
     if article.categories:
         fields["category"] = ",".join(exact_value(value) for value in article.categories)
+        fields["category_label"] = ",".join(" ".join(value.replace(",", " ").split()) for value in article.categories)
     if article.tags:
         fields["tag"] = ",".join(exact_value(value) for value in article.tags)
     if article.author:

@@ -21,8 +21,9 @@ from typing import Iterator, Literal
 from whoosh import matching
 from whoosh import query as wq
 
-from .analysis import phrase_terms
+from .analysis import phrase_pattern, phrase_terms, searchable_text
 from .analysis import terms as analyze_terms
+from .corpus import MAX_STORED_BODY
 from .schema import TEXT_FIELDS, exact_value
 
 Occur = Literal["should", "must", "must_not"]
@@ -202,6 +203,26 @@ class _Parser:
         return occur, Words(value)
 
 
+def highlight_phrases(tree: Node) -> list[list[str]]:
+    """The quoted phrases a query looks for (excluded ones left out), as lists of terms."""
+    found: list[list[str]] = []
+
+    def visit(node: Node, negated: bool) -> None:
+        if isinstance(node, Alternatives):
+            for option in node.options:
+                visit(option, negated)
+        elif isinstance(node, Group):
+            for occur, child in node.clauses:
+                visit(child, negated or occur == "must_not")
+        elif isinstance(node, Phrase) and not negated and node.field in (None, "title", "body"):
+            terms = phrase_terms(node.text)
+            if len(terms) > 1:
+                found.append(terms)
+
+    visit(tree, False)
+    return found
+
+
 def highlight_terms(tree: Node) -> set[str]:
     """Analysed terms a query looks for (excluded ones left out), for highlighting."""
     found: set[str] = set()
@@ -278,7 +299,7 @@ class _Compiler:
         if not words:
             return []
         if isinstance(node, Phrase) and len(words) > 1:
-            return [_over_fields(fields, lambda name: wq.Phrase(name, words))]
+            return [_over_fields(fields, lambda name: CheckedPhrase(name, words))]
         if bonus is not None and len(words) > 1:
             bonus.append(
                 _over_fields(fields, lambda name: wq.Phrase(name, words, slop=PROXIMITY_SLOP, boost=PROXIMITY_BOOST))
@@ -293,6 +314,74 @@ class _Compiler:
 def _over_fields(fields: tuple[str, ...], make) -> wq.Query:
     queries = [make(name) for name in fields]
     return queries[0] if len(queries) == 1 else wq.Or(queries)
+
+
+class CheckedPhrase(wq.Phrase):
+    """A phrase whose position matches are confirmed in the stored text.
+
+    Dictionary words inside a longer word share the position of the piece where
+    they start, so positions alone would let ``"经济 发展"`` match 经济带发展; the
+    stored text settles it (see :func:`search.analysis.phrase_pattern`).
+    """
+
+    def matcher(self, searcher, context=None):
+        pattern = phrase_pattern(tuple(self.words))
+        fieldname = self.fieldname
+
+        def confirmed(docnum: int) -> bool:
+            text = _stored_text(searcher.stored_fields(docnum), fieldname)
+            if text is None:
+                return True  # nothing stored to check against: trust the positions
+            return pattern.search(searchable_text(text)[0]) is not None
+
+        return _ConfirmedMatcher(super().matcher(searcher, context), confirmed)
+
+
+def _stored_text(stored: dict, fieldname: str) -> str | None:
+    meta = stored.get("meta") or {}
+    if fieldname == "body":
+        body = stored.get("body")
+        return None if body is None or len(body) >= MAX_STORED_BODY else body
+    if fieldname == "title":
+        return meta.get("title")
+    if fieldname == "categories":
+        return "\n".join(list(meta.get("categories") or []) + list(meta.get("tags") or []))
+    return None
+
+
+class _ConfirmedMatcher(matching.WrappingMatcher):
+    """Passes on only the documents of its child that ``confirmed(docnum)`` accepts."""
+
+    def __init__(self, child: matching.Matcher, confirmed, boost: float = 1.0) -> None:
+        super().__init__(child, boost)
+        self._confirmed = confirmed
+        self._settle()
+
+    def _settle(self) -> None:
+        while self.child.is_active() and not self._confirmed(self.child.id()):
+            self.child.next()
+
+    def _replacement(self, newchild: matching.Matcher) -> "_ConfirmedMatcher":
+        return _ConfirmedMatcher(newchild, self._confirmed, self.boost)
+
+    def copy(self) -> "_ConfirmedMatcher":
+        return _ConfirmedMatcher(self.child.copy(), self._confirmed, self.boost)
+
+    def next(self) -> None:
+        self.child.next()
+        self._settle()
+
+    def skip_to(self, id: int) -> None:
+        self.child.skip_to(id)
+        self._settle()
+
+    def all_ids(self):
+        while self.is_active():
+            yield self.id()
+            self.next()
+
+    def supports_block_quality(self) -> bool:
+        return False
 
 
 class Coordinated(wq.CompoundQuery):

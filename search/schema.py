@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from whoosh import fields
+from whoosh import columns, fields
 
 from . import analysis
 from .errors import IndexVersionError
@@ -34,9 +34,11 @@ def build_schema() -> fields.Schema:
         body=text("body", stored=True),
         categories=text("categories", stored=False),
         category=exact(),
+        category_label=fields.KEYWORD(commas=True, scorable=False),  # as written, for stats
         tag=exact(),
         author=exact(),
-        date=fields.DATETIME(sortable=True),
+        # Missing dates sort as the oldest, so undated articles come last newest-first.
+        date=fields.DATETIME(sortable=columns.NumericColumn("Q", default=0)),
         meta=fields.STORED(),
         content_hash=fields.ID(sortable=True),
         size=fields.NUMERIC(int, bits=64, sortable=True),

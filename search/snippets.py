@@ -10,14 +10,15 @@ that really are query terms (``人民`` inside ``人民币`` is a sub-word and c
 from __future__ import annotations
 
 import html
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 
-from .analysis import analyze, normalize, word_spans
+from .analysis import analyze, phrase_pattern, searchable_text, word_spans
 
 SNIPPET_CHARS = 120
 _SENTENCE_ENDS = "。！？；!?;\n…"
 _MAX_OCCURRENCES = 500
 _MARK_OPEN, _MARK_CLOSE = "<mark>", "</mark>"
+PHRASE = "\x00phrase"  # stands for any phrase occurrence among term occurrences
 
 
 def highlight(text: str, terms: Collection[str]) -> str:
@@ -25,15 +26,18 @@ def highlight(text: str, terms: Collection[str]) -> str:
     return _render(text, 0, len(text), _marks(text, 0, len(text), terms))
 
 
-def snippet(text: str, terms: Collection[str], size: int = SNIPPET_CHARS) -> str:
+def snippet(
+    text: str, terms: Collection[str], size: int = SNIPPET_CHARS, phrases: Sequence[Sequence[str]] = ()
+) -> str:
     """The passage of about ``size`` characters that best shows ``terms``, highlighted.
 
+    A passage where one of ``phrases`` (lists of terms) stands whole is preferred.
     Starts at a sentence start when one is near, otherwise at a word boundary;
     ``…`` marks text left out at either end.
     """
     if not text:
         return ""
-    occurrences = _occurrences(text, terms)
+    occurrences = _occurrences(text, terms, phrases)
     first, last_end = _best_window(occurrences, size) if occurrences else (0, 0)
     start = _passage_start(text, first, last_end, size)
     end = _passage_end(text, start, last_end, size)
@@ -44,13 +48,19 @@ def snippet(text: str, terms: Collection[str], size: int = SNIPPET_CHARS) -> str
     return prefix + body.replace("\n", " ") + suffix
 
 
-def _occurrences(text: str, terms: Collection[str]) -> list[tuple[int, int, str]]:
-    """Where each term occurs in ``text``: (start, end, term), offsets into ``text``, in order."""
-    normalized, origin = normalize(text)
-    lowered = normalized.lower()
-    if len(lowered) != len(normalized):  # rare letters such as İ lower-case to two characters
-        lowered = "".join(char if len(char.lower()) != 1 else char.lower() for char in normalized)
+def _occurrences(
+    text: str, terms: Collection[str], phrases: Sequence[Sequence[str]] = ()
+) -> list[tuple[int, int, str]]:
+    """Where each term (and each phrase, as ``PHRASE``) occurs in ``text``:
+    (start, end, term), offsets into ``text``, in order."""
+    lowered, origin = searchable_text(text)
     found: list[tuple[int, int, str]] = []
+    for phrase in phrases:
+        for count, match in enumerate(phrase_pattern(tuple(phrase)).finditer(lowered)):
+            if count >= _MAX_OCCURRENCES:
+                break
+            at, end = match.span()
+            found.append((origin[at], origin[end - 1] + 1, PHRASE) if origin else (at, end, PHRASE))
     for term in terms:
         at = lowered.find(term)
         count = 0
@@ -65,8 +75,9 @@ def _occurrences(text: str, terms: Collection[str]) -> list[tuple[int, int, str]
 
 def _best_window(occurrences: list[tuple[int, int, str]], size: int) -> tuple[int, int]:
     """Start of the first and end of the last occurrence in the stretch of text
-    (two thirds of ``size``) that holds the most distinct terms, then the most occurrences."""
-    best, best_key = (occurrences[0][0], occurrences[0][1]), (0, 0)
+    (two thirds of ``size``) that holds a phrase, then the most distinct terms, then
+    the most occurrences."""
+    best, best_key = (occurrences[0][0], occurrences[0][1]), (False, 0, 0)
     reach = size * 2 // 3
     last = 0
     for first, (start, _, _) in enumerate(occurrences):
@@ -74,7 +85,8 @@ def _best_window(occurrences: list[tuple[int, int, str]], size: int) -> tuple[in
         while last + 1 < len(occurrences) and occurrences[last + 1][1] <= start + reach:
             last += 1
         inside = occurrences[first : last + 1]
-        key = (len({term for _, _, term in inside}), len(inside))
+        distinct = {term for _, _, term in inside}
+        key = (PHRASE in distinct, len(distinct), len(inside))
         if key > best_key:
             best, best_key = (start, max(end for _, end, _ in inside)), key
     return best

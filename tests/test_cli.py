@@ -1,0 +1,466 @@
+"""The ``news-search`` command line: ``search.cli.run`` in-process, and the real console script."""
+
+from __future__ import annotations
+
+import html
+import io
+import json
+import os
+import pty
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import search
+from search import open_index
+from search.cli import run
+from search.storage import IndexDir
+
+SAMPLE = Path(search.__file__).resolve().parent / "sample"
+HIT_KEYS = {"path", "title", "date", "categories", "tags", "author", "score", "snippet"}
+ANSI = re.compile(r"\x1b\[([0-9;]*)m")
+MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
+
+
+def cli(capsys: pytest.CaptureFixture[str], *args: object) -> tuple[int, str, str]:
+    code = run([str(arg) for arg in args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def assert_one_line_error(err: str) -> str:
+    assert "Traceback" not in err
+    lines = err.strip("\n").splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("news-search: error: "), err
+    return lines[0]
+
+
+def console_script() -> str:
+    beside = Path(sys.executable).parent / "news-search"
+    found = str(beside) if beside.exists() else shutil.which("news-search")
+    assert found, "the news-search console script is not installed"
+    return found
+
+
+def _plain(fragment: str) -> str:
+    return html.unescape(MARK.sub(r"\1", fragment))
+
+
+@pytest.fixture(autouse=True)
+def _no_index_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NEWS_SEARCH_INDEX", raising=False)
+    monkeypatch.delenv("NEWS_SEARCH_DEBUG", raising=False)
+
+
+@pytest.fixture
+def built(sample_copy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[Path, Path]:
+    """A writable sample corpus and an index of it built with the CLI: (corpus, index)."""
+    location = tmp_path / "index"
+    code, _, _ = cli(capsys, "index", sample_copy, "--index", location)
+    assert code == 0
+    return sample_copy, location
+
+
+def _malformed(corpus: Path) -> None:
+    (corpus / "坏").mkdir()
+    (corpus / "坏" / "未闭合.md").write_text("---\ntitle: 没有结束\n\n<p>正文</p>\n", "utf-8")
+    (corpus / "坏" / "空白.md").write_text("   \n", "utf-8")
+
+
+# --------------------------------------------------------------------------- index
+
+
+def test_index_builds_and_prints_a_summary(sample_copy: Path, tmp_path: Path, capsys) -> None:
+    location = tmp_path / "index"
+    code, out, err = cli(capsys, "index", sample_copy, "--index", location)
+    assert code == 0
+    assert "built" in out and "30 added" in out and "0 skipped" in out and "30 documents" in out
+    assert "skipped" not in err and "Traceback" not in err
+    with open_index(location) as index:
+        assert len(index) == 30
+
+    code, out, _ = cli(capsys, "index", sample_copy, "--index", location)
+    assert code == 0
+    assert "updated" in out and "0 added" in out and "30 unchanged" in out
+
+
+def test_index_json_report(sample_copy: Path, tmp_path: Path, capsys) -> None:
+    code, out, _ = cli(capsys, "index", sample_copy, "--index", tmp_path / "index", "--json")
+    assert code == 0
+    report = json.loads(out)
+    assert report["rebuilt"] is True and report["added"] == 30 and report["documents"] == 30
+    assert report["skipped"] == [] and report["unchanged"] == 0 and report["removed"] == 0
+
+
+def test_skipped_files_are_reported_on_stderr_and_strict_fails(sample_copy: Path, tmp_path: Path, capsys) -> None:
+    _malformed(sample_copy)
+    location = tmp_path / "index"
+    code, out, err = cli(capsys, "index", sample_copy, "--index", location)
+    assert code == 0
+    lines = err.splitlines()
+    assert any(line.startswith("skipped 坏/未闭合.md: ") and "front matter" in line for line in lines), err
+    assert any(line.startswith("skipped 坏/空白.md: ") and "empty" in line for line in lines), err
+    assert "30 added" in out and "2 skipped" in out
+
+    code, out, err = cli(capsys, "index", sample_copy, "--index", location, "--strict")
+    assert code == 1
+    assert "skipped 坏/未闭合.md: " in err and "30 unchanged" in out
+
+    code, out, err = cli(capsys, "index", sample_copy, "--index", tmp_path / "json-index", "--json", "--strict")
+    assert code == 1
+    report = json.loads(out)
+    assert {s["path"] for s in report["skipped"]} == {"坏/未闭合.md", "坏/空白.md"}
+    assert all(s["reason"] for s in report["skipped"])
+
+
+def test_index_without_corpus_reuses_the_recorded_corpus(built, capsys) -> None:
+    corpus, location = built
+    (corpus / "新增").mkdir()
+    (corpus / "新增" / "熊猫.md").write_text("---\ntitle: 大熊猫幼崽首次亮相\n---\n\n熊猫幼崽今天首次亮相。\n", "utf-8")
+    code, out, err = cli(capsys, "index", "--index", location)
+    assert code == 0
+    assert f"from {corpus.resolve()} " in out
+    assert "1 added" in out and "30 unchanged" in out
+    with open_index(location) as index:
+        assert [hit.path for hit in index.search("熊猫").hits] == ["新增/熊猫.md"]
+
+
+def test_index_without_corpus_or_index_uses_the_bundled_sample(tmp_path: Path, capsys) -> None:
+    location = tmp_path / "fresh"
+    code, out, err = cli(capsys, "index", "--index", location)
+    assert code == 0
+    assert f"from {SAMPLE}" in out and "30 added" in out
+    with open_index(location) as index:
+        assert Path(index.stats().corpus) == SAMPLE
+        assert len(index) == 30
+
+
+def test_index_location_from_environment_and_working_folder(
+    sample_copy: Path, sample_index: Path, tmp_path: Path, monkeypatch, capsys
+) -> None:
+    monkeypatch.setenv("NEWS_SEARCH_INDEX", str(sample_index))
+    code, out, _ = cli(capsys, "search", "马拉松", "--json")
+    assert code == 0 and json.loads(out)["total"] == 2
+
+    monkeypatch.delenv("NEWS_SEARCH_INDEX")
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    code, _, _ = cli(capsys, "index", sample_copy)
+    assert code == 0
+    assert IndexDir(work / "index").current() is not None
+    code, out, _ = cli(capsys, "stats", "--json")
+    assert code == 0 and json.loads(out)["documents"] == 30
+
+
+# --------------------------------------------------------------------------- search
+
+
+def test_search_json(sample_index: Path, capsys) -> None:
+    code, out, err = cli(capsys, "search", "马拉松", "--index", sample_index, "--json")
+    assert code == 0 and err == ""
+    data = json.loads(out)
+    assert set(data) == {"query", "total", "page", "hits"}
+    assert data["query"] == "马拉松" and data["total"] == 2 and data["page"] == 1
+    assert all(set(hit) == HIT_KEYS for hit in data["hits"])
+    with open_index(sample_index) as index:
+        expected = index.search("马拉松").to_json()
+    assert data == json.loads(json.dumps(expected, ensure_ascii=False))
+    assert "<mark>马拉松</mark>" in data["hits"][0]["snippet"]
+
+
+@pytest.mark.parametrize(
+    ("args", "options"),
+    [
+        (["--limit", "3", "--page", "2"], dict(limit=3, page=2)),
+        (["-n", "5", "-c", "体育"], dict(limit=5, category="体育")),
+        (["--author", "山海体育"], dict(author="山海体育")),
+        (["--since", "2023-01-01", "--until", "2023-12-31"], dict(since="2023-01-01", until="2023-12-31")),
+        (["--sort", "date", "-n", "30"], dict(sort="date", limit=30)),
+    ],
+)
+def test_search_options_reach_the_library(sample_index: Path, capsys, args: list[str], options: dict) -> None:
+    code, out, _ = cli(capsys, "search", "", "--index", sample_index, "--json", *args)
+    assert code == 0
+    data = json.loads(out)
+    with open_index(sample_index) as index:
+        expected = index.search("", **options)
+    assert data["total"] == expected.total
+    assert [hit["path"] for hit in data["hits"]] == [hit.path for hit in expected.hits]
+    assert data["hits"], "the options should leave some hits"
+
+
+def test_batch_prints_one_json_object_per_query_in_order(sample_index: Path, tmp_path: Path, capsys) -> None:
+    batch = tmp_path / "queries.txt"
+    batch.write_text("马拉松\n\n咖啡\n   \n疫苗\n人工智能 -照片\n", "utf-8")
+    code, out, err = cli(capsys, "search", "--batch", batch, "--index", sample_index)
+    assert code == 0 and err == ""
+    lines = out.splitlines()
+    assert len(lines) == 4
+    results = [json.loads(line) for line in lines]
+    assert [r["query"] for r in results] == ["马拉松", "咖啡", "疫苗", "人工智能 -照片"]
+    for result in results:
+        assert set(result) == {"query", "total", "page", "hits"}
+        assert all(set(hit) == HIT_KEYS for hit in result["hits"])
+        code, single, _ = cli(capsys, "search", result["query"], "--index", sample_index, "--json")
+        assert json.loads(single) == result
+
+
+def test_batch_from_stdin_applies_the_options(sample_index: Path, monkeypatch, capsys) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO("马拉松\n\n新闻\n"))
+    code, out, _ = cli(capsys, "search", "--batch", "-", "--index", sample_index, "--category", "体育")
+    assert code == 0
+    results = [json.loads(line) for line in out.splitlines()]
+    assert [r["query"] for r in results] == ["马拉松", "新闻"]
+    assert [h["path"] for h in results[0]["hits"]] == ["体育/城市马拉松三万跑者参赛.md"]
+    assert all("体育" in hit["categories"] for r in results for hit in r["hits"])
+
+
+def test_listing_shows_titles_and_snippets_without_markup(sample_index: Path, capsys, monkeypatch) -> None:
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    code, out, err = cli(capsys, "search", "新能源汽车", "--index", sample_index)
+    assert code == 0 and err == ""
+    with open_index(sample_index) as index:
+        result = index.search("新能源汽车")
+    assert result.hits
+    for hit in result.hits:
+        assert hit.title in out
+        assert _plain(hit.snippet) in out
+        assert hit.path in out
+    for raw in ("<mark>", "</mark>", "<p>", "<div", "&lt;", "&amp;", "\x1b["):
+        assert raw not in out
+    assert f"of {result.total}" in out
+
+
+def test_batch_file_that_cannot_be_read_is_a_usage_error(sample_index: Path, tmp_path: Path, capsys) -> None:
+    code, out, err = cli(capsys, "search", "--batch", tmp_path / "missing.txt", "--index", sample_index)
+    assert code == 2 and out == ""
+    assert "missing.txt" in assert_one_line_error(err)
+
+
+def test_json_page_past_the_end_keeps_the_total(sample_index: Path, capsys) -> None:
+    code, out, _ = cli(capsys, "search", "马拉松", "--index", sample_index, "--json", "--page", "3")
+    assert code == 0
+    assert json.loads(out) == {"query": "马拉松", "total": 2, "page": 3, "hits": []}
+
+
+def test_listing_says_when_nothing_matches(sample_index: Path, capsys) -> None:
+    code, out, _ = cli(capsys, "search", "鸭嘴兽", "--index", sample_index)
+    assert code == 0 and "no results" in out
+    code, out, _ = cli(capsys, "search", "马拉松", "--index", sample_index, "--page", "9")
+    assert code == 0 and "no results" in out and "page 9" in out
+
+
+def test_listing_shows_each_article_on_its_own_date(sample_index: Path, capsys) -> None:
+    """The marathon is dated `2023-11-19 07:30:00` (China time); it was found by --since/--until that day."""
+    code, out, _ = cli(capsys, "search", "马拉松", "--index", sample_index, "--since", "2023-11-19", "--until", "2023-11-19")
+    assert code == 0 and "城市马拉松鸣枪开跑" in out
+    assert "2023-11-19" in out
+
+
+def test_no_color_output_has_no_escapes(sample_index: Path, capsys, monkeypatch) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    for args in (["search", "马拉松"], ["stats"], ["show", "体育/城市马拉松三万跑者参赛.md"]):
+        code, out, err = cli(capsys, *args, "--index", sample_index)
+        assert code == 0
+        assert "\x1b" not in out and "\x1b" not in err
+
+
+def _run_on_terminal(args: list[str], env: dict[str, str]) -> bytes:
+    """Run the console script with stdout and stderr on a pseudo-terminal; return what it printed."""
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=follower, stderr=follower, env=env)
+    os.close(follower)
+    output = b""
+    try:
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            output += chunk
+    finally:
+        os.close(leader)
+        process.wait(timeout=60)
+    assert process.returncode == 0, output
+    return output
+
+
+def _colour_codes(output: bytes) -> list[str]:
+    colours = []
+    for params in ANSI.findall(output.decode("utf-8", "replace")):
+        for number in (int(p) for p in params.split(";") if p):
+            if 30 <= number <= 49 or 90 <= number <= 107:
+                colours.append(params)
+    return colours
+
+
+def test_no_color_is_honoured_on_a_terminal(sample_index: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR", "NEWS_SEARCH_INDEX")}
+    env.update(TERM="xterm-256color", COLUMNS="200")
+    args = [console_script(), "search", "马拉松", "--index", str(sample_index)]
+    coloured = _run_on_terminal(args, env)
+    assert _colour_codes(coloured), "on a terminal, matched words are coloured"
+    plain = _run_on_terminal(args, dict(env, NO_COLOR="1"))
+    assert _colour_codes(plain) == []
+    assert "马拉松".encode() in plain
+
+
+# --------------------------------------------------------------------------- show, stats
+
+
+def test_show_prints_the_article(sample_index: Path, capsys) -> None:
+    path = "体育/城市马拉松三万跑者参赛.md"
+    with open_index(sample_index) as index:
+        document = index.document(path)
+    code, out, err = cli(capsys, "show", path, "--index", sample_index)
+    assert code == 0 and err == ""
+    assert out.splitlines()[0] == document.title
+    assert re.search(rf"^path:\s+{re.escape(path)}$", out, re.M)
+    assert re.search(r"^categories:\s+新闻 / 体育 / 马拉松$", out, re.M)
+    assert re.search(r"^author:\s+山海体育$", out, re.M)
+    assert document.text in out
+    assert "<p>" not in out
+
+    code, out, _ = cli(capsys, "show", path, "--index", sample_index, "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert set(data) == {"path", "title", "date", "categories", "tags", "author", "text"}
+    assert data["path"] == path and data["title"] == document.title and data["text"] == document.text
+
+
+def test_stats_plain_and_json(sample_index: Path, capsys) -> None:
+    code, out, _ = cli(capsys, "stats", "--index", sample_index, "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["documents"] == 30
+    categories = {entry["category"]: entry["documents"] for entry in data["categories"]}
+    assert categories["新闻"] == 26 and categories["体育"] == 3 and categories["马拉松"] == 2
+    assert data["first_date"] < data["last_date"]
+    assert data["settings"]["schema_version"] >= 1
+    assert Path(data["corpus"]) == SAMPLE
+
+    code, out, _ = cli(capsys, "stats", "--index", sample_index)
+    assert code == 0
+    assert re.search(r"^documents:\s+30$", out, re.M)
+    assert re.search(r"^\s+26\s+新闻$", out, re.M)
+    assert re.search(rf"^index:\s+{re.escape(str(sample_index))}$", out, re.M)
+    assert data["first_date"] in out and data["last_date"] in out
+
+
+# --------------------------------------------------------------------------- errors
+
+
+@pytest.mark.parametrize("command", [["search", "马拉松"], ["stats"], ["show", "体育/城市马拉松三万跑者参赛.md"]])
+def test_missing_index_exits_3(tmp_path: Path, capsys, command: list[str]) -> None:
+    code, out, err = cli(capsys, *command, "--index", tmp_path / "nowhere")
+    assert code == 3 and out == ""
+    line = assert_one_line_error(err)
+    assert "no index" in line and "news-search index" in line
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["search", "马拉松", "--sort", "newest"], "--sort"),
+        (["search", "马拉松", "--since", "yesterday"], "yesterday"),
+        (["search", "马拉松", "--until", "2023-02-30"], "2023-02-30"),
+        (["search", "马拉松", "--since", "2024-01-01", "--until", "2023-01-01"], "--since"),
+        (["search", "马拉松", "--bogus"], "--bogus"),
+        (["search", "马拉松", "--limit", "0"], "--limit"),
+        (["search"], "QUERY"),
+        (["show", "体育/没有这篇.md"], "体育/没有这篇.md"),
+        (["frobnicate"], "frobnicate"),
+    ],
+)
+def test_usage_errors_exit_2(sample_index: Path, capsys, args: list[str], needle: str) -> None:
+    code, out, err = cli(capsys, *args, "--index", sample_index) if args != ["frobnicate"] else cli(capsys, *args)
+    assert code == 2, err
+    assert out == ""
+    assert needle in assert_one_line_error(err)
+
+
+def test_locked_index_exits_4(built, capsys) -> None:
+    corpus, location = built
+    with IndexDir(location).lock():
+        code, out, err = cli(capsys, "index", corpus, "--index", location, "--wait", "0.2")
+    assert code == 4 and out == ""
+    line = assert_one_line_error(err)
+    assert str(os.getpid()) in line  # names the writer holding the lock
+    # searching does not need the writer lock
+    with IndexDir(location).lock():
+        code, out, _ = cli(capsys, "search", "马拉松", "--index", location, "--json")
+    assert code == 0 and json.loads(out)["total"] == 2
+
+
+@pytest.mark.parametrize("command", [["search", "马拉松"], ["stats"], ["show", "体育/城市马拉松三万跑者参赛.md"], ["index"]])
+def test_incompatible_index_exits_3_and_says_rebuild(built, capsys, command: list[str]) -> None:
+    corpus, location = built
+    if command == ["index"]:
+        command = ["index", str(corpus)]  # an update: refused, the index must be rebuilt
+    meta_file = IndexDir(location).current() / "news-search.json"
+    meta = json.loads(meta_file.read_text("utf-8"))
+    meta["schema_version"] = meta["schema_version"] + 1
+    meta_file.write_text(json.dumps(meta), "utf-8")
+    code, out, err = cli(capsys, *command, "--index", location)
+    assert code == 3
+    assert "--rebuild" in assert_one_line_error(err)
+
+
+def test_rebuild_repairs_an_incompatible_index(built, capsys) -> None:
+    corpus, location = built
+    meta_file = IndexDir(location).current() / "news-search.json"
+    meta = json.loads(meta_file.read_text("utf-8"))
+    meta["analysis"]["analysis_version"] += 1
+    meta_file.write_text(json.dumps(meta), "utf-8")
+    code, out, _ = cli(capsys, "index", "--index", location, "--rebuild")
+    assert code == 0 and "built" in out and "30 added" in out
+    code, out, _ = cli(capsys, "search", "马拉松", "--index", location, "--json")
+    assert code == 0 and json.loads(out)["total"] == 2
+
+
+def test_missing_corpus_is_one_line_error(tmp_path: Path, capsys) -> None:
+    code, out, err = cli(capsys, "index", tmp_path / "no-such-corpus", "--index", tmp_path / "index")
+    assert code != 0
+    assert "no-such-corpus" in assert_one_line_error(err)
+
+
+# --------------------------------------------------------------------------- the real console script
+
+
+def test_console_script_end_to_end(sample_copy: Path, tmp_path: Path) -> None:
+    script = console_script()
+    env = {k: v for k, v in os.environ.items() if k != "NEWS_SEARCH_INDEX"}
+    location = tmp_path / "index"
+
+    def call(*args: object) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([script, *map(str, args)], capture_output=True, text=True, env=env, timeout=120)
+
+    built = call("index", sample_copy, "--index", location)
+    assert built.returncode == 0, built.stderr
+    assert "30 added" in built.stdout
+
+    found = call("search", "马拉松", "--index", location, "--json")
+    assert found.returncode == 0
+    data = json.loads(found.stdout)
+    assert data["total"] == 2 and all(set(hit) == HIT_KEYS for hit in data["hits"])
+
+    missing = call("search", "马拉松", "--index", tmp_path / "nowhere")
+    assert missing.returncode == 3 and missing.stdout == ""
+    assert_one_line_error(missing.stderr)
+
+    bad = call("search", "马拉松", "--index", location, "--sort", "sideways")
+    assert bad.returncode == 2
+    assert_one_line_error(bad.stderr)
+
+    with IndexDir(location).lock():  # held by this process: the script is another writer
+        locked = call("index", sample_copy, "--index", location, "--wait", "0.2")
+    assert locked.returncode == 4
+    assert str(os.getpid()) in assert_one_line_error(locked.stderr)
