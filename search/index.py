@@ -29,8 +29,8 @@ DateBound = datetime | date | str | None
 
 
 @dataclass(frozen=True)
-class Hit:
-    """One search result. ``snippet`` and ``title_html`` are HTML: escaped text and ``<mark>``."""
+class _Described:
+    """The fields every article carries: where it is and what it is."""
 
     path: str
     title: str
@@ -38,6 +38,27 @@ class Hit:
     categories: list[str]
     tags: list[str]
     author: str | None
+
+    @staticmethod
+    def fields_from(stored: dict) -> dict[str, object]:
+        meta = stored.get("meta") or {}
+        return {
+            "path": stored["path"],
+            "title": meta.get("title") or "",
+            "date": meta.get("date"),
+            "categories": list(meta.get("categories") or []),
+            "tags": list(meta.get("tags") or []),
+            "author": meta.get("author"),
+        }
+
+
+@dataclass(frozen=True)
+class Hit(_Described):
+    """One search result. ``snippet`` and ``title_html`` are HTML: escaped text and ``<mark>``.
+
+    ``date`` is ISO 8601 in UTC.
+    """
+
     score: float
     snippet: str
     title_html: str
@@ -69,15 +90,9 @@ class SearchResult:
 
 
 @dataclass(frozen=True)
-class Document:
+class Document(_Described):
     """One indexed article as stored: its fields and its text."""
 
-    path: str
-    title: str
-    date: str | None
-    categories: list[str]
-    tags: list[str]
-    author: str | None
     text: str
 
 
@@ -175,18 +190,12 @@ class Index:
 
     def _hit(self, result, terms: set[str], phrases: list[list[str]], snippet_chars: int) -> Hit:
         stored = result.fields()
-        meta = stored.get("meta") or {}
-        title = meta.get("title") or ""
+        fields = Hit.fields_from(stored)
         return Hit(
-            path=stored["path"],
-            title=title,
-            date=meta.get("date"),
-            categories=list(meta.get("categories") or []),
-            tags=list(meta.get("tags") or []),
-            author=meta.get("author"),
+            **fields,
             score=float(result.score or 0.0),
             snippet=snippet(stored.get("body") or "", terms, snippet_chars, phrases),
-            title_html=highlight(title, terms),
+            title_html=highlight(str(fields["title"]), terms),
         )
 
     def document(self, path: str) -> Document:
@@ -194,16 +203,7 @@ class Index:
         stored = self._searcher.document(path=path)
         if stored is None:
             raise KeyError(path)
-        meta = stored.get("meta") or {}
-        return Document(
-            path=stored["path"],
-            title=meta.get("title") or "",
-            date=meta.get("date"),
-            categories=list(meta.get("categories") or []),
-            tags=list(meta.get("tags") or []),
-            author=meta.get("author"),
-            text=stored.get("body") or "",
-        )
+        return Document(**Document.fields_from(stored), text=stored.get("body") or "")
 
     def stats(self) -> IndexStats:
         """Counts, size on disk, categories, date range and build settings."""

@@ -203,41 +203,33 @@ class _Parser:
         return occur, Words(value)
 
 
-def highlight_phrases(tree: Node) -> list[list[str]]:
-    """The quoted phrases a query looks for (excluded ones left out), as lists of terms."""
-    found: list[list[str]] = []
+def _wanted(tree: Node) -> Iterator[Words | Phrase]:
+    """The words and phrases a query looks for in text (not excluded, not exact fields)."""
 
-    def visit(node: Node, negated: bool) -> None:
+    def visit(node: Node, negated: bool) -> Iterator[Words | Phrase]:
         if isinstance(node, Alternatives):
             for option in node.options:
-                visit(option, negated)
+                yield from visit(option, negated)
         elif isinstance(node, Group):
             for occur, child in node.clauses:
-                visit(child, negated or occur == "must_not")
-        elif isinstance(node, Phrase) and not negated and node.field in (None, "title", "body"):
-            terms = phrase_terms(node.text)
-            if len(terms) > 1:
-                found.append(terms)
+                yield from visit(child, negated or occur == "must_not")
+        elif not negated and node.field in (None, "title", "body"):
+            yield node
 
-    visit(tree, False)
-    return found
+    return visit(tree, False)
+
+
+def highlight_phrases(tree: Node) -> list[list[str]]:
+    """The quoted phrases a query looks for, as lists of terms, for snippets."""
+    phrases = (phrase_terms(node.text) for node in _wanted(tree) if isinstance(node, Phrase))
+    return [terms for terms in phrases if len(terms) > 1]
 
 
 def highlight_terms(tree: Node) -> set[str]:
     """Analysed terms a query looks for (excluded ones left out), for highlighting."""
     found: set[str] = set()
-
-    def visit(node: Node, negated: bool) -> None:
-        if isinstance(node, Alternatives):
-            for option in node.options:
-                visit(option, negated)
-        elif isinstance(node, Group):
-            for occur, child in node.clauses:
-                visit(child, negated or occur == "must_not")
-        elif not negated and node.field in (None, "title", "body"):
-            found.update(phrase_terms(node.text) if isinstance(node, Phrase) else analyze_terms(node.text))
-
-    visit(tree, False)
+    for node in _wanted(tree):
+        found.update(phrase_terms(node.text) if isinstance(node, Phrase) else analyze_terms(node.text))
     return found
 
 

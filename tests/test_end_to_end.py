@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import html
 import re
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -22,13 +21,13 @@ from pathlib import Path
 import pytest
 from dateutil import parser as dateparser
 
+from marks import MARK, made_of, plain
 from search import index_corpus, open_index
 from search.analysis import terms as analyze_terms
 from search.cli import run
 from search.query import highlight_terms, parse
 
 CST = timezone(timedelta(hours=8))
-MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
 HAN_CLAUSE = re.compile(r"[\u4e00-\u9fff]+")
 NOT_ARTICLES = ("SOURCE.md",)
 CCTV_INCLUDE = ("news/2023*.md",)
@@ -57,19 +56,6 @@ def _all(index, query: str = "", **options) -> list[str]:
             assert len(paths) == result.total
             return paths
         page += 1
-
-
-def _plain(fragment: str) -> str:
-    return html.unescape(MARK.sub(r"\1", fragment))
-
-
-def _made_of(text: str, words: set[str]) -> bool:
-    """Whether ``text`` (normalised) is a concatenation of whole query words."""
-    text = unicodedata.normalize("NFKC", text).lower()
-    reachable = [True] + [False] * len(text)
-    for end in range(1, len(text) + 1):
-        reachable[end] = any(reachable[end - len(w)] and text[end - len(w) : end] == w for w in words if len(w) <= end)
-    return reachable[-1]
 
 
 def _local_day(iso: str | None) -> date | None:
@@ -503,7 +489,7 @@ def test_story_phrase_finds_its_story_first(stories: Built, story_files: dict[st
             assert hits and hits[0].path == path, (clause, path, [h.path for h in hits])
             words = highlight_terms(parse(f'"{clause}"'))
             marks = MARK.findall(hits[0].snippet)
-            assert marks and all(_made_of(html.unescape(m), words) for m in marks), (clause, hits[0].snippet)
+            assert marks and all(made_of(html.unescape(m), words) for m in marks), (clause, hits[0].snippet)
 
 
 def test_story_phrase_snippet_shows_the_phrase(stories: Built, story_files: dict[str, Story]) -> None:
@@ -512,7 +498,7 @@ def test_story_phrase_snippet_shows_the_phrase(stories: Built, story_files: dict
     with open_index(stories.location) as index:
         for path, clause in _phrase_picks(story_files, every=15):
             (hit,) = [hit for hit in index.search(f'"{clause}"', limit=5).hits if hit.path == path]
-            if clause not in _plain(hit.snippet).replace(" ", ""):
+            if clause not in plain(hit.snippet).replace(" ", ""):
                 missing.append((path, clause, hit.snippet))
     assert missing == []
 

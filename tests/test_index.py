@@ -21,6 +21,7 @@ import pytest
 from dateutil import parser as dateparser
 
 import search
+from marks import MARK, made_of, plain
 from search import (
     IndexCorruptError,
     IndexLockedError,
@@ -39,7 +40,6 @@ from search.storage import IndexDir
 SAMPLE = Path(search.__file__).resolve().parent / "sample"
 CST = timezone(timedelta(hours=8))
 HIT_KEYS = {"path", "title", "date", "categories", "tags", "author", "score", "snippet"}
-MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
 
 
 # --------------------------------------------------------------------------- oracle
@@ -94,21 +94,6 @@ def _all(index, query: str = "", **options) -> set[str]:
     result = index.search(query, limit=1000, **options)
     assert len(result.hits) == result.total
     return set(_paths(result))
-
-
-def _plain(fragment: str) -> str:
-    return html.unescape(MARK.sub(r"\1", fragment))
-
-
-def _made_of(text: str, words: set[str]) -> bool:
-    """Whether ``text`` (normalised) is a concatenation of whole query words."""
-    import unicodedata
-
-    text = unicodedata.normalize("NFKC", text).lower()
-    reachable = [True] + [False] * len(text)
-    for end in range(1, len(text) + 1):
-        reachable[end] = any(reachable[end - len(w)] and text[end - len(w) : end] == w for w in words if len(w) <= end)
-    return reachable[-1]
 
 
 def _write(path: Path, text: str, encoding: str = "utf-8") -> Path:
@@ -705,13 +690,13 @@ def test_hit_fields(sample_index: Path) -> None:
         assert isinstance(hit.score, float) and hit.score > 0
         assert "<mark>马拉松</mark>" in hit.snippet
         assert "<mark>马拉松</mark>" in hit.title_html
-        assert _plain(hit.title_html) == hit.title
-        assert len(_plain(hit.snippet)) <= 200
+        assert plain(hit.title_html) == hit.title
+        assert len(plain(hit.snippet)) <= 200
     scores = [hit.score for hit in result.hits]
     assert scores == sorted(scores, reverse=True)
     # the snippet is a passage of the article's text (paragraph breaks shown as spaces)
     for hit in result.hits:
-        passage = _plain(hit.snippet).strip("…")
+        passage = plain(hit.snippet).strip("…")
         assert passage.replace(" ", "") in texts[hit.path].replace("\n", "").replace(" ", "")
 
 
@@ -738,7 +723,7 @@ def test_highlights_mark_whole_query_words(sample_index: Path, query: str) -> No
         for fragment in (hit.snippet, hit.title_html):
             for marked in MARK.findall(fragment):
                 marked_somewhere = True
-                assert _made_of(html.unescape(marked), words), (query, marked, fragment)
+                assert made_of(html.unescape(marked), words), (query, marked, fragment)
     assert marked_somewhere
 
 
