@@ -10,6 +10,7 @@ Build or update an index from a folder of articles, then search it::
             print(hit.title, hit.snippet)
 """
 
+from .check import CheckReport, check_index
 from .corpus import Article, Skipped
 from .errors import (
     CorpusError,
@@ -25,6 +26,7 @@ from .indexer import IndexReport, index_corpus
 
 __all__ = [
     "Article",
+    "CheckReport",
     "CorpusError",
     "Document",
     "Hit",
@@ -39,6 +41,7 @@ __all__ = [
     "SearchResult",
     "Skipped",
     "UsageError",
+    "check_index",
     "index_corpus",
     "open_index",
 ]

@@ -1,6 +1,7 @@
 """The ``news-search`` command: a thin layer over the library.
 
-Exit codes: 0 success; 1 ``--strict`` and files were skipped, or another failure;
+Exit codes: 0 success; 1 ``--strict`` and files were skipped, ``check`` found the
+index out of step with its corpus, or another failure;
 2 bad usage (unknown option, bad option value, bad date); 3 no usable index
 (missing, incompatible or damaged); 4 the index is locked by another writer;
 130 interrupted.
@@ -99,6 +100,8 @@ def index_command(
         errors.print(f"skipped {skipped.path}: {skipped.reason}", markup=False)
     for warning in report.warnings:
         errors.print(f"warning {warning.path}: {warning.reason}", markup=False)
+    for note in report.notes:
+        errors.print(f"note: {note}", markup=False)
     if as_json:
         _print_json(
             {
@@ -111,6 +114,7 @@ def index_command(
                 "unchanged": report.unchanged,
                 "skipped": [{"path": s.path, "reason": s.reason} for s in report.skipped],
                 "warnings": [{"path": w.path, "reason": w.reason} for w in report.warnings],
+                "notes": report.notes,
                 "documents": report.documents,
                 "seconds": round(report.seconds, 3),
             }
@@ -323,6 +327,59 @@ def stats_command(index: IndexOption = None, as_json: JsonOption = False) -> Non
         console.print(f"  {count:>7}  {name}", markup=False)
     if len(stats.categories) > 30:
         console.print(f"  … and {len(stats.categories) - 30} more (--json lists all)", markup=False)
+
+
+@app.command("check")
+def check_command(
+    corpus: Annotated[
+        Optional[Path],
+        typer.Argument(help="Corpus folder to compare with [default: the one the index was built from].", show_default=False),
+    ] = None,
+    index: IndexOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Verify the index reads back whole and matches its corpus (exit 1 if it does not)."""
+    from . import check_index
+
+    report = check_index(index, corpus)
+    if as_json:
+        _print_json(
+            {
+                "index": str(report.index),
+                "corpus": str(report.corpus) if report.corpus else None,
+                "ok": report.ok,
+                "documents": report.documents,
+                "terms": report.terms,
+                "postings": report.postings,
+                "missing": report.missing,
+                "stale": report.stale,
+                "extra": report.extra,
+                "unindexable": [{"path": s.path, "reason": s.reason} for s in report.unindexable],
+            }
+        )
+    else:
+        console = _console()
+        console.print(
+            f"index {report.index} reads back: {report.documents} documents, {report.terms:,} terms, "
+            f"{report.postings:,} postings",
+            markup=False,
+        )
+        if report.corpus is None:
+            console.print("no corpus recorded or given: files not compared", markup=False)
+        for label, paths in (("missing", report.missing), ("stale", report.stale), ("extra", report.extra)):
+            for path in paths:
+                console.print(f"{label} {path}", markup=False)
+        for skipped in report.unindexable:
+            console.print(f"unindexable {skipped.path}: {skipped.reason}", markup=False)
+        if report.corpus is not None:
+            verdict = "matches" if report.ok else "does not match"
+            console.print(
+                f"{verdict} {report.corpus}: {len(report.missing)} missing, {len(report.stale)} stale, "
+                f"{len(report.extra)} extra, {len(report.unindexable)} unindexable",
+                markup=False,
+            )
+    if not report.ok:
+        raise typer.Exit(1)
 
 
 def run(argv: list[str] | None = None) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import os
+import re
 from stat import S_ISREG
 from dataclasses import dataclass
 from datetime import datetime
@@ -154,6 +155,11 @@ def read_article(source: SourceFile) -> Article:
     return parse_article(source.path, data, size=source.size, mtime_ns=source.mtime_ns)
 
 
+def content_hash(data: bytes) -> str:
+    """The fingerprint an index keeps of a file's bytes, to tell real changes from touches."""
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
 def parse_article(path: str, data: bytes, *, size: int | None = None, mtime_ns: int = 0) -> Article:
     """Parse the bytes of a corpus file known by ``path`` (relative, POSIX style)."""
     text = clean_text(decode(data))
@@ -173,17 +179,25 @@ def parse_article(path: str, data: bytes, *, size: int | None = None, mtime_ns: 
         warnings.append(f"body has {len(body):,} characters; only the first {MAX_STORED_BODY:,} are kept for snippets")
     return Article(
         path=path,
-        title=title,
-        body=body,
+        title=_printable(title),
+        body=_printable(body),
         date=meta.date or date_from_filename(name),
-        categories=meta.categories,
-        tags=meta.tags,
-        author=meta.author,
-        content_hash=hashlib.blake2b(data, digest_size=16).hexdigest(),
+        categories=tuple(_printable(value) for value in meta.categories),
+        tags=tuple(_printable(value) for value in meta.tags),
+        author=_printable(meta.author) if meta.author else None,
+        content_hash=content_hash(data),
         size=len(data) if size is None else size,
         mtime_ns=mtime_ns,
         warnings=tuple(warnings),
     )
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def _printable(text: str) -> str:
+    """Text without control characters (a stray ESC would drive the user's terminal)."""
+    return _CONTROL.sub("", text)
 
 
 def sample_corpus() -> Path:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -13,7 +14,7 @@ from whoosh import scoring
 
 from . import query as query_syntax
 from .dates import parse_bound, to_utc
-from .errors import UsageError
+from .errors import IndexCorruptError, UsageError
 from .schema import TEXT_FIELDS, check_compatible, exact_value
 from .snippets import SNIPPET_CHARS, highlight, snippet
 from .storage import IndexDir, default_index_dir, open_whoosh, read_meta
@@ -21,6 +22,7 @@ from .storage import IndexDir, default_index_dir, open_whoosh, read_meta
 SortOrder = Literal["relevance", "date"]
 SORT_ORDERS: tuple[str, ...] = ("relevance", "date")
 MAX_LIMIT = 1000
+_OPEN_ATTEMPTS = 4
 
 #: BM25F parameters; field weights live in the schema.
 WEIGHTING = scoring.BM25F(B=0.75, K1=1.2)
@@ -120,11 +122,20 @@ class Index:
 
     def __init__(self, location: IndexDir) -> None:
         self.location = location
-        self._generation = location.require_current()
-        self._meta = read_meta(self._generation)
-        check_compatible(self._meta, location.root)
-        self._whoosh = open_whoosh(self._generation)
-        self._searcher = self._whoosh.searcher(weighting=WEIGHTING)
+        for attempt in range(_OPEN_ATTEMPTS):
+            self._generation = location.require_current()
+            self._meta = read_meta(self._generation)
+            check_compatible(self._meta, location.root)
+            try:
+                self._whoosh = open_whoosh(self._generation)
+                self._searcher = self._whoosh.searcher(weighting=WEIGHTING)
+                break
+            except (IndexCorruptError, OSError):
+                # A rebuild may have switched generations, or a commit replaced a
+                # segment, between reading CURRENT and opening the files: look again.
+                if attempt == _OPEN_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
         # Measured now: a rebuild may delete this generation while it stays open.
         self._size_bytes = sum(entry.stat().st_size for entry in os.scandir(self._generation) if entry.is_file())
 

@@ -40,12 +40,15 @@ class IndexReport:
     unchanged: int = 0
     skipped: list[Skipped] = field(default_factory=list)
     warnings: list[Skipped] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
     documents: int = 0
     seconds: float = 0.0
 
 
 @dataclass(frozen=True)
-class _Indexed:
+class IndexedFile:
+    """What the index knows of a file: enough to tell whether it changed."""
+
     size: int
     mtime_ns: int
     content_hash: str
@@ -78,14 +81,18 @@ def index_corpus(
         else:
             sources.append(found)
 
-    with location.lock(lock_timeout):
-        location.remove_stale()
+    with location.lock(lock_timeout) as stale_lock:
+        if stale_lock:
+            report.notes.append(stale_lock)
+        leftovers = location.remove_stale()
+        if leftovers:
+            report.notes.append(f"removed what an interrupted run left behind: {', '.join(leftovers)}")
         live = location.current()
         report.rebuilt = rebuild or live is None
         if report.rebuilt:
             generation = location.new_generation()
             ix = whoosh.index.create_in(str(generation), build_schema())
-            known: dict[str, _Indexed] = {}
+            known: dict[str, IndexedFile] = {}
             meta = {"built": _now()}
         else:
             assert live is not None
@@ -93,7 +100,7 @@ def index_corpus(
             meta = read_meta(live)
             check_compatible(meta, location.root)
             ix = open_whoosh(live)
-            known = _indexed_files(ix)
+            known = indexed_files(ix)
         writer = ix.writer(limitmb=256)
         try:
             _apply(writer, sources, known, report, progress)
@@ -121,7 +128,7 @@ def index_corpus(
 def _apply(
     writer: IndexWriter,
     sources: list[SourceFile],
-    known: dict[str, _Indexed],
+    known: dict[str, IndexedFile],
     report: IndexReport,
     progress: ProgressCallback | None,
 ) -> None:
@@ -185,12 +192,12 @@ def document(article: Article) -> dict[str, object]:
     return fields
 
 
-def _indexed_files(ix: whoosh.index.Index) -> dict[str, _Indexed]:
+def indexed_files(ix: whoosh.index.Index) -> dict[str, IndexedFile]:
     """Path → (size, mtime, hash) of every live document, read from columns only."""
     with ix.reader() as reader:
         columns = [reader.column_reader(name) for name in ("path", "size", "mtime_ns", "content_hash")]
         return {
-            paths[docnum]: _Indexed(sizes[docnum], mtimes[docnum], hashes[docnum])
+            paths[docnum]: IndexedFile(sizes[docnum], mtimes[docnum], hashes[docnum])
             for paths, sizes, mtimes, hashes in [columns]
             for docnum in reader.all_doc_ids()
         }

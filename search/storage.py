@@ -79,21 +79,30 @@ class IndexDir:
         _fsync_folder(self.root)
         self.remove_stale()
 
-    def remove_stale(self) -> None:
-        """Delete generations and temporary files that are not live (left by killed runs).
+    def remove_stale(self) -> list[str]:
+        """Delete generations and temporary files that are not live (left by killed
+        runs, or replaced by a rebuild); return their names.
 
         Only call while holding the lock: a generation being built is not live yet.
         """
         live = self.current()
-        for entry in self.root.iterdir() if self.root.is_dir() else ():
+        removed = []
+        for entry in sorted(self.root.iterdir()) if self.root.is_dir() else ():
             if entry.name.startswith(_GENERATION_PREFIX) and entry != live:
                 shutil.rmtree(entry, ignore_errors=True)
+                removed.append(entry.name)
             elif entry.name.startswith(f"{_CURRENT}.") and entry.name.endswith(".tmp"):
                 entry.unlink(missing_ok=True)
+                removed.append(entry.name)
+        return removed
 
     @contextlib.contextmanager
-    def lock(self, timeout: float = 10.0) -> Iterator[None]:
-        """Hold the writer lock; wait up to ``timeout`` seconds for another writer."""
+    def lock(self, timeout: float = 10.0) -> Iterator[str | None]:
+        """Hold the writer lock; wait up to ``timeout`` seconds for another writer.
+
+        Yields a message when the previous writer died holding the lock (its
+        record was never cleared); the kernel has released its ``flock`` already.
+        """
         self.root.mkdir(parents=True, exist_ok=True)
         path = self.root / _LOCK
         handle = open(path, "a+", encoding="utf-8")
@@ -106,16 +115,26 @@ class IndexDir:
                 except BlockingIOError:
                     if time.monotonic() >= deadline:
                         raise IndexLockedError(
-                            f"index {self.root} is being written by {_owner(path)}; try again when it finishes"
+                            f"index {self.root} is being written by {_owner(path)}; "
+                            f"waited {timeout:g}s, try again when it finishes"
                         ) from None
                     time.sleep(0.1)
             handle.seek(0)
-            handle.truncate()
-            handle.write(json.dumps({"pid": os.getpid(), "host": socket.gethostname()}))
-            handle.flush()
-            yield
+            left = handle.read().strip()
+            stale = f"cleared a lock left by {_owner(path)}, which stopped without finishing" if left else None
+            _write_owner(handle, {"pid": os.getpid(), "host": socket.gethostname()})
+            yield stale
+            _write_owner(handle, None)
         finally:
             handle.close()
+
+
+def _write_owner(handle, owner: dict | None) -> None:
+    handle.seek(0)
+    handle.truncate()
+    if owner:
+        handle.write(json.dumps(owner))
+    handle.flush()
 
 
 def _owner(lock_path: Path) -> str:

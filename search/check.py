@@ -1,0 +1,102 @@
+"""Integrity check: does the index read back whole, and does it match its corpus?"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+from .corpus import DEFAULT_INCLUDE, Skipped, content_hash, parse_article, walk
+from .errors import CorpusError, IndexCorruptError
+from .indexer import indexed_files
+from .schema import check_compatible
+from .storage import IndexDir, default_index_dir, open_whoosh, read_meta
+
+
+@dataclass
+class CheckReport:
+    """What ``check`` found. ``ok`` is true when the index reads back and matches the corpus."""
+
+    index: Path
+    corpus: Path | None
+    documents: int = 0
+    terms: int = 0
+    postings: int = 0
+    missing: list[str] = field(default_factory=list)  # in the corpus, not in the index
+    stale: list[str] = field(default_factory=list)  # changed since they were indexed
+    extra: list[str] = field(default_factory=list)  # in the index, no longer in the corpus
+    unindexable: list[Skipped] = field(default_factory=list)  # in the corpus, but cannot be indexed
+
+    @property
+    def ok(self) -> bool:
+        return not (self.missing or self.stale or self.extra)
+
+
+def check_index(
+    index_dir: str | os.PathLike[str] | None = None,
+    corpus: str | os.PathLike[str] | None = None,
+    *,
+    include: Sequence[str] | None = None,
+    exclude: Sequence[str] | None = None,
+) -> CheckReport:
+    """Read every stored document, term and posting of the index; then, given a
+    corpus (or the one recorded in the index when ``corpus`` is ``None``), list the
+    files that are missing, stale or extra.
+
+    Raises :class:`IndexNotFoundError`, :class:`IndexVersionError` or
+    :class:`IndexCorruptError` when the index itself is not usable.
+    """
+    location = IndexDir(index_dir if index_dir is not None else default_index_dir())
+    generation = location.require_current()
+    meta = read_meta(generation)
+    check_compatible(meta, location.root)
+    ix = open_whoosh(generation)
+    report = CheckReport(index=location.root, corpus=None)
+    try:
+        with ix.reader() as reader:
+            report.documents = sum(1 for _ in reader.iter_docs())
+            for fieldname, text in reader.all_terms():
+                report.terms += 1
+                report.postings += sum(1 for _ in reader.postings(fieldname, text).all_ids())
+        known = indexed_files(ix)
+    except Exception as error:  # Whoosh raises many kinds on damaged files
+        raise IndexCorruptError(
+            f"index at {location.root} does not read back ({type(error).__name__}: {error}); "
+            "rebuild it with `news-search index CORPUS --rebuild`"
+        ) from None
+    finally:
+        ix.close()
+    if corpus is None and meta.get("corpus"):
+        corpus = meta["corpus"]
+    if corpus is None:
+        return report
+    report.corpus = Path(corpus)
+    patterns = include or meta.get("include") or DEFAULT_INCLUDE
+    for found in walk(report.corpus, patterns, exclude or meta.get("exclude") or ()):
+        if isinstance(found, Skipped):
+            report.unindexable.append(found)
+            continue
+        indexed = known.pop(found.path, None)
+        if indexed is None:
+            _missing_or_unindexable(found.path, found.absolute, report)
+        elif (indexed.size, indexed.mtime_ns) != (found.size, found.mtime_ns):
+            try:
+                changed = content_hash(found.absolute.read_bytes()) != indexed.content_hash
+            except OSError:
+                changed = True
+            if changed:
+                report.stale.append(found.path)
+    report.extra = sorted(known)
+    return report
+
+
+def _missing_or_unindexable(path: str, absolute: Path, report: CheckReport) -> None:
+    try:
+        parse_article(path, absolute.read_bytes())
+    except CorpusError as error:
+        report.unindexable.append(Skipped(path, str(error)))
+    except OSError as error:
+        report.unindexable.append(Skipped(path, f"cannot read file: {error.strerror}"))
+    else:
+        report.missing.append(path)
