@@ -34,6 +34,13 @@ _TOKEN_RE = re.compile(
     rf"|(?P<word>(?:(?![{_HAN}])[^\W_])+)"  # Latin, digits, kana…: Win11, 5g, 12306
 )
 
+# Characters NFKC leaves alone (ASCII, CJK ideographs and punctuation, kana,
+# Hangul syllables), when no combining mark follows them.
+_NFKC_STABLE = re.compile(
+    r"(?:[\t\n\r\x20-\x7e\u4e00-\u9fff\u3001-\u3003\u3008-\u3011\u2018-\u201d\u3041-\u3096\u30a1-\u30fa\uac00-\ud7a3]"
+    r"(?![\u0300-\u036f\u3099\u309a\uff9e\uff9f]))+"
+)
+
 # Full-width ASCII and the ideographic space map one-to-one onto ASCII, which
 # keeps offsets unchanged for the overwhelmingly common case.
 _FULLWIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
@@ -81,20 +88,33 @@ def normalize(text: str) -> tuple[str, list[int] | None]:
     folded_parts: list[str] = []
     origin: list[int] = []
     index = 0
-    while index < len(narrowed):
+    for stable in _NFKC_STABLE.finditer(narrowed):
+        # Runs of characters NFKC never changes are copied; the rest go one by one.
+        index = _fold(narrowed, index, stable.start(), folded_parts, origin)
+        folded_parts.append(stable.group())
+        origin.extend(range(stable.start(), stable.end()))
+        index = stable.end()
+    _fold(narrowed, index, len(narrowed), folded_parts, origin)
+    return "".join(folded_parts), origin
+
+
+def _fold(text: str, index: int, stop: int, folded_parts: list[str], origin: list[int]) -> int:
+    """NFKC-normalise ``text[index:stop]`` character by character (a base character
+    with the marks that combine with it), recording where each output character came from."""
+    while index < stop:
         end = index + 1
-        while end < len(narrowed) and _joins_previous(narrowed[end]):
+        while end < len(text) and _joins_previous(text[end]):
             end += 1
-        folded = unicodedata.normalize("NFKC", narrowed[index:end])
-        if end > index + 1 and folded == unicodedata.normalize("NFKC", narrowed[index]) + unicodedata.normalize(
-            "NFKC", narrowed[index + 1 : end]
+        folded = unicodedata.normalize("NFKC", text[index:end])
+        if end > index + 1 and folded == unicodedata.normalize("NFKC", text[index]) + unicodedata.normalize(
+            "NFKC", text[index + 1 : end]
         ):
             end = index + 1  # the marks did not combine: map each character on its own
-            folded = unicodedata.normalize("NFKC", narrowed[index])
+            folded = unicodedata.normalize("NFKC", text[index])
         folded_parts.append(folded)
         origin.extend([index] * len(folded))
         index = end
-    return "".join(folded_parts), origin
+    return index
 
 
 def _joins_previous(char: str) -> bool:
@@ -194,6 +214,11 @@ def _parts(word, parts, position, start, span, frequencies, stop) -> Iterator[To
 
 def _by_position(token: Token) -> tuple[int, int, int]:
     return token.position, token.start, token.end
+
+
+def folded_text(text: str) -> str:
+    """``text`` normalised and lower-cased as terms are, without an offset map (fast)."""
+    return unicodedata.normalize("NFKC", text).lower()
 
 
 def searchable_text(text: str) -> tuple[str, list[int] | None]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from html import unescape
 
 from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning
 
@@ -75,7 +76,8 @@ _MARKDOWN_RULES = [
     (re.compile(r"^[ \t]*\|?(?:[ \t]*:?-{2,}:?[ \t]*\|)+[ \t]*:?-*:?[ \t]*\|?[ \t]*$", re.M), ""),  # table rules
     (re.compile(r"^[ \t]*(?:>[ \t]?)+", re.M), "\n"),  # block quotes
     (re.compile(r"^[ \t]*(?:[-*+]|\d+[.)])[ \t]+", re.M), "\n"),  # list items: own paragraph
-    (re.compile(r"\*{1,3}|~~|`+"), ""),  # emphasis, strike-through, inline code marks
+    (re.compile(r"(\*{1,3}|~~)(?=\S)(.+?)(?<=\S)\1"), r"\2"),  # emphasis, strike-through (5*3 stays)
+    (re.compile(r"`+"), ""),  # inline code marks
     (re.compile(r"[ \t]*\|[ \t]*"), " "),  # table cell borders
 ]
 
@@ -109,7 +111,7 @@ def markdown_to_text(markdown: str) -> str:
 def _prose_to_text(markdown: str) -> str:
     for pattern, replacement in _MARKDOWN_RULES:
         markdown = pattern.sub(replacement, markdown)
-    paragraphs = re.split(r"\n\s*\n", markdown)
+    paragraphs = re.split(r"\n\s*\n", unescape(markdown))
     return _paragraphs([_join_lines(paragraph) for paragraph in paragraphs])
 
 
@@ -121,10 +123,31 @@ def _join_lines(paragraph: str) -> str:
     return _CJK_BREAK.sub("", paragraph)
 
 
-_HEADING = re.compile(r"^\s{0,3}#\s+(.+?)\s*#*\s*$", re.M)
+_HEADING = re.compile(r"^\s{0,3}#\s+(.+?)\s*#*\s*$")
 
 
-def first_heading(markdown: str) -> str | None:
-    """The text of the first ``# heading`` of a Markdown document."""
-    match = _HEADING.search(markdown)
-    return " ".join(match.group(1).split()) if match else None
+def first_heading(body: str, *, is_html: bool = False) -> str | None:
+    """The title a document without front matter gives itself: the HTML ``<title>``
+    or first ``<h1>``, or the first ``# heading`` of Markdown (outside code), as text."""
+    if is_html:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
+            soup = BeautifulSoup(body, "html.parser")
+        tag = soup.find("title") or soup.find("h1")
+        text = " ".join(tag.get_text().split()) if tag else ""
+        return text or None
+    fence = ""
+    for line in body.split("\n"):
+        if fence:
+            closing = _FENCE_CLOSE.match(line)
+            if closing and closing.group(1)[0] == fence[0] and len(closing.group(1)) >= len(fence):
+                fence = ""
+            continue
+        opening = _FENCE_OPEN.match(line)
+        if opening:
+            fence = opening.group(1)
+            continue
+        heading = _HEADING.match(line)
+        if heading:
+            return " ".join(_prose_to_text(heading.group(1)).split()) or None
+    return None

@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Sequence
 
 from .corpus import DEFAULT_INCLUDE, Skipped, content_hash, parse_article, walk
-from .errors import CorpusError, IndexCorruptError
+from .errors import CorpusError
 from .indexer import indexed_files
 from .schema import check_compatible
-from .storage import IndexDir, default_index_dir, open_whoosh, read_meta
+from .storage import IndexDir, corrupt, default_index_dir, open_whoosh, read_meta
 
 
 @dataclass
@@ -61,10 +61,7 @@ def check_index(
                 report.postings += sum(1 for _ in reader.postings(fieldname, text).all_ids())
         known = indexed_files(ix)
     except Exception as error:  # Whoosh raises many kinds on damaged files
-        raise IndexCorruptError(
-            f"index at {location.root} does not read back ({type(error).__name__}: {error}); "
-            "rebuild it with `news-search index CORPUS --rebuild`"
-        ) from None
+        raise corrupt(location.root, error) from None
     finally:
         ix.close()
     if corpus is None and meta.get("corpus"):

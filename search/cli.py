@@ -48,6 +48,14 @@ def _console(stderr: bool = False):
     return Console(stderr=stderr, highlight=False, soft_wrap=True)
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _shown(text: str) -> str:
+    """Text safe for a terminal: control characters (from file names) made visible."""
+    return _CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
+
+
 def _print_json(data: object) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
 
@@ -97,9 +105,9 @@ def index_command(
         )
     errors = _console(stderr=True)
     for skipped in report.skipped:
-        errors.print(f"skipped {skipped.path}: {skipped.reason}", markup=False)
+        errors.print(f"skipped {_shown(skipped.path)}: {_shown(skipped.reason)}", markup=False)
     for warning in report.warnings:
-        errors.print(f"warning {warning.path}: {warning.reason}", markup=False)
+        errors.print(f"warning {_shown(warning.path)}: {_shown(warning.reason)}", markup=False)
     for note in report.notes:
         errors.print(f"note: {note}", markup=False)
     if as_json:
@@ -184,8 +192,8 @@ def search_command(
     """Search the index; hits show a highlighted snippet."""
     from . import open_index
 
-    if query is None and batch is None:
-        raise typer.BadParameter("give a QUERY or --batch FILE", param_hint="QUERY")
+    if (query is None) == (batch is None):
+        raise typer.BadParameter("give either a QUERY or --batch FILE", param_hint="QUERY")
     options = dict(limit=limit, page=page, category=category, author=author, since=since, until=until, sort=sort.value)
     with open_index(index) as opened:
         if batch is not None:
@@ -228,13 +236,19 @@ def _marked_text(fragment: str):
     return text
 
 
-def _local_day(iso: str | None) -> str | None:
-    """The article's day where it was published (UTC+8), as the date filters read it."""
+def _local_time(iso: str | None) -> str | None:
+    """An article's UTC timestamp in local time (UTC+8), as the date filters read dates."""
     from datetime import datetime
 
     from .dates import LOCAL_TIMEZONE
 
-    return datetime.fromisoformat(iso).astimezone(LOCAL_TIMEZONE).date().isoformat() if iso else None
+    return datetime.fromisoformat(iso).astimezone(LOCAL_TIMEZONE).isoformat() if iso else None
+
+
+def _local_day(iso: str | None) -> str | None:
+    """The article's day where it was published (UTC+8)."""
+    local = _local_time(iso)
+    return local[:10] if local else None
 
 
 def _print_listing(result) -> None:
@@ -247,10 +261,10 @@ def _print_listing(result) -> None:
     first = (result.page - 1) * result.limit + 1
     for number, hit in enumerate(result.hits, first):
         heading = Text(f"{number:>3}. ", style="bold")
-        heading.append_text(_marked_text(hit.title_html or html.escape(hit.path)))
+        heading.append_text(_marked_text(hit.title_html or html.escape(_shown(hit.path))))
         console.print(heading)
         details = [part for part in (_local_day(hit.date), "/".join(hit.categories), hit.author) if part]
-        console.print(Text("     " + "  ·  ".join(details + [hit.path]), style="dim"))
+        console.print(Text("     " + "  ·  ".join(details + [_shown(hit.path)]), style="dim"))
         if hit.snippet:
             line = Text("     ")
             line.append_text(_marked_text(hit.snippet))
@@ -282,8 +296,8 @@ def show_command(
     console = _console()
     console.print(document.title or "(untitled)", style="bold", markup=False)
     for label, value in (
-        ("path", document.path),
-        ("date", document.date),
+        ("path", _shown(document.path)),
+        ("date", _local_time(document.date)),
         ("categories", " / ".join(document.categories)),
         ("tags", ", ".join(document.tags)),
         ("author", document.author),
@@ -368,9 +382,9 @@ def check_command(
             console.print("no corpus recorded or given: files not compared", markup=False)
         for label, paths in (("missing", report.missing), ("stale", report.stale), ("extra", report.extra)):
             for path in paths:
-                console.print(f"{label} {path}", markup=False)
+                console.print(f"{label} {_shown(path)}", markup=False)
         for skipped in report.unindexable:
-            console.print(f"unindexable {skipped.path}: {skipped.reason}", markup=False)
+            console.print(f"unindexable {_shown(skipped.path)}: {_shown(skipped.reason)}", markup=False)
         if report.corpus is not None:
             verdict = "matches" if report.ok else "does not match"
             console.print(
@@ -392,17 +406,17 @@ def run(argv: list[str] | None = None) -> int:
     except typer.Exit as stop:
         return stop.exit_code
     except typer.TyperException as error:  # usage errors: unknown option, bad value
+        if type(error).__name__ == "NoArgsIsHelpError":  # bare `news-search`: show the help
+            sys.stdout.write(error.format_message() + "\n")
+            return 0
         _error(error.format_message())
         return error.exit_code
-    except (typer.Abort, KeyboardInterrupt):
+    except typer.Abort:
         _error("interrupted")
         return 130
     except NewsSearchError as error:
         _error(str(error))
         return error.exit_code
-    except BrokenPipeError:
-        sys.stderr.close()
-        return 0
     except Exception as error:  # an unexpected failure: say what, hide the traceback unless asked
         if os.environ.get("NEWS_SEARCH_DEBUG"):
             raise
@@ -416,4 +430,8 @@ def _error(message: str) -> None:
 
 
 def main() -> None:
+    import signal
+
+    # `news-search search … | head`: end quietly when the reader goes away.
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     sys.exit(run())

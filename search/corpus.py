@@ -106,6 +106,9 @@ def walk(
             if entry.name.startswith("."):
                 continue  # hidden folders and files: VCS data, editor swap files
             relative = _relative(Path(entry.path), root_path)
+            if not _encodable(relative):
+                files.append(Skipped(relative.encode("utf-8", "backslashreplace").decode(), "file name is not valid UTF-8"))
+                continue
             try:
                 if entry.is_dir():
                     stack.append(Path(entry.path))
@@ -124,8 +127,24 @@ def walk(
         yield from reversed(files)
 
 
+def _encodable(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # undecodable bytes in the name, kept as surrogates
+        return False
+    return True
+
+
 def _relative(path: Path, root: Path) -> str:
     return path.relative_to(root).as_posix() if path != root else "."
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def decode(data: bytes) -> str:
@@ -146,13 +165,17 @@ def decode(data: bytes) -> str:
     return text
 
 
-def read_article(source: SourceFile) -> Article:
-    """Parse one corpus file. Raises :class:`CorpusError` with the reason it cannot be indexed."""
+def read_source(source: SourceFile) -> bytes:
+    """The bytes of a corpus file, or :class:`CorpusError` saying why they cannot be read."""
     try:
-        data = source.absolute.read_bytes()
+        return source.absolute.read_bytes()
     except OSError as error:
         raise CorpusError(f"cannot read file: {error.strerror}") from None
-    return parse_article(source.path, data, size=source.size, mtime_ns=source.mtime_ns)
+
+
+def read_article(source: SourceFile) -> Article:
+    """Parse one corpus file. Raises :class:`CorpusError` with the reason it cannot be indexed."""
+    return parse_article(source.path, read_source(source), size=source.size, mtime_ns=source.mtime_ns)
 
 
 def content_hash(data: bytes) -> str:
@@ -167,14 +190,15 @@ def parse_article(path: str, data: bytes, *, size: int | None = None, mtime_ns: 
         raise CorpusError("empty file")
     meta = read_front_matter(text)
     name = PurePosixPath(path).name
-    if name.lower().endswith((".html", ".htm")) or looks_like_html(meta.body):
-        body = html_to_text(meta.body)
-    else:
-        body = markdown_to_text(meta.body)
-    title = meta.title or (None if meta.present else first_heading(meta.body)) or PurePosixPath(path).stem.strip()
+    is_html = name.lower().endswith((".html", ".htm")) or looks_like_html(meta.body)
+    body = html_to_text(meta.body) if is_html else markdown_to_text(meta.body)
+    title = meta.title or (None if meta.present else first_heading(meta.body, is_html=is_html))
+    title = title or PurePosixPath(path).stem.strip()
     if not title and not body:
         raise CorpusError("no title and no text")
     warnings = list(meta.warnings)
+    if not _is_utf8(data):
+        warnings.append("not UTF-8: decoded as GB18030")
     if len(body) > MAX_STORED_BODY:
         warnings.append(f"body has {len(body):,} characters; only the first {MAX_STORED_BODY:,} are kept for snippets")
     return Article(

@@ -18,7 +18,7 @@ LOCAL_TIMEZONE = timezone(timedelta(hours=8), "CST")
 
 _FILENAME_DATE = re.compile(r"(?<!\d)((?:19|20)\d{2})[-_.]?(0[1-9]|1[0-2])[-_.]?(0[1-9]|[12]\d|3[01])(?!\d)")
 _DEFAULTS = (datetime(2000, 1, 1), datetime(2001, 2, 2))
-_PARTIAL_DATE = re.compile(r"^\s*(\d{4})(?:[-/.](\d{1,2}))?\s*$")
+_CHINESE_DATE = re.compile(r"^\s*(\d{4})年(\d{1,2})月(\d{1,2})[日号](?:\s*(\d{1,2})[:：时点](\d{1,2})分?(?:[:：](\d{1,2})秒?)?)?\s*$")
 
 
 def to_utc(value: datetime) -> datetime:
@@ -37,6 +37,9 @@ def parse_date(value: object) -> datetime | None:
             return to_utc(datetime.combine(value, time()))
         if not isinstance(value, str) or not value.strip():
             return None
+        chinese = _CHINESE_DATE.match(value)
+        if chinese:
+            return to_utc(datetime(*(int(part or 0) for part in chinese.groups())))
         # A date missing its year, month or day would be completed from today:
         # parse with two different defaults and refuse when they disagree.
         first, second = (_dateutil.parse(value.strip(), default=default) for default in _DEFAULTS)
@@ -61,29 +64,44 @@ def date_from_filename(name: str) -> datetime | None:
         return None
 
 
+_BOUND = re.compile(
+    r"^\s*(?P<year>\d{4})(?:[-/.年](?P<month>\d{1,2})月?(?:[-/.](?P<day>\d{1,2})日?|(?P<cday>\d{1,2})日)?)?"
+    r"(?:[ T]+(?P<hour>\d{1,2})[:：](?P<minute>\d{2})(?::(?P<second>\d{2}))?)?\s*$"
+)
+
+
 def parse_bound(text: str, *, end: bool) -> datetime:
-    """A ``--since``/``--until`` bound: a date, date and time, ``YYYY-MM`` or ``YYYY``.
+    """A ``--since``/``--until`` bound: ``YYYY``, ``YYYY-MM``, ``YYYY-MM-DD`` (or
+    ``YYYY年M月D日``), optionally with ``HH:MM[:SS]``, in local time (UTC+8); or a
+    full ISO 8601 timestamp with its own zone.
 
     An end bound given without a time covers its whole day, month or year.
     Raises ``ValueError`` with a message fit for the user.
     """
-    partial = _PARTIAL_DATE.match(text)
-    if partial:
-        year, month = int(partial.group(1)), int(partial.group(2) or 0)
-        if month > 12:
-            raise ValueError(f"not a date: {text!r} (month {month})")
-        start = datetime(year, month or 1, 1)
-        if not end:
-            return to_utc(start)
-        if month:
-            following = datetime(year + (month == 12), month % 12 + 1, 1)
-        else:
-            following = datetime(year + 1, 1, 1)
-        return to_utc(following - timedelta(microseconds=1))
+    match = _BOUND.match(text)
+    if match is None:
+        try:
+            return to_utc(datetime.fromisoformat(text.strip()))
+        except ValueError:
+            raise ValueError(f"not a date: {text!r} (use YYYY, YYYY-MM or YYYY-MM-DD, optionally with HH:MM)") from None
+    parts = {key: int(value) for key, value in match.groupdict().items() if value is not None}
+    if "cday" in parts:
+        parts["day"] = parts.pop("cday")
     try:
-        parsed = _dateutil.parse(text.strip())
-    except (ValueError, OverflowError) as error:
-        raise ValueError(f"not a date: {text!r} (use YYYY-MM-DD, optionally with HH:MM)") from error
-    if end and parsed.time() == time() and not re.search(r"\d:\d", text):
-        parsed = parsed + timedelta(days=1, microseconds=-1)
-    return to_utc(parsed)
+        start = datetime(
+            parts["year"], parts.get("month", 1), parts.get("day", 1),
+            parts.get("hour", 0), parts.get("minute", 0), parts.get("second", 0),
+        )  # fmt: skip
+        if not end or "hour" in parts:
+            return to_utc(start)
+        if "day" in parts:
+            following = start + timedelta(days=1)
+        elif "month" in parts:
+            following = datetime(start.year + (start.month == 12), start.month % 12 + 1, 1)
+        else:
+            following = datetime(start.year + 1, 1, 1)
+        return to_utc(following - timedelta(microseconds=1))
+    except (ValueError, OverflowError):
+        if end and parts.get("year", 0) >= 9999:
+            return datetime.max.replace(tzinfo=timezone.utc)
+        raise ValueError(f"not a date: {text!r}") from None

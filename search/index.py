@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -14,10 +15,10 @@ from whoosh import scoring
 
 from . import query as query_syntax
 from .dates import parse_bound, to_utc
-from .errors import IndexCorruptError, UsageError
+from .errors import IndexCorruptError, IndexVersionError, UsageError
 from .schema import TEXT_FIELDS, check_compatible, exact_value
 from .snippets import SNIPPET_CHARS, highlight, snippet
-from .storage import IndexDir, default_index_dir, open_whoosh, read_meta
+from .storage import IndexDir, corrupt, default_index_dir, open_whoosh, read_meta
 
 SortOrder = Literal["relevance", "date"]
 SORT_ORDERS: tuple[str, ...] = ("relevance", "date")
@@ -58,10 +59,11 @@ class _Described:
 class Hit(_Described):
     """One search result. ``snippet`` and ``title_html`` are HTML: escaped text and ``<mark>``.
 
-    ``date`` is ISO 8601 in UTC.
+    ``date`` is ISO 8601 in UTC. ``score`` is the relevance score, ``None`` when
+    hits are sorted by date (no relevance is computed then).
     """
 
-    score: float
+    score: float | None
     snippet: str
     title_html: str
 
@@ -69,7 +71,7 @@ class Hit(_Described):
         """The JSON form: the title is given highlighted, like the snippet."""
         data = asdict(self)
         data["title"] = data.pop("title_html")
-        data["score"] = round(self.score, 4)
+        data["score"] = None if self.score is None else round(self.score, 4)
         return data
 
 
@@ -100,7 +102,11 @@ class Document(_Described):
 
 @dataclass(frozen=True)
 class IndexStats:
-    """What an index holds and how it was built."""
+    """What an index holds and how it was built.
+
+    ``terms`` counts distinct terms per field as the index's term lists hold
+    them: until segments merge, that includes terms of replaced documents.
+    """
 
     location: Path
     documents: int
@@ -124,20 +130,22 @@ class Index:
         self.location = location
         for attempt in range(_OPEN_ATTEMPTS):
             self._generation = location.require_current()
-            self._meta = read_meta(self._generation)
-            check_compatible(self._meta, location.root)
             try:
+                self._meta = read_meta(self._generation)
+                check_compatible(self._meta, location.root)
                 self._whoosh = open_whoosh(self._generation)
                 self._searcher = self._whoosh.searcher(weighting=WEIGHTING)
+                # Measured now: a rebuild may delete this generation while it stays open.
+                self._size_bytes = sum(e.stat().st_size for e in os.scandir(self._generation) if e.is_file())
                 break
-            except (IndexCorruptError, OSError):
+            except IndexVersionError:
+                raise
+            except Exception as error:
                 # A rebuild may have switched generations, or a commit replaced a
                 # segment, between reading CURRENT and opening the files: look again.
                 if attempt == _OPEN_ATTEMPTS - 1:
-                    raise
+                    raise error if isinstance(error, IndexCorruptError) else corrupt(location.root, error) from None
                 time.sleep(0.05 * (attempt + 1))
-        # Measured now: a rebuild may delete this generation while it stays open.
-        self._size_bytes = sum(entry.stat().st_size for entry in os.scandir(self._generation) if entry.is_file())
 
     @classmethod
     def open(cls, path: str | os.PathLike[str] | None = None) -> "Index":
@@ -180,6 +188,8 @@ class Index:
             raise UsageError(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
         if page < 1:
             raise UsageError(f"page must be 1 or more, not {page}")
+        if snippet_chars < 1:
+            raise UsageError(f"snippet_chars must be 1 or more, not {snippet_chars}")
         if sort not in SORT_ORDERS:
             raise UsageError(f"sort must be one of {', '.join(SORT_ORDERS)}, not {sort!r}")
         tree = query_syntax.parse(query)
@@ -196,15 +206,16 @@ class Index:
             reverse=sort == "date",
             terms=False,
         )
-        hits = [self._hit(result, terms, phrases, snippet_chars) for result in results[(page - 1) * limit : page * limit]]
+        by_relevance = sort == "relevance"
+        hits = [self._hit(result, terms, phrases, snippet_chars, by_relevance) for result in results[(page - 1) * limit : page * limit]]
         return SearchResult(query=query, total=len(results), page=page, limit=limit, hits=hits)
 
-    def _hit(self, result, terms: set[str], phrases: list[list[str]], snippet_chars: int) -> Hit:
+    def _hit(self, result, terms: set[str], phrases: list[list[str]], snippet_chars: int, scored: bool) -> Hit:
         stored = result.fields()
         fields = Hit.fields_from(stored)
         return Hit(
             **fields,
-            score=float(result.score or 0.0),
+            score=float(result.score or 0.0) if scored else None,
             snippet=snippet(stored.get("body") or "", terms, snippet_chars, phrases),
             title_html=highlight(str(fields["title"]), terms),
         )
@@ -219,11 +230,12 @@ class Index:
     def stats(self) -> IndexStats:
         """Counts, size on disk, categories, date range and build settings."""
         reader = self._searcher.reader()
-        categories = sorted(
-            ((term.decode() if isinstance(term, bytes) else term, reader.doc_frequency("category_label", term))
-             for term in reader.lexicon("category_label")),
-            key=lambda pair: (-pair[1], pair[0]),
-        )  # fmt: skip
+        # Counted over live documents' stored fields: the lexicon still holds
+        # replaced and deleted documents until their segments merge.
+        counts: Counter[str] = Counter()
+        for _, stored in reader.iter_docs():
+            counts.update(set((stored.get("meta") or {}).get("categories") or ()))
+        categories = sorted(counts.items(), key=lambda pair: (-pair[1], pair[0]))
         dated = self._searcher.search(wq.Every("date"), sortedby="date", limit=None)
         first = last = None
         if len(dated):

@@ -18,10 +18,20 @@ from typing import Callable, Sequence
 import whoosh.index
 from whoosh.writing import IndexWriter
 
-from .corpus import DEFAULT_INCLUDE, MAX_STORED_BODY, Article, Skipped, SourceFile, read_article, walk
+from .corpus import (
+    DEFAULT_INCLUDE,
+    MAX_STORED_BODY,
+    Article,
+    Skipped,
+    SourceFile,
+    content_hash,
+    parse_article,
+    read_source,
+    walk,
+)
 from .errors import CorpusError
 from .schema import build_schema, check_compatible, exact_value, index_settings
-from .storage import IndexDir, default_index_dir, open_whoosh, read_meta, write_meta
+from .storage import IndexDir, corrupt, default_index_dir, open_whoosh, read_meta, write_meta
 
 #: Called as ``progress(done, total)`` while files are processed.
 ProgressCallback = Callable[[int, int], None]
@@ -100,8 +110,12 @@ def index_corpus(
             meta = read_meta(live)
             check_compatible(meta, location.root)
             ix = open_whoosh(live)
-            known = indexed_files(ix)
-        writer = ix.writer(limitmb=256)
+        try:
+            if not report.rebuilt:
+                known = indexed_files(ix)
+            writer = ix.writer(limitmb=256)
+        except Exception as error:  # damaged segment files
+            raise corrupt(location.root, error) from None
         try:
             _apply(writer, sources, known, report, progress)
             writer.commit(optimize=report.rebuilt)
@@ -134,31 +148,38 @@ def _apply(
 ) -> None:
     for done, source in enumerate(sources, 1):
         indexed = known.pop(source.path, None)
-        if indexed and (indexed.size, indexed.mtime_ns) == (source.size, source.mtime_ns):
-            report.unchanged += 1
-        else:
-            try:
-                article = read_article(source)
-            except CorpusError as error:
-                report.skipped.append(Skipped(source.path, str(error)))
-                if indexed:
-                    writer.delete_by_term("path", source.path)
-                    report.removed += 1
-            else:
-                report.warnings.extend(Skipped(article.path, warning) for warning in article.warnings)
-                if indexed and indexed.content_hash == article.content_hash:
-                    report.unchanged += 1
-                elif indexed:
-                    writer.update_document(**document(article))
-                    report.updated += 1
-                else:
-                    writer.add_document(**document(article))
-                    report.added += 1
+        try:
+            _apply_file(writer, source, indexed, report)
+        except Exception as error:  # one odd file must never sink the run
+            reason = str(error) if isinstance(error, CorpusError) else f"{type(error).__name__}: {error}"
+            report.skipped.append(Skipped(source.path, reason))
+            if indexed:
+                writer.delete_by_term("path", source.path)
+                report.removed += 1
         if progress:
             progress(done, len(sources))
     for path in known:
         writer.delete_by_term("path", path)
         report.removed += 1
+
+
+def _apply_file(writer: IndexWriter, source: SourceFile, indexed: IndexedFile | None, report: IndexReport) -> None:
+    """Add or update one file; one that did not change is only stat-ed, or hashed if touched."""
+    if indexed and (indexed.size, indexed.mtime_ns) == (source.size, source.mtime_ns):
+        report.unchanged += 1
+        return
+    data = read_source(source)
+    if indexed and content_hash(data) == indexed.content_hash:
+        report.unchanged += 1  # touched, not changed: not parsed nor re-tokenized
+        return
+    article = parse_article(source.path, data, size=source.size, mtime_ns=source.mtime_ns)
+    report.warnings.extend(Skipped(article.path, warning) for warning in article.warnings)
+    if indexed:
+        writer.update_document(**document(article))
+        report.updated += 1
+    else:
+        writer.add_document(**document(article))
+        report.added += 1
 
 
 def document(article: Article) -> dict[str, object]:
@@ -182,7 +203,6 @@ def document(article: Article) -> dict[str, object]:
     }
     if article.categories:
         fields["category"] = ",".join(exact_value(value) for value in article.categories)
-        fields["category_label"] = ",".join(" ".join(value.replace(",", " ").split()) for value in article.categories)
     if article.tags:
         fields["tag"] = ",".join(exact_value(value) for value in article.tags)
     if article.author:

@@ -15,13 +15,14 @@ appear close together in the text.
 from __future__ import annotations
 
 import re
+import weakref
 from dataclasses import dataclass, field
 from typing import Iterator, Literal
 
 from whoosh import matching
 from whoosh import query as wq
 
-from .analysis import phrase_pattern, phrase_terms, searchable_text
+from .analysis import folded_text, phrase_pattern, phrase_terms
 from .analysis import terms as analyze_terms
 from .corpus import MAX_STORED_BODY
 from .schema import TEXT_FIELDS, exact_value
@@ -285,7 +286,9 @@ class _Compiler:
         if node.field in ("category", "tag", "author"):
             return [self.exact(node.field, node.text)]
         fields = (node.field,) if node.field else TEXT_FIELDS
-        analyzed = phrase_terms(node.text) if isinstance(node, Phrase) else analyze_terms(node.text)
+        analyzed = analyze_terms(node.text)
+        if isinstance(node, Phrase) and len(analyzed) > 1:
+            analyzed = phrase_terms(node.text)  # one word needs no phrase: its term is indexed whole
         words = analyzed[: max(0, MAX_WORDS - self.words)]
         self.words += len(words)
         if not words:
@@ -321,12 +324,26 @@ class CheckedPhrase(wq.Phrase):
         fieldname = self.fieldname
 
         def confirmed(docnum: int) -> bool:
-            text = _stored_text(searcher.stored_fields(docnum), fieldname)
+            text = _stored_text(_stored_fields(searcher, docnum), fieldname)
             if text is None:
                 return True  # nothing stored to check against: trust the positions
-            return pattern.search(searchable_text(text)[0]) is not None
+            return pattern.search(folded_text(text)) is not None
 
         return _ConfirmedMatcher(super().matcher(searcher, context), confirmed)
+
+
+_STORED_CACHE: "weakref.WeakKeyDictionary[object, dict[int, dict]]" = weakref.WeakKeyDictionary()
+
+
+def _stored_fields(searcher, docnum: int) -> dict:
+    """A document's stored fields, kept a while per reader: a phrase is checked once
+    per field (title, categories, body) and each check would load them again."""
+    cache = _STORED_CACHE.setdefault(searcher.reader(), {})
+    if docnum not in cache:
+        if len(cache) >= 256:
+            cache.clear()
+        cache[docnum] = searcher.stored_fields(docnum)
+    return cache[docnum]
 
 
 def _stored_text(stored: dict, fieldname: str) -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from whoosh import columns, fields
 
 from . import analysis
-from .errors import IndexVersionError
+from .errors import IndexCorruptError, IndexVersionError
 
 #: Bumped whenever fields change in a way old indexes cannot serve.
 SCHEMA_VERSION = 1
@@ -34,7 +34,6 @@ def build_schema() -> fields.Schema:
         body=text("body", stored=True),
         categories=text("categories", stored=False),
         category=exact(),
-        category_label=fields.KEYWORD(commas=True, scorable=False),  # as written, for stats
         tag=exact(),
         author=exact(),
         # Missing dates sort as the oldest, so undated articles come last newest-first.
@@ -59,6 +58,10 @@ def index_settings() -> dict[str, object]:
 
 def check_compatible(meta: dict, location: object) -> None:
     """Raise :class:`IndexVersionError` unless ``meta`` describes an index we can read."""
+    if not meta:
+        raise IndexCorruptError(
+            f"index {location} has no readable news-search.json: rebuild it with `news-search index CORPUS --rebuild`"
+        )
     built = meta.get("schema_version"), (meta.get("analysis") or {}).get("analysis_version")
     wanted = SCHEMA_VERSION, analysis.ANALYSIS_VERSION
     if built != wanted:

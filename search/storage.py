@@ -123,8 +123,10 @@ class IndexDir:
             left = handle.read().strip()
             stale = f"cleared a lock left by {_owner(path)}, which stopped without finishing" if left else None
             _write_owner(handle, {"pid": os.getpid(), "host": socket.gethostname()})
-            yield stale
-            _write_owner(handle, None)
+            try:
+                yield stale
+            finally:
+                _write_owner(handle, None)  # finished, even with an error: not a dead owner
         finally:
             handle.close()
 
@@ -173,7 +175,12 @@ def open_whoosh(generation: Path) -> whoosh.index.Index:
     try:
         return whoosh.index.open_dir(str(generation))
     except Exception as error:  # Whoosh raises many kinds on damaged files
-        raise IndexCorruptError(
-            f"index at {generation.parent} cannot be read ({type(error).__name__}: {error}); "
-            "rebuild it with `news-search index CORPUS --rebuild`"
-        ) from None
+        raise corrupt(generation.parent, error) from None
+
+
+def corrupt(root: Path, error: BaseException) -> IndexCorruptError:
+    """The error for an index whose files do not read back."""
+    return IndexCorruptError(
+        f"index at {root} cannot be read ({type(error).__name__}: {error}); "
+        "rebuild it with `news-search index CORPUS --rebuild`"
+    )
