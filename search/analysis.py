@@ -17,7 +17,7 @@ import functools
 import logging
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from typing import Iterator
 
@@ -25,7 +25,7 @@ from whoosh.analysis import Token as _WhooshToken
 from whoosh.analysis import Tokenizer as _WhooshTokenizer
 
 #: Bumped whenever a change here would make old indexes tokenize differently.
-ANALYSIS_VERSION = 1
+ANALYSIS_VERSION = 2
 
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f\u3007"
 _TOKEN_RE = re.compile(
@@ -55,6 +55,9 @@ class Token:
     start: int
     end: int
     subword: bool = False
+    #: A dictionary word inside a longer word that is not one of its pieces
+    #: (经济 in 经济带): indexed for recall, kept out of phrase positions.
+    inner: bool = False
 
 
 @functools.cache
@@ -209,16 +212,11 @@ def _parts(word, parts, position, start, span, frequencies, stop) -> Iterator[To
     for inner, part in _subwords(word, frequencies):
         if (inner, part) not in emitted and part not in stop:
             slot = bisect.bisect_right(piece_starts, inner) - 1
-            yield Token(part, position + slot, *span(start + inner, start + inner + len(part)), True)
+            yield Token(part, position + slot, *span(start + inner, start + inner + len(part)), True, True)
 
 
 def _by_position(token: Token) -> tuple[int, int, int]:
     return token.position, token.start, token.end
-
-
-def folded_text(text: str) -> str:
-    """``text`` normalised and lower-cased as terms are, without an offset map (fast)."""
-    return unicodedata.normalize("NFKC", text).lower()
 
 
 def searchable_text(text: str) -> tuple[str, list[int] | None]:
@@ -285,10 +283,18 @@ def settings() -> dict[str, object]:
     }
 
 
+#: Where inner words are placed in the index: far beyond any real position, so a
+#: phrase can never line them up with the words around them (经济带 + 发展 must not
+#: read as 经济 发展). Term queries, which ignore positions, still find them.
+INNER_POSITIONS = 1 << 30
+
+
 class ChineseTokenizer(_WhooshTokenizer):
     """Whoosh adapter for :func:`analyze`: sub-words at index time, none at query time.
 
-    Instances are pickled into the index schema, so they hold no state.
+    Inner words come last, at positions from :data:`INNER_POSITIONS` on, so every
+    term's positions still rise. Instances are pickled into the index schema, so
+    they hold no state.
     """
 
     def __eq__(self, other: object) -> bool:
@@ -311,7 +317,11 @@ class ChineseTokenizer(_WhooshTokenizer):
         **kwargs: object,
     ) -> Iterator[_WhooshToken]:
         token = _WhooshToken(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        for item in analyze(value, subwords=mode == "index"):
+        items = list(analyze(value, subwords=mode == "index"))
+        inner = [item for item in items if item.inner]
+        placed = [item for item in items if not item.inner]
+        placed += [replace(item, position=INNER_POSITIONS + n) for n, item in enumerate(inner)]
+        for item in placed:
             token.text = item.text
             token.boost = 1.0
             token.stopped = False

@@ -15,16 +15,14 @@ appear close together in the text.
 from __future__ import annotations
 
 import re
-import weakref
 from dataclasses import dataclass, field
 from typing import Iterator, Literal
 
 from whoosh import matching
 from whoosh import query as wq
 
-from .analysis import folded_text, phrase_pattern, phrase_terms
+from .analysis import phrase_terms
 from .analysis import terms as analyze_terms
-from .corpus import MAX_STORED_BODY
 from .schema import TEXT_FIELDS, exact_value
 
 Occur = Literal["should", "must", "must_not"]
@@ -294,7 +292,7 @@ class _Compiler:
         if not words:
             return []
         if isinstance(node, Phrase) and len(words) > 1:
-            return [_over_fields(fields, lambda name: CheckedPhrase(name, words))]
+            return [_over_fields(fields, lambda name: wq.Phrase(name, words))]
         if bonus is not None and len(words) > 1:
             bonus.append(
                 _over_fields(fields, lambda name: wq.Phrase(name, words, slop=PROXIMITY_SLOP, boost=PROXIMITY_BOOST))
@@ -309,88 +307,6 @@ class _Compiler:
 def _over_fields(fields: tuple[str, ...], make) -> wq.Query:
     queries = [make(name) for name in fields]
     return queries[0] if len(queries) == 1 else wq.Or(queries)
-
-
-class CheckedPhrase(wq.Phrase):
-    """A phrase whose position matches are confirmed in the stored text.
-
-    Dictionary words inside a longer word share the position of the piece where
-    they start, so positions alone would let ``"经济 发展"`` match 经济带发展; the
-    stored text settles it (see :func:`search.analysis.phrase_pattern`).
-    """
-
-    def matcher(self, searcher, context=None):
-        pattern = phrase_pattern(tuple(self.words))
-        fieldname = self.fieldname
-
-        def confirmed(docnum: int) -> bool:
-            text = _stored_text(_stored_fields(searcher, docnum), fieldname)
-            if text is None:
-                return True  # nothing stored to check against: trust the positions
-            return pattern.search(folded_text(text)) is not None
-
-        return _ConfirmedMatcher(super().matcher(searcher, context), confirmed)
-
-
-_STORED_CACHE: "weakref.WeakKeyDictionary[object, dict[int, dict]]" = weakref.WeakKeyDictionary()
-
-
-def _stored_fields(searcher, docnum: int) -> dict:
-    """A document's stored fields, kept a while per reader: a phrase is checked once
-    per field (title, categories, body) and each check would load them again."""
-    cache = _STORED_CACHE.setdefault(searcher.reader(), {})
-    if docnum not in cache:
-        if len(cache) >= 256:
-            cache.clear()
-        cache[docnum] = searcher.stored_fields(docnum)
-    return cache[docnum]
-
-
-def _stored_text(stored: dict, fieldname: str) -> str | None:
-    meta = stored.get("meta") or {}
-    if fieldname == "body":
-        body = stored.get("body")
-        return None if body is None or len(body) >= MAX_STORED_BODY else body
-    if fieldname == "title":
-        return meta.get("title")
-    if fieldname == "categories":
-        return "\n".join(list(meta.get("categories") or []) + list(meta.get("tags") or []))
-    return None
-
-
-class _ConfirmedMatcher(matching.WrappingMatcher):
-    """Passes on only the documents of its child that ``confirmed(docnum)`` accepts."""
-
-    def __init__(self, child: matching.Matcher, confirmed, boost: float = 1.0) -> None:
-        super().__init__(child, boost)
-        self._confirmed = confirmed
-        self._settle()
-
-    def _settle(self) -> None:
-        while self.child.is_active() and not self._confirmed(self.child.id()):
-            self.child.next()
-
-    def _replacement(self, newchild: matching.Matcher) -> "_ConfirmedMatcher":
-        return _ConfirmedMatcher(newchild, self._confirmed, self.boost)
-
-    def copy(self) -> "_ConfirmedMatcher":
-        return _ConfirmedMatcher(self.child.copy(), self._confirmed, self.boost)
-
-    def next(self) -> None:
-        self.child.next()
-        self._settle()
-
-    def skip_to(self, id: int) -> None:
-        self.child.skip_to(id)
-        self._settle()
-
-    def all_ids(self):
-        while self.is_active():
-            yield self.id()
-            self.next()
-
-    def supports_block_quality(self) -> bool:
-        return False
 
 
 class Coordinated(wq.CompoundQuery):

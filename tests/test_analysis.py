@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from search.analysis import ChineseTokenizer, Token, analyze, normalize, phrase_terms, pieces, stopwords, terms, word_spans
+from search.analysis import INNER_POSITIONS, ChineseTokenizer, Token, analyze, normalize, phrase_terms, pieces, stopwords, terms, word_spans
 from search.schema import build_schema
 
 REPO = Path(__file__).resolve().parent.parent
@@ -225,10 +225,20 @@ def test_decomposed_text_analyses_like_its_nfkc_form(decomposed, composed):
 
 
 def test_whoosh_tokenizer_matches_analyze_at_index_time():
+    """Same tokens and offsets; inner words come last, beyond INNER_POSITIONS, in order."""
     text = "中华人民共和国成立，ＧＤＰ增长２０２４年的Win11"
-    expected = spans_of(text, subwords=True)
-    assert any(t.subword for t in analyze(text, subwords=True))
-    assert whoosh_tokens(text, mode="index") == expected
+    tokens = list(analyze(text, subwords=True))
+    placed = [(t.text, t.position, t.start, t.end) for t in tokens if not t.inner]
+    inner = [(t.text, INNER_POSITIONS + n, t.start, t.end) for n, t in enumerate(t for t in tokens if t.inner)]
+    assert placed and inner
+    assert whoosh_tokens(text, mode="index") == placed + inner
+
+
+def test_phrase_never_lines_up_an_inner_word():
+    """经济 is an inner word of 经济带: "经济 发展" must not match 经济带发展."""
+    tokens = whoosh_tokens("经济带发展", mode="index")
+    at = {text: position for text, position, _, _ in tokens}
+    assert at["经济"] >= INNER_POSITIONS and at["发展"] < INNER_POSITIONS
 
 
 @pytest.mark.parametrize("mode", ["query", ""])
