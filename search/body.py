@@ -11,17 +11,17 @@ import re
 import warnings
 from html import unescape
 
-from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning
+from bs4 import BeautifulSoup, CData, MarkupResemblesLocatorWarning, NavigableString, PageElement, Tag
 
-_DROPPED_TAGS = [
+_DROPPED_TAGS = {
     "script", "style", "noscript", "template", "svg", "img", "picture", "video", "audio",
     "iframe", "object", "embed", "canvas", "button", "input", "select", "textarea", "head",
-]  # fmt: skip
-_BLOCK_TAGS = [
+}  # fmt: skip
+_BLOCK_TAGS = {
     "address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "figcaption",
     "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main",
     "nav", "ol", "p", "pre", "section", "table", "td", "th", "tr", "ul",
-]  # fmt: skip
+}  # fmt: skip
 _IMAGE_BOX = re.compile(r"(^|[-_ ])(img|image|pic|photo)[-_]?(box|wrap|wrapper|container)($|[-_ ])", re.I)
 _BREAK = "\x1e"  # record separator: stands for a paragraph break until whitespace is folded
 
@@ -35,18 +35,30 @@ def looks_like_html(body: str) -> bool:
 
 
 def html_to_text(html: str) -> str:
-    """Visible text of an HTML fragment, one paragraph per line."""
+    """Visible text of an HTML fragment, one paragraph per line.
+
+    One pass over the parsed tree (a loop, not recursion: nesting may be deep),
+    skipping scripts, styles, media and image boxes, breaking around block tags.
+    """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
         soup = BeautifulSoup(html, "html.parser")
-    for tag in soup.find_all(_DROPPED_TAGS):
-        tag.decompose()
-    for tag in soup.find_all(class_=_IMAGE_BOX):
-        tag.decompose()
-    for tag in soup.find_all(_BLOCK_TAGS):
-        tag.insert_before(_BREAK)
-        tag.insert_after(_BREAK)
-    return _paragraphs(soup.get_text().split(_BREAK))
+    pieces: list[str] = []
+    stack: list[PageElement | None] = [soup]  # None marks the end of a block tag
+    while stack:
+        node = stack.pop()
+        if node is None:
+            pieces.append(_BREAK)
+        elif isinstance(node, Tag):
+            if node.name in _DROPPED_TAGS or any(_IMAGE_BOX.search(name) for name in node.get("class") or ()):
+                continue
+            if node.name in _BLOCK_TAGS:
+                pieces.append(_BREAK)
+                stack.append(None)
+            stack.extend(reversed(node.contents))
+        elif type(node) in (NavigableString, CData):  # not comments, doctypes or declarations
+            pieces.append(node)
+    return _paragraphs("".join(pieces).split(_BREAK))
 
 
 def _paragraphs(pieces: list[str]) -> str:
@@ -58,7 +70,7 @@ def _paragraphs(pieces: list[str]) -> str:
 _QUOTE_PREFIX = re.compile(r"^[ \t]*(?:>[ \t]?)+")
 _FENCE_OPEN = re.compile(r"^[ \t]*(?:>[ \t]?)*[ \t]*(`{3,}|~{3,})")
 _FENCE_CLOSE = re.compile(r"^[ \t]*(?:>[ \t]?)*[ \t]*(`{3,}|~{3,})[ \t]*$")
-_BLOCK_TAG_NAMES = "|".join(_BLOCK_TAGS)
+_BLOCK_TAG_NAMES = "|".join(sorted(_BLOCK_TAGS))
 _BRACKETED = r"(?:[^\[\]\n]|\[[^\]\n]*\])*"  # link text, allowing one level of [nested] brackets
 _DESTINATION = r"\((?:[^()\s]|\([^)\s]*\))*(?:\s+[^)]*)?\)"  # (url "title"), allowing (nested) parens
 _MARKDOWN_RULES = [
