@@ -42,7 +42,7 @@ def html_to_text(html: str) -> str:
     """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
-        soup = BeautifulSoup(html, "html.parser")
+        soup = BeautifulSoup(html, "lxml")
     pieces: list[str] = []
     stack: list[PageElement | None] = [soup]  # None marks the end of a block tag
     while stack:
@@ -144,7 +144,7 @@ def first_heading(body: str, *, is_html: bool = False) -> str | None:
     if is_html:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
-            soup = BeautifulSoup(body, "html.parser")
+            soup = BeautifulSoup(body, "lxml")
         tag = soup.find("title") or soup.find("h1")
         text = " ".join(tag.get_text().split()) if tag else ""
         return text or None
