@@ -174,7 +174,14 @@ def _print_summary(report) -> None:
 
 @app.command("search")
 def search_command(
-    query: Annotated[Optional[str], typer.Argument(help="What to look for (see README: query syntax).")] = None,
+    words: Annotated[
+        Optional[list[str]],
+        typer.Argument(
+            metavar="QUERY",
+            help="What to look for: words, \"phrases\", field:value … (see README: query syntax).",
+            show_default=False,
+        ),
+    ] = None,
     index: IndexOption = None,
     limit: Annotated[int, typer.Option("--limit", "-n", help="Hits per page.", min=1, max=1000)] = 10,
     page: Annotated[int, typer.Option("--page", "-p", help="Page of hits to show.", min=1)] = 1,
@@ -192,6 +199,7 @@ def search_command(
     """Search the index; hits show a highlighted snippet."""
     from . import open_index
 
+    query = " ".join(words) if words else None
     if (query is None) == (batch is None):
         raise typer.BadParameter("give either a QUERY or --batch FILE", param_hint="QUERY")
     options = dict(limit=limit, page=page, category=category, author=author, since=since, until=until, sort=sort.value)

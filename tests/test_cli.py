@@ -464,3 +464,13 @@ def test_console_script_end_to_end(sample_copy: Path, tmp_path: Path) -> None:
         locked = call("index", sample_copy, "--index", location, "--wait", "0.2")
     assert locked.returncode == 4
     assert str(os.getpid()) in assert_one_line_error(locked.stderr)
+
+
+def test_unquoted_words_make_one_query(sample_index: Path, capsys) -> None:
+    """`news-search search 新能源 汽车` is the query `新能源 汽车`, not an error."""
+    code, out, err = cli(capsys, "search", "--index", sample_index, "--json", "新能源", "汽车")
+    assert code == 0, err
+    spaced = json.loads(out)
+    code, out, _ = cli(capsys, "search", "--index", sample_index, "--json", "新能源 汽车")
+    assert spaced["query"] == "新能源 汽车" and spaced == json.loads(out)
+    assert spaced["total"] > 0
