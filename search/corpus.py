@@ -139,30 +139,27 @@ def _relative(path: Path, root: Path) -> str:
     return path.relative_to(root).as_posix() if path != root else "."
 
 
-def _is_utf8(data: bytes) -> bool:
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
 def decode(data: bytes) -> str:
     """Text of a file: UTF-8 (with or without BOM), else GB18030; binary is refused."""
+    return _decode(data)[0]
+
+
+def _decode(data: bytes) -> tuple[str, str]:
+    """:func:`decode`, also naming the encoding that worked."""
     if b"\x00" in data[:8192]:
         raise CorpusError("binary file (contains NUL bytes)")
     try:
-        text = data.decode("utf-8-sig")
+        text, encoding = data.decode("utf-8-sig"), "UTF-8"
     except UnicodeDecodeError:
         try:
-            text = data.decode("gb18030")
+            text, encoding = data.decode("gb18030"), "GB18030"
         except UnicodeDecodeError:
             raise CorpusError("not UTF-8 or GB18030 text") from None
     sample = text[:4096]
     controls = sum(1 for char in sample if ord(char) < 32 and char not in "\t\n\r\f")
     if controls > 8 and controls > len(sample) // 10:
         raise CorpusError("binary file (control characters)")
-    return text
+    return text, encoding
 
 
 def read_source(source: SourceFile) -> bytes:
@@ -185,7 +182,8 @@ def content_hash(data: bytes) -> str:
 
 def parse_article(path: str, data: bytes, *, size: int | None = None, mtime_ns: int = 0) -> Article:
     """Parse the bytes of a corpus file known by ``path`` (relative, POSIX style)."""
-    text = clean_text(decode(data))
+    decoded, encoding = _decode(data)
+    text = clean_text(decoded)
     if not text.strip():
         raise CorpusError("empty file")
     meta = read_front_matter(text)
@@ -197,8 +195,8 @@ def parse_article(path: str, data: bytes, *, size: int | None = None, mtime_ns: 
     if not title and not body:
         raise CorpusError("no title and no text")
     warnings = list(meta.warnings)
-    if not _is_utf8(data):
-        warnings.append("not UTF-8: decoded as GB18030")
+    if encoding != "UTF-8":
+        warnings.append(f"not UTF-8: decoded as {encoding}")
     if len(body) > MAX_STORED_BODY:
         warnings.append(f"body has {len(body):,} characters; only the first {MAX_STORED_BODY:,} are kept for snippets")
     return Article(
