@@ -257,8 +257,13 @@ def word_spans(text: str) -> list[tuple[int, int]]:
 
 def _original_span(text: str, origin: list[int], start: int, end: int) -> tuple[int, int]:
     """The span of ``text`` that normalised to ``[start, end)``, combining marks included."""
+    # A token may end inside what one source character expanded to (カ + two voicing
+    # marks → ガ + mark): the span then runs to the end of that source character's group.
+    group_end = end
+    while group_end < len(origin) and origin[group_end] == origin[end - 1]:
+        group_end += 1
     last = origin[end - 1] + 1
-    limit = origin[end] if end < len(origin) else len(text)
+    limit = origin[group_end] if group_end < len(origin) else len(text)
     while last < limit and _joins_previous(text[last]):
         last += 1
     return origin[start], last

@@ -9,6 +9,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# CI runs a fixed set of examples so a run is reproducible; explore new ones with
+# HYPOTHESIS_PROFILE=explore (random, and many more examples).
+settings.register_profile("ci", derandomize=True)
+settings.register_profile("explore", derandomize=False, max_examples=5000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("NEWS_SEARCH_SHARED", REPO.parent / "shared"))
