@@ -25,7 +25,7 @@ from whoosh.analysis import Token as _WhooshToken
 from whoosh.analysis import Tokenizer as _WhooshTokenizer
 
 #: Bumped whenever a change here would make old indexes tokenize differently.
-ANALYSIS_VERSION = 2
+ANALYSIS_VERSION = 3
 
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f\u3007"
 _TOKEN_RE = re.compile(
@@ -40,6 +40,9 @@ _NFKC_STABLE = re.compile(
     r"(?:[\t\n\r\x20-\x7e\u4e00-\u9fff\u3001-\u3003\u3008-\u3011\u2018-\u201d\u3041-\u3096\u30a1-\u30fa\uac00-\ud7a3]"
     r"(?![\u0300-\u036f\u3099\u309a\uff9e\uff9f]))+"
 )
+
+# CJK ideograph blocks whose traditional forms are folded to simplified ones.
+_IDEOGRAPH_BLOCKS = ((0x3400, 0x4DC0), (0x4E00, 0xA000), (0xF900, 0xFB00))
 
 # Full-width ASCII and the ideographic space map one-to-one onto ASCII, which
 # keeps offsets unchanged for the overwhelmingly common case.
@@ -79,7 +82,8 @@ def _segmenter():
 
 
 def normalize(text: str) -> tuple[str, list[int] | None]:
-    """NFKC-normalise ``text``; return it with a map from its indexes to ``text``'s.
+    """NFKC-normalise ``text`` and fold traditional characters to simplified ones;
+    return it with a map from its indexes to ``text``'s.
 
     The map is ``None`` when every character kept its index (the fast path).
     A character is normalised together with the combining marks that follow it
@@ -87,7 +91,7 @@ def normalize(text: str) -> tuple[str, list[int] | None]:
     """
     narrowed = text.translate(_FULLWIDTH)
     if unicodedata.is_normalized("NFKC", narrowed):
-        return narrowed, None
+        return narrowed.translate(_simplified_table()), None
     folded_parts: list[str] = []
     origin: list[int] = []
     index = 0
@@ -98,7 +102,27 @@ def normalize(text: str) -> tuple[str, list[int] | None]:
         origin.extend(range(stable.start(), stable.end()))
         index = stable.end()
     _fold(narrowed, index, len(narrowed), folded_parts, origin)
-    return "".join(folded_parts), origin
+    return "".join(folded_parts).translate(_simplified_table()), origin
+
+
+@functools.cache
+def _simplified_table() -> dict[int, int]:
+    """Traditional → simplified Chinese, one character for one, from OpenCC's ``t2s``.
+
+    Characters only, never phrases, so offsets stay exact and the folding is the
+    same wherever a character appears (``縣`` → ``县``, ``臺灣`` → ``台湾``).
+    """
+    import opencc
+
+    ideographs = [chr(code) for start, end in _IDEOGRAPH_BLOCKS for code in range(start, end)]
+    converted = opencc.OpenCC("t2s").convert("\n".join(ideographs)).split("\n")
+    if len(converted) != len(ideographs):  # never seen; keep the text unfolded rather than shifted
+        return {}
+    return {
+        ord(original): ord(simple)
+        for original, simple in zip(ideographs, converted)
+        if len(simple) == 1 and simple != original
+    }
 
 
 def _fold(text: str, index: int, stop: int, folded_parts: list[str], origin: list[int]) -> int:
@@ -281,7 +305,7 @@ def settings() -> dict[str, object]:
     return {
         "analysis_version": ANALYSIS_VERSION,
         "segmenter": f"jieba {jieba.__version__}",
-        "normalization": "NFKC, lower-case",
+        "normalization": "NFKC, lower-case, traditional to simplified (OpenCC t2s, per character)",
         "positions": "one per dictionary piece of a word (华中科技大学 = 华中 科技 大学)",
         "subwords": "every dictionary word inside a longer word",
         "stopwords": len(stopwords()),

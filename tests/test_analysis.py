@@ -13,14 +13,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from search.analysis import INNER_POSITIONS, ChineseTokenizer, Token, analyze, normalize, phrase_terms, pieces, stopwords, terms, word_spans
+from search.analysis import INNER_POSITIONS, ChineseTokenizer, Token, _simplified_table, analyze, normalize, phrase_terms, pieces, stopwords, terms, word_spans
 from search.schema import build_schema
 
 REPO = Path(__file__).resolve().parent.parent
 
 
 def nfkc(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).lower()
+    """What analysis makes of text: NFKC, lower case, traditional characters simplified."""
+    return unicodedata.normalize("NFKC", text).lower().translate(_simplified_table())
 
 
 def spans_of(text: str, *, subwords: bool = False) -> list[tuple[str, int, int, int]]:
@@ -358,3 +359,21 @@ def test_property_word_spans_are_ordered_and_cover_every_token(text):
     for a, b in spans:
         assert 0 <= a < b <= len(text)
     assert {(t.start, t.end) for t in analyze(text)} <= set(spans)
+
+
+@pytest.mark.parametrize(
+    ("traditional", "simplified"),
+    [("日本石川縣地震", "日本石川县地震"), ("臺灣資料中心", "台湾资料中心"), ("頭髮", "头发"), ("競選總統", "竞选总统")],
+)
+def test_traditional_text_is_analysed_as_simplified_with_its_own_offsets(traditional: str, simplified: str) -> None:
+    assert terms(traditional) == terms(simplified)
+    for token in analyze(traditional):
+        assert len(traditional[token.start : token.end]) == len(token.text)
+        assert traditional[token.start : token.end] != token.text or token.text.isascii() or token.text in simplified
+
+
+def test_simplified_text_is_left_as_it_is() -> None:
+    text = "新华社北京电 国务院常务会议研究部署经济工作。著名建筑"
+    assert normalize(text)[0] == text
+    # 乾 (as in 乾隆) is folded like the traditional 乾 of 乾燥: both sides alike, so it is still found.
+    assert terms("乾隆年间") == terms("干隆年间")

@@ -32,7 +32,7 @@ from search import (
     open_index,
 )
 from search import indexer as indexer_module
-from search.analysis import ANALYSIS_VERSION
+from search.analysis import ANALYSIS_VERSION, normalize
 from search.query import highlight_terms, parse
 from search.schema import SCHEMA_VERSION
 from search.storage import IndexDir
@@ -395,10 +395,11 @@ def test_pages_partition_the_hits_and_a_page_past_the_end_is_empty(sample_index:
 
 
 def _categories_index() -> dict[str, set[str]]:
+    """Paths by category, traditional and simplified spellings of a category counted as one."""
     found: dict[str, set[str]] = {}
     for path, meta in ORACLE.items():
         for category in meta["categories"]:
-            found.setdefault(category, set()).add(path)
+            found.setdefault(normalize(category)[0], set()).add(path)
     return found
 
 
@@ -778,3 +779,17 @@ def test_stats_show_categories_as_written(sample_copy: Path, tmp_path: Path) -> 
     with open_index(tmp_path / "index") as index:
         names = {name for name, _ in index.stats().categories}
     assert {"Science", "Tech News"} <= names
+
+
+def test_traditional_and_simplified_spellings_find_each_other(sample_index: Path) -> None:
+    traditional = "科技/液冷散熱新技術.md"
+    with open_index(sample_index) as index:
+        simplified_query = index.search("液冷散热 资料中心")
+        assert simplified_query.hits and simplified_query.hits[0].path == traditional
+        # The original characters are marked, not their simplified forms.
+        for html in (simplified_query.hits[0].title_html, simplified_query.hits[0].snippet):
+            assert "散熱" in "".join(re.findall(r"<mark>(.*?)</mark>", html))
+        marathon = {hit.path for hit in index.search("城市馬拉松").hits}
+        assert "体育/城市马拉松三万跑者参赛.md" in marathon
+        assert _all(index, '"液冷散热"') == {traditional}
+        assert _all(index, category="节能") == {traditional}
