@@ -362,3 +362,46 @@ class ChineseTokenizer(_WhooshTokenizer):
                 token.startchar = start_char + item.start
                 token.endchar = start_char + item.end
             yield token
+
+
+_GRAM_RUN = re.compile(rf"(?P<han>[{_HAN}]+)|(?P<other>(?:(?![{_HAN}])[^\W_])+)")
+
+
+def grams(text: str) -> list[str]:
+    """Character n-grams of ``text``: pairs of Chinese characters, triples of Latin
+    letters and digits (a run too short for one is kept whole).
+
+    They find what words cannot when a query is cut differently from the text
+    (``五菱宏光`` in a title jieba cut as ``款五 菱宏光``) or runs words together
+    (``bluestacks`` in ``bluestacksappplayer``).
+    """
+    normalized = normalize(text)[0].lower()
+    found: list[str] = []
+    for match in _GRAM_RUN.finditer(normalized):
+        run = match.group()
+        size = 2 if match.lastgroup == "han" else 3
+        if len(run) <= size:
+            found.append(run)
+        else:
+            found.extend(run[index : index + size] for index in range(len(run) - size + 1))
+    return found
+
+
+class GramTokenizer(_WhooshTokenizer):
+    """Whoosh adapter for :func:`grams` (no positions: grams only add evidence)."""
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self)
+
+    def __hash__(self) -> int:
+        return hash(type(self))
+
+    def __call__(self, value: str, positions: bool = False, chars: bool = False, **kwargs: object) -> Iterator[_WhooshToken]:  # type: ignore[override]
+        token = _WhooshToken(positions, chars, **kwargs)
+        for number, gram in enumerate(grams(value)):
+            token.text = gram
+            token.boost = 1.0
+            token.stopped = False
+            if positions:
+                token.pos = number
+            yield token

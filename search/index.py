@@ -198,14 +198,22 @@ class Index:
             compiled = wq.Every()
         terms = query_syntax.highlight_terms(tree)
         phrases = query_syntax.highlight_phrases(tree)
-        results = self._searcher.search(
-            compiled,
-            limit=page * limit,
-            filter=_filters(category, author, since, until),
-            sortedby="date" if sort == "date" else None,
-            reverse=sort == "date",
-            terms=False,
-        )
+        filters = _filters(category, author, since, until)
+
+        def run(compiled: wq.Query):
+            return self._searcher.search(
+                compiled,
+                limit=page * limit,
+                filter=filters,
+                sortedby="date" if sort == "date" else None,
+                reverse=sort == "date",
+                terms=False,
+            )
+
+        results = run(compiled)
+        if sort == "relevance" and len(results) < page * limit and query_syntax.has_loose_matches(tree):
+            # Too few articles have the words: let title n-grams find near misses too.
+            results = run(query_syntax.to_whoosh(tree, loose=True))
         by_relevance = sort == "relevance"
         hits = [self._hit(result, terms, phrases, snippet_chars, by_relevance) for result in results[(page - 1) * limit : page * limit]]
         return SearchResult(query=query, total=len(results), page=page, limit=limit, hits=hits)

@@ -187,6 +187,7 @@ def document(article: Article) -> dict[str, object]:
     fields: dict[str, object] = {
         "path": article.path,
         "title": article.title,
+        "grams": article.title,
         "body": article.body,
         "_stored_body": article.body[:MAX_STORED_BODY],
         "categories": "\n".join(article.categories + article.tags),

@@ -14,6 +14,7 @@ appear close together in the text.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Iterator, Literal
@@ -21,7 +22,7 @@ from typing import Iterator, Literal
 from whoosh import matching
 from whoosh import query as wq
 
-from .analysis import phrase_terms
+from .analysis import grams, phrase_terms
 from .analysis import terms as analyze_terms
 from .schema import TEXT_FIELDS, exact_value
 
@@ -37,6 +38,10 @@ COORDINATION_WEIGHT = 1000.0
 #: Extra weight for words of a chunk found near each other (within PROXIMITY_SLOP positions).
 PROXIMITY_BOOST = 0.5
 PROXIMITY_SLOP = 4
+#: Weight of the title's character n-grams shared with the query's words (see ``analysis.grams``).
+GRAMS_BOOST = 1.0
+#: Share of the query's n-grams a title needs to be found by n-grams alone.
+LOOSE_SHARE = 0.5
 
 _FIELDS = {
     "title": "title", "标题": "title",
@@ -232,14 +237,25 @@ def highlight_terms(tree: Node) -> set[str]:
     return found
 
 
-def to_whoosh(tree: Alternatives) -> wq.Query:
-    """The Whoosh query for a parsed query string (``NullQuery`` if it has no words)."""
-    return _Compiler().alternatives(tree)
+def to_whoosh(tree: Alternatives, *, loose: bool = False) -> wq.Query:
+    """The Whoosh query for a parsed query string (``NullQuery`` if it has no words).
+
+    The title n-grams of the query's free words always add to the score; with
+    ``loose`` they also find documents on their own (ranked below every document
+    that has one of the words), for queries whose words find too little.
+    """
+    return _Compiler(loose).alternatives(tree)
+
+
+def has_loose_matches(tree: Alternatives) -> bool:
+    """Whether :func:`to_whoosh` with ``loose`` can find more than without."""
+    return any(isinstance(node, Words) and node.field is None and grams(node.text) for node in _wanted(tree))
 
 
 class _Compiler:
-    def __init__(self) -> None:
+    def __init__(self, loose: bool = False) -> None:
         self.words = 0
+        self.loose = loose
 
     def alternatives(self, node: Alternatives, top: bool = True) -> wq.Query:
         options = [self.group(option, top) for option in node.options]
@@ -254,6 +270,7 @@ class _Compiler:
         should: list[wq.Query] = []
         bonus: list[wq.Query] = []
         must_not: list[wq.Query] = []
+        loose: list[str] = []  # text of the optional words, for the n-gram fallback
         for occur, node in group.clauses:
             if isinstance(node, (Group, Alternatives)):
                 compiled = self.alternatives(node, False) if isinstance(node, Alternatives) else self.group(node, False)
@@ -266,6 +283,8 @@ class _Compiler:
                 must.extend(parts)
             else:
                 should.extend(parts)
+                if isinstance(node, Words) and node.field is None and parts:
+                    loose.append(node.text)
         if not must and not should:
             if not must_not:
                 return wq.NullQuery
@@ -273,7 +292,16 @@ class _Compiler:
         elif must and not should:
             positive = must[0] if len(must) == 1 else wq.And(must)
         else:
-            ranked = Coordinated(should, bonus) if top else (should[0] if len(should) == 1 else wq.Or(should))
+            fallback = None
+            if top and loose:
+                # Shared title n-grams always add to the score; in a loose search,
+                # enough of them also find an article with none of the words.
+                grams_query = _grams_query(" ".join(loose), LOOSE_SHARE if self.loose else 0.0)
+                if self.loose:
+                    fallback = grams_query
+                elif grams_query is not None:
+                    bonus.append(grams_query)
+            ranked = Coordinated(should, bonus, fallback) if top else (should[0] if len(should) == 1 else wq.Or(should))
             positive = wq.AndMaybe(wq.And(must), ranked) if must else ranked
         if must_not:
             positive = wq.AndNot(positive, wq.Or(must_not))
@@ -304,6 +332,15 @@ class _Compiler:
         return wq.Term(name, exact_value(text))
 
 
+def _grams_query(text: str, share: float) -> wq.Query | None:
+    """Title n-grams of ``text``; a document needs ``share`` of them (at least one)."""
+    found = list(dict.fromkeys(grams(text)))
+    if not found:
+        return None
+    least = max(1, math.ceil(share * len(found)))
+    return AtLeast([wq.Term("grams", gram, boost=GRAMS_BOOST) for gram in found], least)
+
+
 def _over_fields(fields: tuple[str, ...], make) -> wq.Query:
     queries = [make(name) for name in fields]
     return queries[0] if len(queries) == 1 else wq.Or(queries)
@@ -318,34 +355,56 @@ class Coordinated(wq.CompoundQuery):
 
     JOINT = " ~OR "
 
-    def __init__(self, subqueries: list[wq.Query], bonus: list[wq.Query] | None = None, boost: float = 1.0):
+    def __init__(
+        self,
+        subqueries: list[wq.Query],
+        bonus: list[wq.Query] | None = None,
+        fallback: wq.Query | None = None,
+        boost: float = 1.0,
+    ):
         super().__init__(subqueries, boost=boost)
         self.bonus = list(bonus or [])
+        self.fallback = fallback
 
     def __eq__(self, other: object) -> bool:
-        return super().__eq__(other) and self.bonus == getattr(other, "bonus", None)
+        return (
+            super().__eq__(other)
+            and self.bonus == getattr(other, "bonus", None)
+            and self.fallback == getattr(other, "fallback", None)
+        )
 
     __hash__ = wq.CompoundQuery.__hash__
 
     def normalize(self) -> wq.Query:
-        return Coordinated([q.normalize() for q in self.subqueries], [q.normalize() for q in self.bonus], self.boost)
+        fallback = None if self.fallback is None else self.fallback.normalize()
+        return Coordinated([q.normalize() for q in self.subqueries], [q.normalize() for q in self.bonus], fallback, self.boost)
 
     def matcher(self, searcher, context=None):
         words = [q.matcher(searcher, context) for q in self.subqueries]
         extras = [q.matcher(searcher, context) for q in self.bonus]
-        return _CoordinatedMatcher(words, extras)
+        fallback = None if self.fallback is None else self.fallback.matcher(searcher, context)
+        return _CoordinatedMatcher(words, extras, fallback)
 
 
 class _CoordinatedMatcher(matching.Matcher):
-    """Union of word matchers scored by number of matched words, then summed scores."""
+    """Union of word matchers scored by number of matched words, then summed scores.
 
-    def __init__(self, words: list[matching.Matcher], extras: list[matching.Matcher]) -> None:
+    The fallback matcher (title n-grams) is part of the union, so it finds
+    documents no word matches, but it never counts as a matched word.
+    """
+
+    def __init__(self, words: list[matching.Matcher], extras: list[matching.Matcher], fallback: matching.Matcher | None = None) -> None:
         self._words = [m for m in words if m.is_active()]
+        self._fallback = fallback if fallback is not None and fallback.is_active() else None
+        if self._fallback is not None:
+            self._words.append(self._fallback)
         self._extras = [m for m in extras if m.is_active()]
         self._id = min((m.id() for m in self._words), default=None)
 
     def _settle(self) -> None:
         self._words = [m for m in self._words if m.is_active()]
+        if self._fallback is not None and not self._fallback.is_active():
+            self._fallback = None
         self._id = min((m.id() for m in self._words), default=None)
         if self._id is not None:
             for extra in self._extras:
@@ -389,7 +448,8 @@ class _CoordinatedMatcher(matching.Matcher):
     def score(self) -> float:
         current = self._id
         matched = [word for word in self._words if word.id() == current]
-        total = sum(word.score() for word in matched) + len(matched) * COORDINATION_WEIGHT
+        counted = sum(1 for word in matched if word is not self._fallback)
+        total = sum(word.score() for word in matched) + counted * COORDINATION_WEIGHT
         for extra in self._extras:
             if extra.is_active() and extra.id() == current:
                 total += extra.score()
@@ -399,7 +459,9 @@ class _CoordinatedMatcher(matching.Matcher):
         return sum(word.weight() for word in self._words if word.id() == self._id)
 
     def copy(self) -> "_CoordinatedMatcher":
-        return _CoordinatedMatcher([m.copy() for m in self._words], [m.copy() for m in self._extras])
+        words = [m.copy() for m in self._words if m is not self._fallback]
+        fallback = None if self._fallback is None else self._fallback.copy()
+        return _CoordinatedMatcher(words, [m.copy() for m in self._extras], fallback)
 
     def replace(self, minquality: float = 0) -> matching.Matcher:
         return self if self.is_active() else matching.NullMatcher()
@@ -416,6 +478,109 @@ class _CoordinatedMatcher(matching.Matcher):
         for word in self._words:
             if word.is_active() and word.id() == current:
                 yield from word.matching_terms(current)
+
+    def spans(self):
+        return []
+
+
+class AtLeast(wq.CompoundQuery):
+    """Documents matching at least ``least`` of the subqueries, scored by their sum
+    (Whoosh's ``Or(minmatch=…)`` is not implemented)."""
+
+    JOINT = " ~ATLEAST "
+
+    def __init__(self, subqueries: list[wq.Query], least: int, boost: float = 1.0):
+        super().__init__(subqueries, boost=boost)
+        self.least = least
+
+    def __eq__(self, other: object) -> bool:
+        return super().__eq__(other) and self.least == getattr(other, "least", None)
+
+    __hash__ = wq.CompoundQuery.__hash__
+
+    def normalize(self) -> wq.Query:
+        return AtLeast([q.normalize() for q in self.subqueries], self.least, self.boost)
+
+    def matcher(self, searcher, context=None):
+        return _AtLeastMatcher([q.matcher(searcher, context) for q in self.subqueries], self.least)
+
+
+class _AtLeastMatcher(matching.Matcher):
+    def __init__(self, children: list[matching.Matcher], least: int) -> None:
+        self._children = [m for m in children if m.is_active()]
+        self._least = least
+        self._id: int | None = None
+        self._settle()
+
+    def _settle(self) -> None:
+        """Move to the first document that at least ``least`` children are on."""
+        while True:
+            self._children = [m for m in self._children if m.is_active()]
+            if len(self._children) < self._least:
+                self._id = None
+                return
+            current = min(m.id() for m in self._children)
+            on = [m for m in self._children if m.id() == current]
+            if len(on) >= self._least:
+                self._id = current
+                return
+            for child in on:
+                child.next()
+
+    def is_active(self) -> bool:
+        return self._id is not None
+
+    def id(self) -> int:
+        return self._id
+
+    def next(self) -> None:
+        for child in self._children:
+            if child.id() == self._id:
+                child.next()
+        self._settle()
+
+    def skip_to(self, target: int) -> None:
+        for child in self._children:
+            if child.id() < target:
+                child.skip_to(target)
+        self._settle()
+
+    def supports_block_quality(self) -> bool:
+        return False
+
+    def max_quality(self) -> float:
+        try:
+            return sum(m.max_quality() for m in self._children)
+        except Exception:
+            return float("inf")
+
+    def supports(self, astype: str) -> bool:
+        return all(child.supports(astype) for child in self._children)
+
+    def score(self) -> float:
+        return sum(child.score() for child in self._children if child.id() == self._id)
+
+    def weight(self) -> float:
+        return sum(child.weight() for child in self._children if child.id() == self._id)
+
+    def copy(self) -> "_AtLeastMatcher":
+        return _AtLeastMatcher([m.copy() for m in self._children], self._least)
+
+    def replace(self, minquality: float = 0) -> matching.Matcher:
+        return self if self.is_active() else matching.NullMatcher()
+
+    def children(self) -> list[matching.Matcher]:
+        return list(self._children)
+
+    def term_matchers(self):
+        for child in self._children:
+            yield from child.term_matchers()
+
+    def matching_terms(self, id=None):
+        current = self._id if id is None else id
+        for child in self._children:
+            if child.is_active() and child.id() == current:
+                yield from child.matching_terms(current)
 
     def spans(self):
         return []

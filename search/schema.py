@@ -8,7 +8,7 @@ from . import analysis
 from .errors import IndexCorruptError, IndexVersionError
 
 #: Bumped whenever fields change in a way old indexes cannot serve.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 #: Field weights in free-text search: title above categories above body.
 FIELD_BOOSTS = {"title": 4.0, "categories": 2.0, "body": 1.0}
@@ -33,6 +33,8 @@ def build_schema() -> fields.Schema:
         title=text("title", stored=False),
         body=text("body", stored=True),
         categories=text("categories", stored=False),
+        # Character n-grams of the title: evidence when words are cut differently.
+        grams=fields.TEXT(analyzer=analysis.GramTokenizer(), phrase=False, stored=False),
         category=exact(),
         tag=exact(),
         author=exact(),

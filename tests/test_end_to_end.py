@@ -23,6 +23,7 @@ from dateutil import parser as dateparser
 
 from marks import MARK, made_of, plain
 from search import index_corpus, open_index
+from search.analysis import normalize
 from search.analysis import terms as analyze_terms
 from search.cli import run
 from search.query import highlight_terms, parse
@@ -297,7 +298,10 @@ def test_huli_tab_and_crlf_posts_are_filtered_by_their_categories(huli: Built) -
 @pytest.mark.parametrize("word", ["漏洞", "Cookie", "XSS", "前端", "筆記"])
 def test_huli_title_search_in_traditional_chinese(huli: Built, word: str) -> None:
     posts = _huli_posts(huli.corpus)
-    expected = {path for path, post in posts.items() if word.lower() in post.title.lower()}
+    def folded(text: str) -> str:  # 筆記 and 笔记 are one word to the search
+        return normalize(text)[0].lower()
+
+    expected = {path for path, post in posts.items() if folded(word) in folded(post.title)}
     assert expected
     with open_index(huli.location) as index:
         assert set(_all(index, f"title:{word}")) == expected
@@ -307,7 +311,7 @@ def test_huli_title_search_in_traditional_chinese(huli: Built, word: str) -> Non
         assert expected <= set(ranked[: 2 * len(expected)]), [posts[p].title for p in ranked[: 2 * len(expected)]]
         for hit in index.search(word, limit=5).hits:
             marks = MARK.findall(hit.snippet) + MARK.findall(hit.title_html)
-            assert marks and all(m.lower() == word.lower() for m in marks), hit
+            assert marks and all(folded(m) == folded(word) for m in marks), hit
 
 
 def test_huli_categories_are_case_insensitive(huli: Built) -> None:

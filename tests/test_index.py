@@ -793,3 +793,25 @@ def test_traditional_and_simplified_spellings_find_each_other(sample_index: Path
         assert "体育/城市马拉松三万跑者参赛.md" in marathon
         assert _all(index, '"液冷散热"') == {traditional}
         assert _all(index, category="节能") == {traditional}
+
+
+def test_title_ngrams_find_near_misses_below_the_articles_with_the_words(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    titles = {
+        "fused.md": "安卓模拟器bluestacksappplayer官方下载",
+        "word.md": "bluestacks 模拟器使用说明",
+        "car.md": "五菱宏光2014款报价图片",
+        "other.md": "城市地铁新线开通",
+    }
+    for name, title in titles.items():
+        (corpus / name).write_text(f"---\ntitle: {title}\n---\n\n<p>{title}。</p>\n", "utf-8")
+    index_corpus(corpus, tmp_path / "index")
+    with open_index(tmp_path / "index") as index:
+        assert [hit.path for hit in index.search("bluestacks").hits] == ["word.md", "fused.md"]
+        # jieba cuts the query 2014款五菱宏光 differently from the title; n-grams still find it.
+        assert [hit.path for hit in index.search("2014款五菱宏光").hits][:1] == ["car.md"]
+        assert index.search("bluestacks", limit=1).total == 1, "enough hits by words: no near misses"
+        assert [hit.path for hit in index.search("bluestacks", sort="date").hits] == ["word.md"]
+        assert index.search("zyxwvu").hits == []
+        assert [hit.path for hit in index.search("title:bluestacks").hits] == ["word.md"]

@@ -9,7 +9,7 @@ from whoosh import query as wq
 
 from search import index_corpus, open_index
 from search.analysis import phrase_terms
-from search.query import Alternatives, Coordinated, Phrase, Words, highlight_terms, parse, to_whoosh
+from search.query import Alternatives, AtLeast, Coordinated, Phrase, Words, has_loose_matches, highlight_terms, parse, to_whoosh
 from search.schema import TEXT_FIELDS, exact_value
 
 
@@ -147,8 +147,23 @@ def test_an_unspaced_chunk_counts_as_separate_words_with_a_proximity_bonus():
     query = compiled("滴滴关停")
     assert isinstance(query, Coordinated)
     assert len(query.subqueries) == 2
-    assert query.bonus, "words of one chunk earn a proximity bonus"
-    assert all(isinstance(q, wq.Phrase) and q.slop > 1 for bonus in query.bonus for q in leaves(bonus))
+    proximity = [bonus for bonus in query.bonus if not isinstance(bonus, AtLeast)]
+    assert proximity, "words of one chunk earn a proximity bonus"
+    assert all(isinstance(q, wq.Phrase) and q.slop > 1 for bonus in proximity for q in leaves(bonus))
+
+
+def test_title_ngrams_add_to_the_score_and_find_articles_only_in_a_loose_search():
+    strict = compiled("五菱宏光 bluestacks")
+    grams_bonus = [bonus for bonus in strict.bonus if isinstance(bonus, AtLeast)]
+    assert len(grams_bonus) == 1 and grams_bonus[0].least == 1, "any shared n-gram adds to the score"
+    assert {q.text for q in grams_bonus[0].subqueries} == {"五菱", "菱宏", "宏光", "blu", "lue", "ues", "est", "sta", "tac", "ack", "cks"}
+    assert strict.fallback is None, "a normal search finds articles by their words only"
+    loose = to_whoosh(parse("五菱宏光 bluestacks"), loose=True)
+    assert loose.fallback is not None and loose.fallback.least == 6, "half of the 11 n-grams"
+    assert not any(isinstance(bonus, AtLeast) for bonus in loose.bonus)
+    assert has_loose_matches(parse("五菱宏光"))
+    assert not has_loose_matches(parse("title:五菱宏光")), "fields are matched exactly"
+    assert not has_loose_matches(parse('"五菱宏光"')), "phrases are matched exactly"
 
 
 @pytest.mark.parametrize("text", ['"人工智能 发展"', "“人工智能 发展”", "「人工智能 发展」", "＂人工智能 发展＂"])
