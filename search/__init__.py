@@ -21,7 +21,7 @@ from .errors import (
     NewsSearchError,
     UsageError,
 )
-from .index import Document, Hit, Index, IndexStats, SearchResult, open_index
+from .index import Document, Facets, Hit, Index, IndexStats, SearchResult, open_index
 from .indexer import IndexReport, index_corpus
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "CheckReport",
     "CorpusError",
     "Document",
+    "Facets",
     "Hit",
     "Index",
     "IndexCorruptError",

@@ -10,11 +10,12 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Literal
 
+from whoosh import scoring, sorting
 from whoosh import query as wq
-from whoosh import scoring
+from whoosh.util.times import long_to_datetime
 
 from . import query as query_syntax
-from .dates import parse_bound, to_utc
+from .dates import LOCAL_TIMEZONE, parse_bound, to_utc
 from .errors import IndexCorruptError, IndexVersionError, UsageError
 from .schema import TEXT_FIELDS, check_compatible, exact_value
 from .snippets import SNIPPET_CHARS, highlight, snippet
@@ -76,21 +77,51 @@ class Hit(_Described):
 
 
 @dataclass(frozen=True)
+class Facets:
+    """How all matched documents (not only the page shown) divide by category and by month.
+
+    ``categories``: (category as written, documents), most first, ties by name; an
+    article counts under each of its categories (any level), and under none if it has
+    none. ``months``: (``YYYY-MM`` in China Standard Time, documents), newest first;
+    undated articles are not counted. So neither list need add up to the total.
+    """
+
+    categories: list[tuple[str, int]]
+    months: list[tuple[str, int]]
+
+    def to_json(self) -> dict[str, object]:
+        """The JSON form, shaped like the categories of ``stats --json``."""
+        return {
+            "categories": [{"category": name, "documents": count} for name, count in self.categories],
+            "months": [{"month": month, "documents": count} for month, count in self.months],
+        }
+
+
+@dataclass(frozen=True)
 class SearchResult:
-    """A page of hits, and how many documents matched in all."""
+    """A page of hits, how many documents matched in all, and their facets if asked for."""
 
     query: str
     total: int
     page: int
     limit: int
     hits: list[Hit]
+    facets: Facets | None = None
 
     @property
     def pages(self) -> int:
         return -(-self.total // self.limit)
 
     def to_json(self) -> dict[str, object]:
-        return {"query": self.query, "total": self.total, "page": self.page, "hits": [h.to_json() for h in self.hits]}
+        data: dict[str, object] = {
+            "query": self.query,
+            "total": self.total,
+            "page": self.page,
+            "hits": [h.to_json() for h in self.hits],
+        }
+        if self.facets is not None:
+            data["facets"] = self.facets.to_json()
+        return data
 
 
 @dataclass(frozen=True)
@@ -128,6 +159,7 @@ class Index:
 
     def __init__(self, location: IndexDir) -> None:
         self.location = location
+        self._category_names: dict[str, str] = {}
         for attempt in range(_OPEN_ATTEMPTS):
             self._generation = location.require_current()
             try:
@@ -177,19 +209,17 @@ class Index:
         until: DateBound = None,
         sort: SortOrder = "relevance",
         snippet_chars: int = SNIPPET_CHARS,
+        facets: bool = False,
     ) -> SearchResult:
         """Search with the query syntax of :mod:`search.query`; filters are exact values.
 
         ``category`` matches any level of an article's categories; ``since`` and
         ``until`` are inclusive (a date alone covers its whole day). An empty
-        query lists every article that passes the filters.
+        query lists every article that passes the filters. With ``facets``, the
+        result also counts all matched documents by category and month
+        (:class:`Facets`), in the same pass over the matches.
         """
-        if not 1 <= limit <= MAX_LIMIT:
-            raise UsageError(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
-        if page < 1:
-            raise UsageError(f"page must be 1 or more, not {page}")
-        if snippet_chars < 1:
-            raise UsageError(f"snippet_chars must be 1 or more, not {snippet_chars}")
+        _check_page(limit, page, snippet_chars)
         if sort not in SORT_ORDERS:
             raise UsageError(f"sort must be one of {', '.join(SORT_ORDERS)}, not {sort!r}")
         tree = query_syntax.parse(query)
@@ -205,10 +235,37 @@ class Index:
             sortedby="date" if sort == "date" else None,
             reverse=sort == "date",
             terms=False,
+            # Grouping sees every match, so Whoosh collects them all instead of the top N.
+            groupedby=_FACETS if facets else None,
+            maptype=sorting.Count,
         )
         by_relevance = sort == "relevance"
         hits = [self._hit(result, terms, phrases, snippet_chars, by_relevance) for result in results[(page - 1) * limit : page * limit]]
-        return SearchResult(query=query, total=len(results), page=page, limit=limit, hits=hits)
+        return SearchResult(
+            query=query,
+            total=len(results),
+            page=page,
+            limit=limit,
+            hits=hits,
+            facets=self._facets(results) if facets else None,
+        )
+
+    def _facets(self, results) -> Facets:
+        """The groups Whoosh counted, categories named as written and sorted for display."""
+        categories = sorted(
+            ((self._category_name(key), count) for key, count in results.groups("category").items() if key),
+            key=lambda pair: (-pair[1], pair[0]),
+        )
+        months = sorted(((key, count) for key, count in results.groups("month").items() if key), reverse=True)
+        return Facets(categories=categories, months=months)
+
+    def _category_name(self, key: str) -> str:
+        """A category as an article writes it, for its exact (case-folded) filter value."""
+        if key not in self._category_names:
+            stored = self._searcher.document(category=key) or {}
+            written = (stored.get("meta") or {}).get("categories") or ()
+            self._category_names[key] = next((name for name in written if exact_value(name) == key), key)
+        return self._category_names[key]
 
     def _hit(self, result, terms: set[str], phrases: list[list[str]], snippet_chars: int, scored: bool) -> Hit:
         stored = result.fields()
@@ -264,6 +321,35 @@ class Index:
 def open_index(path: str | os.PathLike[str] | None = None) -> Index:
     """Open the index at ``path`` (default: ``$NEWS_SEARCH_INDEX`` or ``./index``)."""
     return Index.open(path)
+
+
+def _check_page(limit: int, page: int, snippet_chars: int) -> None:
+    if not 1 <= limit <= MAX_LIMIT:
+        raise UsageError(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
+    if page < 1:
+        raise UsageError(f"page must be 1 or more, not {page}")
+    if snippet_chars < 1:
+        raise UsageError(f"snippet_chars must be 1 or more, not {snippet_chars}")
+
+
+def _local_month(value: int) -> str | None:
+    """``YYYY-MM`` in China Standard Time of a ``date`` column value (0: no date)."""
+    if not value:
+        return None
+    moment = long_to_datetime(value).replace(tzinfo=timezone.utc)
+    try:
+        moment = moment.astimezone(LOCAL_TIMEZONE)
+    except OverflowError:  # the last hours of year 9999
+        pass
+    return f"{moment.year:04d}-{moment.month:02d}"
+
+
+#: What ``facets=True`` groups by: every level of the exact ``category`` terms, and
+#: the local month of the ``date`` column; no stored fields are read per match.
+_FACETS = {
+    "category": sorting.FieldFacet("category", allow_overlap=True),
+    "month": sorting.TranslateFacet(_local_month, sorting.FieldFacet("date")),
+}
 
 
 def _filters(category: str | None, author: str | None, since: DateBound, until: DateBound) -> wq.Query | None:

@@ -237,6 +237,45 @@ def test_listing_shows_titles_and_snippets_without_markup(sample_index: Path, ca
     assert f"of {result.total}" in out
 
 
+def test_facets_json_and_listing(sample_index: Path, capsys) -> None:
+    code, out, err = cli(capsys, "search", "", "--index", sample_index, "--json", "--facets", "-n", "3")
+    assert code == 0 and err == ""
+    data = json.loads(out)
+    assert set(data) == {"query", "total", "page", "hits", "facets"} and len(data["hits"]) == 3
+    with open_index(sample_index) as index:
+        facets = index.search("", facets=True).facets
+    assert data["facets"] == {
+        "categories": [{"category": name, "documents": count} for name, count in facets.categories],
+        "months": [{"month": month, "documents": count} for month, count in facets.months],
+    }
+    assert sum(entry["documents"] for entry in data["facets"]["months"]) == data["total"] == 30
+
+    code, out, _ = cli(capsys, "search", "", "--index", sample_index, "--facets", "-n", "3")
+    assert code == 0
+    listing, _, counts = out.partition("\ncategories:\n")
+    assert "1–3 of 30" in listing
+    categories, _, months = counts.partition("\nmonths:\n")
+    lines = categories.strip().splitlines()  # the 30 largest, as stats lists categories
+    assert len(facets.categories) > 30
+    assert [tuple(line.split()) for line in lines[:-1]] == [(str(count), name) for name, count in facets.categories[:30]]
+    assert lines[-1].strip() == f"… and {len(facets.categories) - 30} more (--json lists all)"
+    rows = [tuple(line.split()) for line in months.strip().splitlines()]
+    assert rows == [(str(count), month) for month, count in facets.months]
+
+    code, out, _ = cli(capsys, "search", "马拉松", "--index", sample_index)
+    assert code == 0 and "categories:" not in out and "months:" not in out
+
+
+def test_batch_with_facets(sample_index: Path, tmp_path: Path, capsys) -> None:
+    batch = tmp_path / "queries.txt"
+    batch.write_text("马拉松\n咖啡\n", "utf-8")
+    code, out, _ = cli(capsys, "search", "--batch", batch, "--index", sample_index, "--facets")
+    assert code == 0
+    with open_index(sample_index) as index:
+        expected = [index.search(query, facets=True).to_json() for query in ("马拉松", "咖啡")]
+    assert [json.loads(line) for line in out.splitlines()] == json.loads(json.dumps(expected, ensure_ascii=False))
+
+
 def test_batch_file_that_cannot_be_read_is_a_usage_error(sample_index: Path, tmp_path: Path, capsys) -> None:
     code, out, err = cli(capsys, "search", "--batch", tmp_path / "missing.txt", "--index", sample_index)
     assert code == 2 and out == ""

@@ -563,3 +563,16 @@ def test_story_repeated_headline_by_title(stories: Built, story_files: dict[str,
         found = set(_all(index, f'title:"{headline}"'))
     assert {p for p, s in story_files.items() if s.title == headline} <= found
     assert all(headline in story_files[p].title for p in found)
+
+
+def test_story_facets_count_all_matches(stories: Built, story_files: dict[str, Story]) -> None:
+    with open_index(stories.location) as index:
+        for query, options in (("联合国", {}), ("经济", dict(since="2022-11-15")), ("", {})):
+            matched = _all(index, query, **options)
+            result = index.search(query, limit=5, facets=True, **options)
+            assert len(matched) > 50 and result.total == len(matched)
+            kinds = Counter(story_files[path].kind for path in matched)
+            expected = sorted([("新闻联播", len(matched)), *kinds.items()], key=lambda pair: (-pair[1], pair[0]))
+            assert result.facets.categories == expected
+            months = Counter(story_files[path].day.strftime("%Y-%m") for path in matched)
+            assert result.facets.months == sorted(months.items(), reverse=True)
