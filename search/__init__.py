@@ -13,6 +13,7 @@ Build or update an index from a folder of articles, then search it::
 from .check import CheckReport, check_index
 from .corpus import Article, Skipped
 from .errors import (
+    ArticleNotFoundError,
     CorpusError,
     IndexCorruptError,
     IndexLockedError,
@@ -26,6 +27,7 @@ from .indexer import IndexReport, index_corpus
 
 __all__ = [
     "Article",
+    "ArticleNotFoundError",
     "CheckReport",
     "CorpusError",
     "Document",

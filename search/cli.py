@@ -1,10 +1,10 @@
 """The ``news-search`` command: a thin layer over the library.
 
 Exit codes: 0 success; 1 ``--strict`` and files were skipped, ``check`` found the
-index out of step with its corpus, or another failure;
-2 bad usage (unknown option, bad option value, bad date); 3 no usable index
-(missing, incompatible or damaged); 4 the index is locked by another writer;
-130 interrupted.
+index out of step with its corpus, or another failure; 2 bad usage (unknown
+option, bad option value, bad date, an article not in the index); 3 no usable
+index (missing, incompatible or damaged); 4 the index is locked by another
+writer; 130 interrupted.
 """
 
 from __future__ import annotations
@@ -338,6 +338,25 @@ def show_command(
             console.print(f"{label + ':':<12}{value}", markup=False)
     console.print()
     console.print(document.text, markup=False)
+
+
+@app.command("similar")
+def similar_command(
+    path: Annotated[str, typer.Argument(help="The article's path, relative to the corpus folder.")],
+    index: IndexOption = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", help="Hits per page.", min=1, max=1000)] = 10,
+    page: Annotated[int, typer.Option("--page", "-p", help="Page of hits to show.", min=1)] = 1,
+    as_json: JsonOption = False,
+) -> None:
+    """Articles most like an indexed one, found by its most distinctive words."""
+    from . import open_index
+
+    with open_index(index) as opened:
+        result = opened.similar(path, limit=limit, page=page)
+    if as_json:
+        _print_json(result.to_json())
+    else:
+        _print_listing(result)
 
 
 @app.command("stats")

@@ -10,13 +10,14 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Literal
 
-from whoosh import scoring, sorting
+from whoosh import classify, scoring, sorting
 from whoosh import query as wq
 from whoosh.util.times import long_to_datetime
 
 from . import query as query_syntax
+from .analysis import terms as analyze_terms
 from .dates import LOCAL_TIMEZONE, parse_bound, to_utc
-from .errors import IndexCorruptError, IndexVersionError, UsageError
+from .errors import ArticleNotFoundError, IndexCorruptError, IndexVersionError, UsageError
 from .schema import TEXT_FIELDS, check_compatible, exact_value
 from .snippets import SNIPPET_CHARS, highlight, snippet
 from .storage import IndexDir, corrupt, default_index_dir, open_whoosh, read_meta
@@ -25,6 +26,8 @@ SortOrder = Literal["relevance", "date"]
 SORT_ORDERS: tuple[str, ...] = ("relevance", "date")
 MAX_LIMIT = 1000
 _OPEN_ATTEMPTS = 4
+#: How many of an article's most distinctive terms :meth:`Index.similar` looks for.
+SIMILAR_TERMS = 12
 
 #: BM25F parameters; field weights live in the schema.
 WEIGHTING = scoring.BM25F(B=0.75, K1=1.2)
@@ -267,6 +270,43 @@ class Index:
             self._category_names[key] = next((name for name in written if exact_value(name) == key), key)
         return self._category_names[key]
 
+    def similar(
+        self, path: str, *, limit: int = 10, page: int = 1, snippet_chars: int = SNIPPET_CHARS
+    ) -> SearchResult:
+        """Articles most like the one at corpus-relative ``path``, best first, never itself.
+
+        Looks for the article's :data:`SIMILAR_TERMS` most distinctive words (Whoosh's
+        Bo1 key-term model over its title and stored text; words in no other article's
+        text left out) in titles and bodies, each weighted by how distinctive it is. The
+        words come from the query-time analysis, so a compound is one word, not also its
+        dictionary parts (which Whoosh's ``more_like`` would count too). The result's
+        ``query`` holds those words; hits have snippets as in :meth:`search`.
+        Raises :class:`ArticleNotFoundError` for a path that is not in the index.
+        """
+        _check_page(limit, page, snippet_chars)
+        docnum = self._searcher.document_number(path=path)
+        if docnum is None:
+            raise self._not_found(path)
+        stored = self._searcher.stored_fields(docnum)
+        text = f"{(stored.get('meta') or {}).get('title') or ''}\n{stored.get('body') or ''}"
+        reader = self._searcher.reader()
+        expander = classify.Expander(reader, "body")
+        counts = Counter(analyze_terms(text))
+        expander.add(counts.items())
+        # A word no other article's text holds (a video id, a name) cannot find one: skip it.
+        ranked = expander.expanded_terms(len(counts))
+        key_terms = [(word, weight) for word, weight in ranked if reader.doc_frequency("body", word) > 1]
+        key_terms = key_terms[:SIMILAR_TERMS]
+        if not key_terms:  # only stopwords, punctuation, or words of its own
+            return SearchResult(query="", total=0, page=page, limit=limit, hits=[])
+        words = [word for word, _ in key_terms]
+        fields = ("title", "body")
+        compiled = wq.Or([wq.Term(name, word, boost=weight) for word, weight in key_terms for name in fields])
+        results = self._searcher.search(compiled, limit=page * limit, mask={docnum}, terms=False)
+        shown = results[(page - 1) * limit : page * limit]
+        hits = [self._hit(result, set(words), [], snippet_chars, True) for result in shown]
+        return SearchResult(query=" ".join(words), total=len(results), page=page, limit=limit, hits=hits)
+
     def _hit(self, result, terms: set[str], phrases: list[list[str]], snippet_chars: int, scored: bool) -> Hit:
         stored = result.fields()
         fields = Hit.fields_from(stored)
@@ -278,11 +318,18 @@ class Index:
         )
 
     def document(self, path: str) -> Document:
-        """The stored article at corpus-relative ``path``; :class:`KeyError` if absent."""
+        """The stored article at corpus-relative ``path``; :class:`ArticleNotFoundError`
+        (a :class:`KeyError`) if absent."""
         stored = self._searcher.document(path=path)
         if stored is None:
-            raise KeyError(path)
+            raise self._not_found(path)
         return Document(**Document.fields_from(stored), text=stored.get("body") or "")
+
+    def _not_found(self, path: str) -> ArticleNotFoundError:
+        return ArticleNotFoundError(
+            f"no article {path!r} in the index {self.location.root}: give the path relative to the corpus "
+            "folder, as search results show it"
+        )
 
     def stats(self) -> IndexStats:
         """Counts, size on disk, categories, date range and build settings."""

@@ -375,6 +375,29 @@ def test_show_prints_the_article(sample_index: Path, capsys) -> None:
     assert data["path"] == path and data["title"] == document.title and data["text"] == document.text
 
 
+def test_similar_json_and_listing(sample_index: Path, capsys) -> None:
+    path = "体育/城市马拉松三万跑者参赛.md"
+    with open_index(sample_index) as index:
+        expected = index.similar(path, limit=3)
+    code, out, err = cli(capsys, "similar", path, "--index", sample_index, "--json", "--limit", "3")
+    assert code == 0 and err == ""
+    data = json.loads(out)
+    assert set(data) == {"query", "total", "page", "hits"}
+    assert all(set(hit) == HIT_KEYS for hit in data["hits"])
+    assert data == json.loads(json.dumps(expected.to_json(), ensure_ascii=False))
+    assert data["hits"][0]["path"] == "博客/第一次跑半程马拉松.md" and path not in [h["path"] for h in data["hits"]]
+
+    code, out, err = cli(capsys, "similar", path, "--index", sample_index, "-n", "3", "-p", "2")
+    assert code == 0 and err == ""
+    with open_index(sample_index) as index:
+        second = index.similar(path, limit=3, page=2)
+    for number, hit in enumerate(second.hits, 4):
+        assert re.search(rf"^\s*{number}\. {re.escape(hit.title)}$", out, re.M)
+        assert hit.path in out and _plain(hit.snippet) in out
+    assert f"4–6 of {second.total} (page 2 of {second.pages})" in out
+    assert "<mark>" not in out
+
+
 def test_stats_plain_and_json(sample_index: Path, capsys) -> None:
     code, out, _ = cli(capsys, "stats", "--index", sample_index, "--json")
     assert code == 0
@@ -397,7 +420,9 @@ def test_stats_plain_and_json(sample_index: Path, capsys) -> None:
 # --------------------------------------------------------------------------- errors
 
 
-@pytest.mark.parametrize("command", [["search", "马拉松"], ["stats"], ["show", "体育/城市马拉松三万跑者参赛.md"]])
+@pytest.mark.parametrize(
+    "command", [["search", "马拉松"], ["stats"], ["show", "体育/城市马拉松三万跑者参赛.md"], ["similar", "体育/城市马拉松三万跑者参赛.md"]]
+)
 def test_missing_index_exits_3(tmp_path: Path, capsys, command: list[str]) -> None:
     code, out, err = cli(capsys, *command, "--index", tmp_path / "nowhere")
     assert code == 3 and out == ""
@@ -416,6 +441,8 @@ def test_missing_index_exits_3(tmp_path: Path, capsys, command: list[str]) -> No
         (["search", "马拉松", "--limit", "0"], "--limit"),
         (["search"], "QUERY"),
         (["show", "体育/没有这篇.md"], "体育/没有这篇.md"),
+        (["similar", "体育/没有这篇.md"], "体育/没有这篇.md"),
+        (["similar", "体育/城市马拉松三万跑者参赛.md", "--limit", "0"], "--limit"),
         (["frobnicate"], "frobnicate"),
     ],
 )

@@ -23,6 +23,7 @@ from dateutil import parser as dateparser
 import search
 from marks import MARK, made_of, plain
 from search import (
+    ArticleNotFoundError,
     IndexCorruptError,
     IndexLockedError,
     IndexNotFoundError,
@@ -32,7 +33,8 @@ from search import (
     open_index,
 )
 from search import indexer as indexer_module
-from search.analysis import ANALYSIS_VERSION
+from search.analysis import ANALYSIS_VERSION, searchable_text
+from search.analysis import terms as analyze_terms
 from search.query import highlight_terms, parse
 from search.schema import SCHEMA_VERSION
 from search.storage import IndexDir
@@ -872,3 +874,94 @@ def test_facets_json_shape(sample_index: Path) -> None:
         "months": [{"month": "2023-11", "documents": 1}, {"month": "2023-10", "documents": 1}],
     }
     assert json.loads(json.dumps(data, ensure_ascii=False)) == data
+
+
+# --------------------------------------------------------------------------- similar
+
+
+@pytest.mark.parametrize(
+    ("path", "most_like"),
+    [
+        ("体育/城市马拉松三万跑者参赛.md", "博客/第一次跑半程马拉松.md"),
+        ("博客/第一次跑半程马拉松.md", "体育/城市马拉松三万跑者参赛.md"),
+        ("科技/月球探测器完成背面采样.md", "科技/航天员乘组平安返回.md"),
+        ("博客/手冲咖啡入门笔记.md", "财经/县城咖啡店两年翻番.md"),
+    ],
+)
+def test_similar_puts_the_article_on_the_same_topic_first(sample_index: Path, path: str, most_like: str) -> None:
+    with open_index(sample_index) as index:
+        result = index.similar(path, limit=3)
+    assert result.hits[0].path == most_like
+    assert path not in _paths(result)
+
+
+def test_similar_never_lists_the_article_itself(sample_index: Path) -> None:
+    with open_index(sample_index) as index:
+        for path in ORACLE:
+            result = index.similar(path, limit=1000)
+            assert path not in _paths(result)
+            assert len(result.hits) == result.total < len(ORACLE)
+            scores = [hit.score for hit in result.hits]
+            assert scores == sorted(scores, reverse=True)
+
+
+def test_similar_looks_for_distinctive_words_of_the_article(sample_index: Path) -> None:
+    path = "体育/城市马拉松三万跑者参赛.md"
+    with open_index(sample_index) as index:
+        texts = {other: searchable_text(index.document(other).text)[0] for other in ORACLE}
+        document = index.document(path)
+        result = index.similar(path)
+    words = result.query.split()
+    assert 0 < len(words) <= 12 and len(set(words)) == len(words)
+    text, _ = searchable_text(document.title + "\n" + document.text)
+    for word in words:
+        assert analyze_terms(word) == [word], word  # a term of our own analysis, as a query would look it up
+        assert word in text
+        assert any(word in texts[other] for other in ORACLE if other != path), f"{word} can find no other article"
+    assert "马拉松" in words
+    # distinctive, but in no other article's text: it could find none
+    assert "跑者" in text and not any("跑者" in texts[other] for other in ORACLE if other != path)
+    assert "跑者" not in words
+    assert not {"的", "了", "在"} & set(words)  # stopwords never
+
+
+def test_similar_hits_have_snippets_marking_the_words_looked_for(sample_index: Path) -> None:
+    with open_index(sample_index) as index:
+        result = index.similar("体育/城市马拉松三万跑者参赛.md")
+    words = set(result.query.split())
+    assert "<mark>" in result.hits[0].snippet
+    for hit in result.hits:
+        assert plain(hit.title_html) == hit.title
+        for fragment in (hit.snippet, hit.title_html):
+            for marked in MARK.findall(fragment):
+                assert made_of(html.unescape(marked), words), (marked, words)
+
+
+def test_similar_pages_partition_the_hits(sample_index: Path) -> None:
+    path = "科技/月球探测器完成背面采样.md"
+    with open_index(sample_index) as index:
+        whole = index.similar(path, limit=1000)
+        pages = [index.similar(path, limit=4, page=page) for page in range(1, 9)]
+    assert [path for page in pages for path in _paths(page)] == _paths(whole)
+    assert all(page.total == whole.total and page.query == whole.query for page in pages)
+
+
+def test_similar_of_an_unknown_path_is_an_error_that_says_what_to_give(sample_index: Path) -> None:
+    with open_index(sample_index) as index:
+        with pytest.raises(ArticleNotFoundError) as raised:
+            index.similar("体育/没有这篇.md")
+        with pytest.raises(KeyError):  # document() raised KeyError before; it still is one
+            index.document("体育/没有这篇.md")
+        with pytest.raises(UsageError):
+            index.similar("体育/城市马拉松三万跑者参赛.md", limit=0)
+    message = str(raised.value)
+    assert "'体育/没有这篇.md'" in message and "relative to the corpus folder" in message
+    assert isinstance(raised.value, UsageError) and raised.value.exit_code == 2
+
+
+def test_similar_of_an_article_with_nothing_but_stopwords(sample_copy: Path, tmp_path: Path) -> None:
+    _write(sample_copy / "新增" / "虚词.md", _article("的了", "的。了！在……", categories=("新闻",)))
+    index_corpus(sample_copy, tmp_path / "index")
+    with open_index(tmp_path / "index") as index:
+        result = index.similar("新增/虚词.md")
+    assert result.total == 0 and result.hits == [] and result.query == ""
