@@ -13,6 +13,7 @@ Build or update an index from a folder of articles, then search it::
 from .check import CheckReport, check_index
 from .corpus import Article, Skipped
 from .errors import (
+    ArticleNotFoundError,
     CorpusError,
     IndexCorruptError,
     IndexLockedError,
@@ -21,14 +22,16 @@ from .errors import (
     NewsSearchError,
     UsageError,
 )
-from .index import Document, Hit, Index, IndexStats, SearchResult, open_index
+from .index import Document, Facets, Hit, Index, IndexStats, SearchResult, open_index
 from .indexer import IndexReport, index_corpus
 
 __all__ = [
     "Article",
+    "ArticleNotFoundError",
     "CheckReport",
     "CorpusError",
     "Document",
+    "Facets",
     "Hit",
     "Index",
     "IndexCorruptError",

@@ -1,10 +1,10 @@
 """The ``news-search`` command: a thin layer over the library.
 
 Exit codes: 0 success; 1 ``--strict`` and files were skipped, ``check`` found the
-index out of step with its corpus, or another failure;
-2 bad usage (unknown option, bad option value, bad date); 3 no usable index
-(missing, incompatible or damaged); 4 the index is locked by another writer;
-130 interrupted.
+index out of step with its corpus, or another failure; 2 bad usage (unknown
+option, bad option value, bad date, an article not in the index); 3 no usable
+index (missing, incompatible or damaged); 4 the index is locked by another
+writer; 130 interrupted.
 """
 
 from __future__ import annotations
@@ -190,6 +190,9 @@ def search_command(
     since: Annotated[Optional[str], typer.Option("--since", help="Only from this date (YYYY-MM-DD[ HH:MM]).")] = None,
     until: Annotated[Optional[str], typer.Option("--until", help="Only up to this date, inclusive.")] = None,
     sort: Annotated[Sort, typer.Option("--sort", help="Order of hits.")] = Sort.relevance,
+    facets: Annotated[
+        bool, typer.Option("--facets", help="Also count all matches by category and by month.")
+    ] = False,
     as_json: JsonOption = False,
     batch: Annotated[
         Optional[Path],
@@ -202,7 +205,9 @@ def search_command(
     query = " ".join(words) if words else None
     if (query is None) == (batch is None):
         raise typer.BadParameter("give either a QUERY or --batch FILE", param_hint="QUERY")
-    options = dict(limit=limit, page=page, category=category, author=author, since=since, until=until, sort=sort.value)
+    options = dict(
+        limit=limit, page=page, category=category, author=author, since=since, until=until, sort=sort.value, facets=facets
+    )
     with open_index(index) as opened:
         if batch is not None:
             for line in _batch_lines(batch):
@@ -265,6 +270,7 @@ def _print_listing(result) -> None:
     console = _console()
     if not result.hits:
         console.print(f"no results for {result.query!r}" + (f" on page {result.page}" if result.total else ""), markup=False)
+        _print_facets(result.facets)
         return
     first = (result.page - 1) * result.limit + 1
     for number, hit in enumerate(result.hits, first):
@@ -280,6 +286,24 @@ def _print_listing(result) -> None:
         console.print()
     shown_to = first + len(result.hits) - 1
     console.print(f"{first}–{shown_to} of {result.total} (page {result.page} of {result.pages})", style="dim", markup=False)
+    _print_facets(result.facets)
+
+
+_FACETS_SHOWN = 30
+
+
+def _print_facets(facets) -> None:
+    """Counts by category and month under the hits, as ``stats`` lists categories."""
+    if facets is None or not (facets.categories or facets.months):
+        return
+    console = _console()
+    for label, counts in (("categories", facets.categories), ("months", facets.months)):
+        console.print()
+        console.print(f"{label}:", style="bold", markup=False)
+        for name, count in counts[:_FACETS_SHOWN]:
+            console.print(f"  {count:>7}  {_shown(name)}", markup=False)
+        if len(counts) > _FACETS_SHOWN:
+            console.print(f"  … and {len(counts) - _FACETS_SHOWN} more (--json lists all)", markup=False)
 
 
 @app.command("show")
@@ -314,6 +338,25 @@ def show_command(
             console.print(f"{label + ':':<12}{value}", markup=False)
     console.print()
     console.print(document.text, markup=False)
+
+
+@app.command("similar")
+def similar_command(
+    path: Annotated[str, typer.Argument(help="The article's path, relative to the corpus folder.")],
+    index: IndexOption = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", help="Hits per page.", min=1, max=1000)] = 10,
+    page: Annotated[int, typer.Option("--page", "-p", help="Page of hits to show.", min=1)] = 1,
+    as_json: JsonOption = False,
+) -> None:
+    """Articles most like an indexed one, found by its most distinctive words."""
+    from . import open_index
+
+    with open_index(index) as opened:
+        result = opened.similar(path, limit=limit, page=page)
+    if as_json:
+        _print_json(result.to_json())
+    else:
+        _print_listing(result)
 
 
 @app.command("stats")

@@ -42,3 +42,11 @@ class UsageError(NewsSearchError):
     """A bad option value, such as a date that is not a date."""
 
     exit_code = 2
+
+
+class ArticleNotFoundError(UsageError, KeyError):
+    """No article at the given path in the index. A :class:`KeyError` too, as
+    :meth:`Index.document` has always raised for a missing path."""
+
+    # KeyError would show the message quoted, as a repr.
+    __str__ = Exception.__str__

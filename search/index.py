@@ -10,12 +10,14 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Literal
 
+from whoosh import classify, scoring, sorting
 from whoosh import query as wq
-from whoosh import scoring
+from whoosh.util.times import long_to_datetime
 
 from . import query as query_syntax
-from .dates import parse_bound, to_utc
-from .errors import IndexCorruptError, IndexVersionError, UsageError
+from .analysis import terms as analyze_terms
+from .dates import LOCAL_TIMEZONE, parse_bound, to_utc
+from .errors import ArticleNotFoundError, IndexCorruptError, IndexVersionError, UsageError
 from .schema import TEXT_FIELDS, check_compatible, exact_value
 from .snippets import SNIPPET_CHARS, highlight, snippet
 from .storage import IndexDir, corrupt, default_index_dir, open_whoosh, read_meta
@@ -24,6 +26,8 @@ SortOrder = Literal["relevance", "date"]
 SORT_ORDERS: tuple[str, ...] = ("relevance", "date")
 MAX_LIMIT = 1000
 _OPEN_ATTEMPTS = 4
+#: How many of an article's most distinctive terms :meth:`Index.similar` looks for.
+SIMILAR_TERMS = 12
 
 #: BM25F parameters; field weights live in the schema.
 WEIGHTING = scoring.BM25F(B=0.75, K1=1.2)
@@ -76,21 +80,51 @@ class Hit(_Described):
 
 
 @dataclass(frozen=True)
+class Facets:
+    """How all matched documents (not only the page shown) divide by category and by month.
+
+    ``categories``: (category as written, documents), most first, ties by name; an
+    article counts under each of its categories (any level), and under none if it has
+    none. ``months``: (``YYYY-MM`` in China Standard Time, documents), newest first;
+    undated articles are not counted. So neither list need add up to the total.
+    """
+
+    categories: list[tuple[str, int]]
+    months: list[tuple[str, int]]
+
+    def to_json(self) -> dict[str, object]:
+        """The JSON form, shaped like the categories of ``stats --json``."""
+        return {
+            "categories": [{"category": name, "documents": count} for name, count in self.categories],
+            "months": [{"month": month, "documents": count} for month, count in self.months],
+        }
+
+
+@dataclass(frozen=True)
 class SearchResult:
-    """A page of hits, and how many documents matched in all."""
+    """A page of hits, how many documents matched in all, and their facets if asked for."""
 
     query: str
     total: int
     page: int
     limit: int
     hits: list[Hit]
+    facets: Facets | None = None
 
     @property
     def pages(self) -> int:
         return -(-self.total // self.limit)
 
     def to_json(self) -> dict[str, object]:
-        return {"query": self.query, "total": self.total, "page": self.page, "hits": [h.to_json() for h in self.hits]}
+        data: dict[str, object] = {
+            "query": self.query,
+            "total": self.total,
+            "page": self.page,
+            "hits": [h.to_json() for h in self.hits],
+        }
+        if self.facets is not None:
+            data["facets"] = self.facets.to_json()
+        return data
 
 
 @dataclass(frozen=True)
@@ -128,6 +162,7 @@ class Index:
 
     def __init__(self, location: IndexDir) -> None:
         self.location = location
+        self._category_names: dict[str, str] = {}
         for attempt in range(_OPEN_ATTEMPTS):
             self._generation = location.require_current()
             try:
@@ -177,19 +212,17 @@ class Index:
         until: DateBound = None,
         sort: SortOrder = "relevance",
         snippet_chars: int = SNIPPET_CHARS,
+        facets: bool = False,
     ) -> SearchResult:
         """Search with the query syntax of :mod:`search.query`; filters are exact values.
 
         ``category`` matches any level of an article's categories; ``since`` and
         ``until`` are inclusive (a date alone covers its whole day). An empty
-        query lists every article that passes the filters.
+        query lists every article that passes the filters. With ``facets``, the
+        result also counts all matched documents by category and month
+        (:class:`Facets`), in the same pass over the matches.
         """
-        if not 1 <= limit <= MAX_LIMIT:
-            raise UsageError(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
-        if page < 1:
-            raise UsageError(f"page must be 1 or more, not {page}")
-        if snippet_chars < 1:
-            raise UsageError(f"snippet_chars must be 1 or more, not {snippet_chars}")
+        _check_page(limit, page, snippet_chars)
         if sort not in SORT_ORDERS:
             raise UsageError(f"sort must be one of {', '.join(SORT_ORDERS)}, not {sort!r}")
         tree = query_syntax.parse(query)
@@ -208,6 +241,9 @@ class Index:
                 sortedby="date" if sort == "date" else None,
                 reverse=sort == "date",
                 terms=False,
+                # Grouping sees every match, so Whoosh collects them all instead of the top N.
+                groupedby=_FACETS if facets else None,
+                maptype=sorting.Count,
             )
 
         results = run(compiled)
@@ -216,7 +252,68 @@ class Index:
             results = run(query_syntax.to_whoosh(tree, loose=True))
         by_relevance = sort == "relevance"
         hits = [self._hit(result, terms, phrases, snippet_chars, by_relevance) for result in results[(page - 1) * limit : page * limit]]
-        return SearchResult(query=query, total=len(results), page=page, limit=limit, hits=hits)
+        return SearchResult(
+            query=query,
+            total=len(results),
+            page=page,
+            limit=limit,
+            hits=hits,
+            facets=self._facets(results) if facets else None,
+        )
+
+    def _facets(self, results) -> Facets:
+        """The groups Whoosh counted, categories named as written and sorted for display."""
+        categories = sorted(
+            ((self._category_name(key), count) for key, count in results.groups("category").items() if key),
+            key=lambda pair: (-pair[1], pair[0]),
+        )
+        months = sorted(((key, count) for key, count in results.groups("month").items() if key), reverse=True)
+        return Facets(categories=categories, months=months)
+
+    def _category_name(self, key: str) -> str:
+        """A category as an article writes it, for its exact (case-folded) filter value."""
+        if key not in self._category_names:
+            stored = self._searcher.document(category=key) or {}
+            written = (stored.get("meta") or {}).get("categories") or ()
+            self._category_names[key] = next((name for name in written if exact_value(name) == key), key)
+        return self._category_names[key]
+
+    def similar(
+        self, path: str, *, limit: int = 10, page: int = 1, snippet_chars: int = SNIPPET_CHARS
+    ) -> SearchResult:
+        """Articles most like the one at corpus-relative ``path``, best first, never itself.
+
+        Looks for the article's :data:`SIMILAR_TERMS` most distinctive words (Whoosh's
+        Bo1 key-term model over its title and stored text; words in no other article's
+        text left out) in titles and bodies, each weighted by how distinctive it is. The
+        words come from the query-time analysis, so a compound is one word, not also its
+        dictionary parts (which Whoosh's ``more_like`` would count too). The result's
+        ``query`` holds those words; hits have snippets as in :meth:`search`.
+        Raises :class:`ArticleNotFoundError` for a path that is not in the index.
+        """
+        _check_page(limit, page, snippet_chars)
+        docnum = self._searcher.document_number(path=path)
+        if docnum is None:
+            raise self._not_found(path)
+        stored = self._searcher.stored_fields(docnum)
+        text = f"{(stored.get('meta') or {}).get('title') or ''}\n{stored.get('body') or ''}"
+        reader = self._searcher.reader()
+        expander = classify.Expander(reader, "body")
+        counts = Counter(analyze_terms(text))
+        expander.add(counts.items())
+        # A word no other article's text holds (a video id, a name) cannot find one: skip it.
+        ranked = expander.expanded_terms(len(counts))
+        key_terms = [(word, weight) for word, weight in ranked if reader.doc_frequency("body", word) > 1]
+        key_terms = key_terms[:SIMILAR_TERMS]
+        if not key_terms:  # only stopwords, punctuation, or words of its own
+            return SearchResult(query="", total=0, page=page, limit=limit, hits=[])
+        words = [word for word, _ in key_terms]
+        fields = ("title", "body")
+        compiled = wq.Or([wq.Term(name, word, boost=weight) for word, weight in key_terms for name in fields])
+        results = self._searcher.search(compiled, limit=page * limit, mask={docnum}, terms=False)
+        shown = results[(page - 1) * limit : page * limit]
+        hits = [self._hit(result, set(words), [], snippet_chars, True) for result in shown]
+        return SearchResult(query=" ".join(words), total=len(results), page=page, limit=limit, hits=hits)
 
     def _hit(self, result, terms: set[str], phrases: list[list[str]], snippet_chars: int, scored: bool) -> Hit:
         stored = result.fields()
@@ -229,11 +326,18 @@ class Index:
         )
 
     def document(self, path: str) -> Document:
-        """The stored article at corpus-relative ``path``; :class:`KeyError` if absent."""
+        """The stored article at corpus-relative ``path``; :class:`ArticleNotFoundError`
+        (a :class:`KeyError`) if absent."""
         stored = self._searcher.document(path=path)
         if stored is None:
-            raise KeyError(path)
+            raise self._not_found(path)
         return Document(**Document.fields_from(stored), text=stored.get("body") or "")
+
+    def _not_found(self, path: str) -> ArticleNotFoundError:
+        return ArticleNotFoundError(
+            f"no article {path!r} in the index {self.location.root}: give the path relative to the corpus "
+            "folder, as search results show it"
+        )
 
     def stats(self) -> IndexStats:
         """Counts, size on disk, categories, date range and build settings."""
@@ -272,6 +376,35 @@ class Index:
 def open_index(path: str | os.PathLike[str] | None = None) -> Index:
     """Open the index at ``path`` (default: ``$NEWS_SEARCH_INDEX`` or ``./index``)."""
     return Index.open(path)
+
+
+def _check_page(limit: int, page: int, snippet_chars: int) -> None:
+    if not 1 <= limit <= MAX_LIMIT:
+        raise UsageError(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
+    if page < 1:
+        raise UsageError(f"page must be 1 or more, not {page}")
+    if snippet_chars < 1:
+        raise UsageError(f"snippet_chars must be 1 or more, not {snippet_chars}")
+
+
+def _local_month(value: int) -> str | None:
+    """``YYYY-MM`` in China Standard Time of a ``date`` column value (0: no date)."""
+    if not value:
+        return None
+    moment = long_to_datetime(value).replace(tzinfo=timezone.utc)
+    try:
+        moment = moment.astimezone(LOCAL_TIMEZONE)
+    except OverflowError:  # the last hours of year 9999
+        pass
+    return f"{moment.year:04d}-{moment.month:02d}"
+
+
+#: What ``facets=True`` groups by: every level of the exact ``category`` terms, and
+#: the local month of the ``date`` column; no stored fields are read per match.
+_FACETS = {
+    "category": sorting.FieldFacet("category", allow_overlap=True),
+    "month": sorting.TranslateFacet(_local_month, sorting.FieldFacet("date")),
+}
 
 
 def _filters(category: str | None, author: str | None, since: DateBound, until: DateBound) -> wq.Query | None:

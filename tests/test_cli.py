@@ -237,6 +237,45 @@ def test_listing_shows_titles_and_snippets_without_markup(sample_index: Path, ca
     assert f"of {result.total}" in out
 
 
+def test_facets_json_and_listing(sample_index: Path, capsys) -> None:
+    code, out, err = cli(capsys, "search", "", "--index", sample_index, "--json", "--facets", "-n", "3")
+    assert code == 0 and err == ""
+    data = json.loads(out)
+    assert set(data) == {"query", "total", "page", "hits", "facets"} and len(data["hits"]) == 3
+    with open_index(sample_index) as index:
+        facets = index.search("", facets=True).facets
+    assert data["facets"] == {
+        "categories": [{"category": name, "documents": count} for name, count in facets.categories],
+        "months": [{"month": month, "documents": count} for month, count in facets.months],
+    }
+    assert sum(entry["documents"] for entry in data["facets"]["months"]) == data["total"] == 30
+
+    code, out, _ = cli(capsys, "search", "", "--index", sample_index, "--facets", "-n", "3")
+    assert code == 0
+    listing, _, counts = out.partition("\ncategories:\n")
+    assert "1–3 of 30" in listing
+    categories, _, months = counts.partition("\nmonths:\n")
+    lines = categories.strip().splitlines()  # the 30 largest, as stats lists categories
+    assert len(facets.categories) > 30
+    assert [tuple(line.split()) for line in lines[:-1]] == [(str(count), name) for name, count in facets.categories[:30]]
+    assert lines[-1].strip() == f"… and {len(facets.categories) - 30} more (--json lists all)"
+    rows = [tuple(line.split()) for line in months.strip().splitlines()]
+    assert rows == [(str(count), month) for month, count in facets.months]
+
+    code, out, _ = cli(capsys, "search", "马拉松", "--index", sample_index)
+    assert code == 0 and "categories:" not in out and "months:" not in out
+
+
+def test_batch_with_facets(sample_index: Path, tmp_path: Path, capsys) -> None:
+    batch = tmp_path / "queries.txt"
+    batch.write_text("马拉松\n咖啡\n", "utf-8")
+    code, out, _ = cli(capsys, "search", "--batch", batch, "--index", sample_index, "--facets")
+    assert code == 0
+    with open_index(sample_index) as index:
+        expected = [index.search(query, facets=True).to_json() for query in ("马拉松", "咖啡")]
+    assert [json.loads(line) for line in out.splitlines()] == json.loads(json.dumps(expected, ensure_ascii=False))
+
+
 def test_batch_file_that_cannot_be_read_is_a_usage_error(sample_index: Path, tmp_path: Path, capsys) -> None:
     code, out, err = cli(capsys, "search", "--batch", tmp_path / "missing.txt", "--index", sample_index)
     assert code == 2 and out == ""
@@ -336,6 +375,29 @@ def test_show_prints_the_article(sample_index: Path, capsys) -> None:
     assert data["path"] == path and data["title"] == document.title and data["text"] == document.text
 
 
+def test_similar_json_and_listing(sample_index: Path, capsys) -> None:
+    path = "体育/城市马拉松三万跑者参赛.md"
+    with open_index(sample_index) as index:
+        expected = index.similar(path, limit=3)
+    code, out, err = cli(capsys, "similar", path, "--index", sample_index, "--json", "--limit", "3")
+    assert code == 0 and err == ""
+    data = json.loads(out)
+    assert set(data) == {"query", "total", "page", "hits"}
+    assert all(set(hit) == HIT_KEYS for hit in data["hits"])
+    assert data == json.loads(json.dumps(expected.to_json(), ensure_ascii=False))
+    assert data["hits"][0]["path"] == "博客/第一次跑半程马拉松.md" and path not in [h["path"] for h in data["hits"]]
+
+    code, out, err = cli(capsys, "similar", path, "--index", sample_index, "-n", "3", "-p", "2")
+    assert code == 0 and err == ""
+    with open_index(sample_index) as index:
+        second = index.similar(path, limit=3, page=2)
+    for number, hit in enumerate(second.hits, 4):
+        assert re.search(rf"^\s*{number}\. {re.escape(hit.title)}$", out, re.M)
+        assert hit.path in out and _plain(hit.snippet) in out
+    assert f"4–6 of {second.total} (page 2 of {second.pages})" in out
+    assert "<mark>" not in out
+
+
 def test_stats_plain_and_json(sample_index: Path, capsys) -> None:
     code, out, _ = cli(capsys, "stats", "--index", sample_index, "--json")
     assert code == 0
@@ -358,7 +420,9 @@ def test_stats_plain_and_json(sample_index: Path, capsys) -> None:
 # --------------------------------------------------------------------------- errors
 
 
-@pytest.mark.parametrize("command", [["search", "马拉松"], ["stats"], ["show", "体育/城市马拉松三万跑者参赛.md"]])
+@pytest.mark.parametrize(
+    "command", [["search", "马拉松"], ["stats"], ["show", "体育/城市马拉松三万跑者参赛.md"], ["similar", "体育/城市马拉松三万跑者参赛.md"]]
+)
 def test_missing_index_exits_3(tmp_path: Path, capsys, command: list[str]) -> None:
     code, out, err = cli(capsys, *command, "--index", tmp_path / "nowhere")
     assert code == 3 and out == ""
@@ -377,6 +441,8 @@ def test_missing_index_exits_3(tmp_path: Path, capsys, command: list[str]) -> No
         (["search", "马拉松", "--limit", "0"], "--limit"),
         (["search"], "QUERY"),
         (["show", "体育/没有这篇.md"], "体育/没有这篇.md"),
+        (["similar", "体育/没有这篇.md"], "体育/没有这篇.md"),
+        (["similar", "体育/城市马拉松三万跑者参赛.md", "--limit", "0"], "--limit"),
         (["frobnicate"], "frobnicate"),
     ],
 )

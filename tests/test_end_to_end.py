@@ -567,3 +567,49 @@ def test_story_repeated_headline_by_title(stories: Built, story_files: dict[str,
         found = set(_all(index, f'title:"{headline}"'))
     assert {p for p, s in story_files.items() if s.title == headline} <= found
     assert all(headline in story_files[p].title for p in found)
+
+
+def test_story_facets_count_all_matches(stories: Built, story_files: dict[str, Story]) -> None:
+    with open_index(stories.location) as index:
+        for query, options in (("联合国", {}), ("经济", dict(since="2022-11-15")), ("", {})):
+            matched = _all(index, query, **options)
+            result = index.search(query, limit=5, facets=True, **options)
+            assert len(matched) > 50 and result.total == len(matched)
+            kinds = Counter(story_files[path].kind for path in matched)
+            expected = sorted([("新闻联播", len(matched)), *kinds.items()], key=lambda pair: (-pair[1], pair[0]))
+            assert result.facets.categories == expected
+            months = Counter(story_files[path].day.strftime("%Y-%m") for path in matched)
+            assert result.facets.months == sorted(months.items(), reverse=True)
+
+
+@pytest.mark.parametrize(
+    ("path", "topic", "at_least"),
+    [
+        ("2022/12/20221204-07.md", "神舟", 3),  # Shenzhou-14 leaves the space station
+        ("2022/12/20221229-12.md", "职务调整", 5),  # provincial leaders reassigned
+        ("2022/12/20221217-07.md", "疫苗接种", 1),  # vaccinating the elderly
+    ],
+)
+def test_story_similar_finds_stories_on_the_same_topic(
+    stories: Built, story_files: dict[str, Story], path: str, topic: str, at_least: int
+) -> None:
+    assert topic in story_files[path].title
+    with open_index(stories.location) as index:
+        result = index.similar(path, limit=5)
+    titles = [story_files[hit.path].title for hit in result.hits]
+    assert path not in [hit.path for hit in result.hits]
+    assert sum(topic in title for title in titles) >= at_least, titles
+
+
+def test_story_similar_never_lists_the_story_and_marks_its_words(stories: Built, story_files: dict[str, Story]) -> None:
+    with open_index(stories.location) as index:
+        for path in sorted(story_files)[::150]:
+            result = index.similar(path, limit=1000)
+            paths = [hit.path for hit in result.hits]
+            assert path not in paths and len(paths) == result.total > 0
+            words = set(result.query.split())
+            for hit in result.hits[:10]:
+                text = (story_files[hit.path].title + story_files[hit.path].body).lower()
+                assert any(word in text for word in words), (path, hit.path)
+                for marked in MARK.findall(hit.snippet):
+                    assert made_of(html.unescape(marked), words), (marked, words)

@@ -23,6 +23,7 @@ from dateutil import parser as dateparser
 import search
 from marks import MARK, made_of, plain
 from search import (
+    ArticleNotFoundError,
     IndexCorruptError,
     IndexLockedError,
     IndexNotFoundError,
@@ -32,7 +33,8 @@ from search import (
     open_index,
 )
 from search import indexer as indexer_module
-from search.analysis import ANALYSIS_VERSION, normalize
+from search.analysis import ANALYSIS_VERSION, normalize, searchable_text
+from search.analysis import terms as analyze_terms
 from search.query import highlight_terms, parse
 from search.schema import SCHEMA_VERSION
 from search.storage import IndexDir
@@ -787,8 +789,8 @@ def test_traditional_and_simplified_spellings_find_each_other(sample_index: Path
         simplified_query = index.search("液冷散热 资料中心")
         assert simplified_query.hits and simplified_query.hits[0].path == traditional
         # The original characters are marked, not their simplified forms.
-        for html in (simplified_query.hits[0].title_html, simplified_query.hits[0].snippet):
-            assert "散熱" in "".join(re.findall(r"<mark>(.*?)</mark>", html))
+        for rendered in (simplified_query.hits[0].title_html, simplified_query.hits[0].snippet):
+            assert "散熱" in "".join(re.findall(r"<mark>(.*?)</mark>", rendered))
         marathon = {hit.path for hit in index.search("城市馬拉松").hits}
         assert "体育/城市马拉松三万跑者参赛.md" in marathon
         assert _all(index, '"液冷散热"') == {traditional}
@@ -815,3 +817,186 @@ def test_title_ngrams_find_near_misses_below_the_articles_with_the_words(tmp_pat
         assert [hit.path for hit in index.search("bluestacks", sort="date").hits] == ["word.md"]
         assert index.search("zyxwvu").hits == []
         assert [hit.path for hit in index.search("title:bluestacks").hits] == ["word.md"]
+# --------------------------------------------------------------------------- facets
+
+
+def _expected_facets(paths, oracle: dict[str, dict[str, object]]) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
+    """Category and China-time month counts of ``paths``, counted from their front matter."""
+    categories = Counter(category for path in paths for category in set(oracle[path]["categories"]))
+    months = Counter(oracle[path]["date"].astimezone(CST).strftime("%Y-%m") for path in paths if oracle[path]["date"])
+    return (
+        sorted(categories.items(), key=lambda pair: (-pair[1], pair[0])),
+        sorted(months.items(), reverse=True),
+    )
+
+
+@pytest.mark.parametrize(
+    ("query", "options"),
+    [
+        ("", {}),
+        ("新闻", {}),
+        ("市民 OR 城市", {}),
+        ("", dict(category="新闻", since="2023-01-01")),
+        ("", dict(sort="date")),
+    ],
+)
+def test_facets_count_every_match_not_only_the_page(sample_index: Path, query: str, options: dict) -> None:
+    with open_index(sample_index) as index:
+        matched = _all(index, query, **options)
+        result = index.search(query, limit=2, facets=True, **options)
+    assert len(matched) > 2 * len(result.hits) and result.total == len(matched)
+    categories, months = _expected_facets(matched, ORACLE)
+    assert result.facets.categories == categories
+    assert result.facets.months == months
+
+
+def test_facets_leave_the_hits_as_they_were(sample_index: Path) -> None:
+    with open_index(sample_index) as index:
+        for query, options in (("新能源汽车", {}), ("", dict(sort="date")), ("市民", dict(page=2, limit=3))):
+            plain_result = index.search(query, **options)
+            faceted = index.search(query, facets=True, **options)
+            assert plain_result.facets is None
+            assert faceted.hits == plain_result.hits and faceted.total == plain_result.total
+
+
+def test_facet_months_are_china_time_and_undated_uncategorised_articles_count_nowhere(built) -> None:
+    corpus, location = built
+    late = _article("一月末深夜的航班", "熊猫航班夜里起飞。", date_line="'Tue, 31 Jan 2023 20:00:00 GMT'")
+    _write(corpus / "新增" / "一月末.md", late)
+    _write(corpus / "新增" / "一月内.md", _article("一月内的熊猫", "熊猫在一月。", date_line="2023-01-31 23:59:00"))
+    _write(corpus / "新增" / "无日期.md", _article("无日期熊猫", "熊猫没有日期。", date_line=None))
+    _write(corpus / "新增" / "无分类.md", _article("无分类熊猫", "熊猫没有分类。", categories=()))
+    index_corpus(corpus, location)  # an update: the new articles land in a segment of their own
+    with open_index(location) as index:
+        result = index.search("熊猫", facets=True)
+        late_hit = next(hit for hit in result.hits if hit.path == "新增/一月末.md")
+        uncategorised = next(hit for hit in result.hits if hit.path == "新增/无分类.md")
+    assert late_hit.date == "2023-01-31T20:00:00+00:00" and uncategorised.categories == []
+    assert result.total == 4
+    assert result.facets.months == [("2024-05", 1), ("2023-02", 1), ("2023-01", 1)]
+    assert result.facets.categories == [("新闻", 3)]
+
+
+def test_facets_count_live_documents_and_name_categories_as_written(built) -> None:
+    corpus, location = built
+    marathon = corpus / "体育" / "城市马拉松三万跑者参赛.md"
+    marathon.write_text(marathon.read_text("utf-8").replace(" - 马拉松", " - City Run"), "utf-8")
+    _write(corpus / "新增" / "夜跑.md", _article("夜跑马拉松", "马拉松夜跑。", categories=("city run", "新闻")))
+    index_corpus(corpus, location)
+    with open_index(location) as index:
+        facets = index.search("马拉松", facets=True).facets
+    # "City Run" and "city run" are one category to --category; it is named as an article writes it
+    names = dict(facets.categories)
+    assert names.get("马拉松") == 1 and names.get("新闻") == 2
+    assert len([name for name in names if name.lower() == "city run"]) == 1
+    assert names.get("City Run", names.get("city run")) == 2
+
+
+def test_facets_json_shape(sample_index: Path) -> None:
+    with open_index(sample_index) as index:
+        result = index.search("马拉松", facets=True)
+        plain_json = index.search("马拉松").to_json()
+    data = result.to_json()
+    assert set(data) == {"query", "total", "page", "hits", "facets"} and "facets" not in plain_json
+    assert data["facets"] == {
+        "categories": [
+            {"category": "马拉松", "documents": 2},
+            {"category": "体育", "documents": 1},
+            {"category": "博客", "documents": 1},
+            {"category": "新闻", "documents": 1},
+            {"category": "运动", "documents": 1},
+        ],
+        "months": [{"month": "2023-11", "documents": 1}, {"month": "2023-10", "documents": 1}],
+    }
+    assert json.loads(json.dumps(data, ensure_ascii=False)) == data
+
+
+# --------------------------------------------------------------------------- similar
+
+
+@pytest.mark.parametrize(
+    ("path", "most_like"),
+    [
+        ("体育/城市马拉松三万跑者参赛.md", "博客/第一次跑半程马拉松.md"),
+        ("博客/第一次跑半程马拉松.md", "体育/城市马拉松三万跑者参赛.md"),
+        ("科技/月球探测器完成背面采样.md", "科技/航天员乘组平安返回.md"),
+        ("博客/手冲咖啡入门笔记.md", "财经/县城咖啡店两年翻番.md"),
+    ],
+)
+def test_similar_puts_the_article_on_the_same_topic_first(sample_index: Path, path: str, most_like: str) -> None:
+    with open_index(sample_index) as index:
+        result = index.similar(path, limit=3)
+    assert result.hits[0].path == most_like
+    assert path not in _paths(result)
+
+
+def test_similar_never_lists_the_article_itself(sample_index: Path) -> None:
+    with open_index(sample_index) as index:
+        for path in ORACLE:
+            result = index.similar(path, limit=1000)
+            assert path not in _paths(result)
+            assert len(result.hits) == result.total < len(ORACLE)
+            scores = [hit.score for hit in result.hits]
+            assert scores == sorted(scores, reverse=True)
+
+
+def test_similar_looks_for_distinctive_words_of_the_article(sample_index: Path) -> None:
+    path = "体育/城市马拉松三万跑者参赛.md"
+    with open_index(sample_index) as index:
+        texts = {other: searchable_text(index.document(other).text)[0] for other in ORACLE}
+        document = index.document(path)
+        result = index.similar(path)
+    words = result.query.split()
+    assert 0 < len(words) <= 12 and len(set(words)) == len(words)
+    text, _ = searchable_text(document.title + "\n" + document.text)
+    for word in words:
+        assert analyze_terms(word) == [word], word  # a term of our own analysis, as a query would look it up
+        assert word in text
+        assert any(word in texts[other] for other in ORACLE if other != path), f"{word} can find no other article"
+    assert "马拉松" in words
+    # distinctive, but in no other article's text: it could find none
+    assert "跑者" in text and not any("跑者" in texts[other] for other in ORACLE if other != path)
+    assert "跑者" not in words
+    assert not {"的", "了", "在"} & set(words)  # stopwords never
+
+
+def test_similar_hits_have_snippets_marking_the_words_looked_for(sample_index: Path) -> None:
+    with open_index(sample_index) as index:
+        result = index.similar("体育/城市马拉松三万跑者参赛.md")
+    words = set(result.query.split())
+    assert "<mark>" in result.hits[0].snippet
+    for hit in result.hits:
+        assert plain(hit.title_html) == hit.title
+        for fragment in (hit.snippet, hit.title_html):
+            for marked in MARK.findall(fragment):
+                assert made_of(html.unescape(marked), words), (marked, words)
+
+
+def test_similar_pages_partition_the_hits(sample_index: Path) -> None:
+    path = "科技/月球探测器完成背面采样.md"
+    with open_index(sample_index) as index:
+        whole = index.similar(path, limit=1000)
+        pages = [index.similar(path, limit=4, page=page) for page in range(1, 9)]
+    assert [path for page in pages for path in _paths(page)] == _paths(whole)
+    assert all(page.total == whole.total and page.query == whole.query for page in pages)
+
+
+def test_similar_of_an_unknown_path_is_an_error_that_says_what_to_give(sample_index: Path) -> None:
+    with open_index(sample_index) as index:
+        with pytest.raises(ArticleNotFoundError) as raised:
+            index.similar("体育/没有这篇.md")
+        with pytest.raises(KeyError):  # document() raised KeyError before; it still is one
+            index.document("体育/没有这篇.md")
+        with pytest.raises(UsageError):
+            index.similar("体育/城市马拉松三万跑者参赛.md", limit=0)
+    message = str(raised.value)
+    assert "'体育/没有这篇.md'" in message and "relative to the corpus folder" in message
+    assert isinstance(raised.value, UsageError) and raised.value.exit_code == 2
+
+
+def test_similar_of_an_article_with_nothing_but_stopwords(sample_copy: Path, tmp_path: Path) -> None:
+    _write(sample_copy / "新增" / "虚词.md", _article("的了", "的。了！在……", categories=("新闻",)))
+    index_corpus(sample_copy, tmp_path / "index")
+    with open_index(tmp_path / "index") as index:
+        result = index.similar("新增/虚词.md")
+    assert result.total == 0 and result.hits == [] and result.query == ""
