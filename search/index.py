@@ -19,6 +19,7 @@ from .errors import IndexCorruptError, IndexVersionError, UsageError
 from .schema import TEXT_FIELDS, check_compatible, exact_value
 from .snippets import SNIPPET_CHARS, highlight, snippet
 from .storage import IndexDir, corrupt, default_index_dir, open_whoosh, read_meta
+from .suggest import Suggester
 
 SortOrder = Literal["relevance", "date"]
 SORT_ORDERS: tuple[str, ...] = ("relevance", "date")
@@ -77,20 +78,31 @@ class Hit(_Described):
 
 @dataclass(frozen=True)
 class SearchResult:
-    """A page of hits, and how many documents matched in all."""
+    """A page of hits, and how many documents matched in all.
+
+    ``suggestion`` is a corrected query that finds more, when this one found
+    little (see :mod:`search.suggest`), else ``None``.
+    """
 
     query: str
     total: int
     page: int
     limit: int
     hits: list[Hit]
+    suggestion: str | None = None
 
     @property
     def pages(self) -> int:
         return -(-self.total // self.limit)
 
     def to_json(self) -> dict[str, object]:
-        return {"query": self.query, "total": self.total, "page": self.page, "hits": [h.to_json() for h in self.hits]}
+        return {
+            "query": self.query,
+            "total": self.total,
+            "page": self.page,
+            "hits": [h.to_json() for h in self.hits],
+            "suggestion": self.suggestion,
+        }
 
 
 @dataclass(frozen=True)
@@ -135,6 +147,7 @@ class Index:
                 check_compatible(self._meta, location.root)
                 self._whoosh = open_whoosh(self._generation)
                 self._searcher = self._whoosh.searcher(weighting=WEIGHTING)
+                self._suggester: Suggester | None = None  # made on first need
                 # Measured now: a rebuild may delete this generation while it stays open.
                 self._size_bytes = sum(e.stat().st_size for e in os.scandir(self._generation) if e.is_file())
                 break
@@ -177,12 +190,14 @@ class Index:
         until: DateBound = None,
         sort: SortOrder = "relevance",
         snippet_chars: int = SNIPPET_CHARS,
+        suggest: bool = True,
     ) -> SearchResult:
         """Search with the query syntax of :mod:`search.query`; filters are exact values.
 
         ``category`` matches any level of an article's categories; ``since`` and
         ``until`` are inclusive (a date alone covers its whole day). An empty
-        query lists every article that passes the filters.
+        query lists every article that passes the filters. With ``suggest``, a
+        query that finds little gets a corrected query in ``suggestion``.
         """
         if not 1 <= limit <= MAX_LIMIT:
             raise UsageError(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
@@ -198,17 +213,24 @@ class Index:
             compiled = wq.Every()
         terms = query_syntax.highlight_terms(tree)
         phrases = query_syntax.highlight_phrases(tree)
+        filters = _filters(category, author, since, until)
         results = self._searcher.search(
             compiled,
             limit=page * limit,
-            filter=_filters(category, author, since, until),
+            filter=filters,
             sortedby="date" if sort == "date" else None,
             reverse=sort == "date",
             terms=False,
         )
         by_relevance = sort == "relevance"
         hits = [self._hit(result, terms, phrases, snippet_chars, by_relevance) for result in results[(page - 1) * limit : page * limit]]
-        return SearchResult(query=query, total=len(results), page=page, limit=limit, hits=hits)
+        suggestion = self._suggest(query, len(results), filters) if suggest and query.strip() else None
+        return SearchResult(query=query, total=len(results), page=page, limit=limit, hits=hits, suggestion=suggestion)
+
+    def _suggest(self, query: str, total: int, filters: wq.Query | None) -> str | None:
+        if self._suggester is None:
+            self._suggester = Suggester(self._searcher)
+        return self._suggester.suggest(query, total, filters)
 
     def _hit(self, result, terms: set[str], phrases: list[list[str]], snippet_chars: int, scored: bool) -> Hit:
         stored = result.fields()

@@ -709,7 +709,7 @@ def test_hit_to_json_has_exactly_the_documented_keys(sample_index: Path) -> None
         assert data["title"] == hit.title_html and data["snippet"] == hit.snippet
         assert isinstance(data["score"], float)
         assert json.loads(json.dumps(data, ensure_ascii=False)) == data
-    assert set(result.to_json()) == {"query", "total", "page", "hits"}
+    assert set(result.to_json()) == {"query", "total", "page", "hits", "suggestion"}
 
 
 @pytest.mark.parametrize("query", ["马拉松", "人工智能", "新能源汽车", "Win11", "gdp", "咖啡 县城", '"城市马拉松"', "中华人民共和国"])
