@@ -1,30 +1,37 @@
 """Did you mean: a corrected query built from the index's own vocabulary.
 
 A query *finds little* when fewer than :data:`FEW_HITS` documents match it, when
-one of its words is in no document, or (a query of plain words) when fewer than
-:data:`FEW_HITS` documents hold all its words: the default ``OR`` of words would
-otherwise hide a typo behind the hits of the other words (``新能源气车``).
+one of its words is in no document, or (a query of plain words, no ``OR`` or
+brackets) when fewer than :data:`FEW_HITS` documents hold all its words. That last
+test matters because words are ``OR``-ed: the hits of ``新能源`` would hide the typo
+in ``新能源气车``. Unspaced text that jieba cut into a single character counts as
+a phrase there (``中国式现代话``: ``现代`` and ``话`` are common apart, never side by side).
 
 Only then are the query's *doubtful* words looked at: words in fewer than
-:data:`RARE` documents, and adjacent Chinese words that are the pieces of one
-mistyped word (jieba cuts ``冬奥汇`` into ``冬奥`` + ``汇``). Each gets candidates from
-the index's vocabulary:
+:data:`RARE` documents, and runs of adjacent Chinese words, with a single
+character or a rare word among them, that may be one mistyped word (``冬奥汇`` is cut
+into ``冬奥`` + ``汇``). Each gets candidates from the index's vocabulary:
 
 - Chinese: words that sound the same, toneless pinyin syllable by syllable, or
   nearly so (zh/z, ch/c, sh/s, n/l, an/ang, en/eng, in/ing), from the words of the
-  ``title`` and ``categories`` fields;
-- Latin: words one edit away (a letter added, dropped, changed or two swapped);
-- pinyin typed in Latin letters (``wangyi``): the Chinese words it spells.
+  ``title`` and ``categories`` fields; or two such words in a row (新冠疫请: 新冠 疫情);
+- Latin: words one edit away (a letter added, dropped, changed, or two swapped);
+- pinyin typed in Latin letters (``zhongguo``): the Chinese words it spells.
 
-A candidate in more documents, and in more documents together with the other
-words of the query, ranks higher; every step away from the typed word divides its
-weight by ten. The best candidate of each doubtful word replaces it in the query
-text, the rest of the text is kept as typed, and the new query is suggested only if
-it finds more: more documents with all its words, else more documents.
+Candidates rank by the documents that have them between the Chinese words typed
+right against them (合作共营: 合作共赢 before 合作供应), then with the other words of the
+query, then alone; each step away from the typed text (a fuzzy syllable, an edit,
+a change of script) divides that by ten. A rare word's replacement must be in
+:data:`RARER_BY` times more documents. The best candidate of each doubtful word
+replaces it in the query text, which is otherwise kept as typed (fields,
+operators, quotes), and the result is suggested only if it finds more: more
+documents holding all its words, else more documents.
 
-The pinyin map is built on first need, once per open index (about 1 s and 6 MB on
-an index of 16,000 news stories, plus loading pypinyin); searches that find enough
-never build it nor import pypinyin.
+Cost: checking whether a query finds little takes term lookups and at most a
+few capped intersections (under 5 ms on 16,000 news stories). The pinyin map is
+built on first need, once per open index: importing pypinyin (0.2–0.5 s, 57 MB)
+and reading 13,000 title words (0.5–1 s, 8 MB) on those 16,000 stories. A query
+that finds enough never builds it nor imports pypinyin.
 """
 
 from __future__ import annotations
@@ -38,7 +45,7 @@ from typing import Iterable, Iterator
 from whoosh import query as wq
 
 from . import query as query_syntax
-from .analysis import Token, analyze, pieces
+from .analysis import Token, analyze, phrase_terms, pieces
 from .schema import TEXT_FIELDS
 
 #: A query that finds fewer documents than this may get a suggestion.
@@ -55,6 +62,7 @@ VOCABULARY_FIELDS = ("title", "categories")
 _COUNT_CAP = 1000  # counting documents stops here
 _CANDIDATES = 8  # candidates per doubtful word that are counted with the other words
 _SPANS = 8  # doubtful words (or runs of words) looked at per query
+_CONTEXT = 4  # other words of the query (the nearest) a candidate is counted with
 _WINDOW_TOKENS = 3
 _WINDOW_CHARS = 6
 _HAN = re.compile(r"[\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]+")
@@ -68,12 +76,11 @@ _FINALS = frozenset(
 
 @dataclass(frozen=True)
 class _Span:
-    """Doubtful text of the query: ``query[start:end]``, analysed as ``terms``."""
+    """Doubtful text of the query: ``query[start:end]``, analysed as ``text``, in ``frequency`` documents."""
 
     start: int
     end: int
     text: str
-    terms: tuple[str, ...]
     frequency: int
 
 
@@ -103,15 +110,17 @@ class Suggester:
         finds_little = (
             total < FEW_HITS
             or min(frequency.values()) == 0
-            or (words is not None and len(set(words)) > 1 and self._count(words, filter, FEW_HITS) < FEW_HITS)
+            or (words is not None and _several(words) and self._count(words, filter, FEW_HITS) < FEW_HITS)
         )
         if not finds_little:
             return None
         spans = list(islice(self._doubtful(tokens, frequency), _SPANS))
-        edits: list[tuple[tuple[float, float], _Span, str]] = []
+        edits: list[tuple[tuple[float, ...], _Span, str]] = []
         for span in spans:
-            context = [t.text for t in tokens if not (span.start <= t.start < span.end) and frequency[t.text] > 0]
-            best = self._best(span, context, filter)
+            others = [t for t in tokens if not (span.start <= t.start < span.end) and frequency[t.text] > 0]
+            nearest = sorted(others, key=lambda t: abs(t.start - span.start))
+            context = list(dict.fromkeys(t.text for t in nearest))[:_CONTEXT]
+            best = self._best(span, context, _glued(tokens, span), filter)
             if best is not None:
                 edits.append((best[0], span, best[1]))
         if not edits:
@@ -121,10 +130,10 @@ class Suggester:
         for _, span, replacement in edits:
             if all(span.end <= other.start or other.end <= span.start for other, _ in chosen):
                 chosen.append((span, replacement))
-        attempts = [chosen] + ([[edit] for edit in chosen] if len(chosen) > 1 else [])
+        attempts = [chosen] + ([chosen[:1]] if len(chosen) > 1 else [])  # all edits, else the best alone
         for attempt in attempts:
             suggestion = _replaced(query, attempt)
-            if suggestion != query and self._finds_more(suggestion, query, words, total, filter):
+            if suggestion != query and self._finds_more(suggestion, words, total, filter):
                 return suggestion
         return None
 
@@ -134,9 +143,12 @@ class Suggester:
         """In how many documents ``term`` is, at least (the most of any one text field)."""
         return max(self._reader.doc_frequency(name, term) for name in TEXT_FIELDS)
 
-    def _count(self, terms: Iterable[str], filter: wq.Query | None, cap: int) -> int:
-        """Documents (passing ``filter``) that hold every one of ``terms``, counted up to ``cap``."""
-        clauses: list[wq.Query] = [wq.Or([wq.Term(name, term) for name in TEXT_FIELDS]) for term in dict.fromkeys(terms)]
+    def _count(self, words: Iterable[str | tuple[str, ...]], filter: wq.Query | None, cap: int) -> int:
+        """Documents (passing ``filter``) that hold every one of ``words``, counted up to ``cap``.
+
+        A word is a term, or a tuple of terms that must stand side by side.
+        """
+        clauses: list[wq.Query] = [_anywhere(word) for word in dict.fromkeys(words)]
         if not clauses:
             return 0
         if filter is not None:
@@ -149,18 +161,25 @@ class Suggester:
             matcher.next()
         return found
 
-    def _finds_more(self, suggestion: str, query: str, words: list[str] | None, total: int, filter: wq.Query | None) -> bool:
-        """Whether ``suggestion`` finds more than ``query``: more documents with all its
-        words (queries of plain words), else more documents."""
+    def _finds_more(
+        self, suggestion: str, words: list[str | tuple[str, ...]] | None, total: int, filter: wq.Query | None
+    ) -> bool:
+        """Whether ``suggestion`` finds more than the query of ``words`` that found ``total``.
+
+        Between queries of plain words: more documents with all the words, else more of
+        the words in some document. Otherwise: more documents (one more search).
+        """
         tree = query_syntax.parse(suggestion)
         suggested_words = _plain_words(tree)
         if words is not None and suggested_words is not None:
-            before = self._count(words, filter, _COUNT_CAP)
-            after = self._count(suggested_words, filter, _COUNT_CAP)
-            if before != after:
-                return after > before
+            return self._holding(suggested_words, filter) > self._holding(words, filter)
         found = self._searcher.search(query_syntax.to_whoosh(tree), limit=None, filter=filter, scored=False, terms=False)
         return len(found) > total
+
+    def _holding(self, words: list[str | tuple[str, ...]], filter: wq.Query | None) -> tuple[int, int]:
+        """Documents with all ``words`` (up to a cap), and how many of them some document has."""
+        distinct = list(dict.fromkeys(words))
+        return self._count(distinct, filter, _COUNT_CAP), sum(1 for word in distinct if self._count([word], filter, 1))
 
     # -- doubtful words ---------------------------------------------------------
 
@@ -170,7 +189,7 @@ class Suggester:
         for token in tokens:
             if frequency[token.text] < RARE and (token.start, token.end) not in seen:
                 seen.add((token.start, token.end))
-                yield _Span(token.start, token.end, token.text, (token.text,), frequency[token.text])
+                yield _Span(token.start, token.end, token.text, frequency[token.text])
         for first in range(len(tokens)):
             run = [tokens[first]]
             for token in tokens[first + 1 : first + _WINDOW_TOKENS]:
@@ -184,29 +203,37 @@ class Suggester:
                     joined = self._frequency(text)
                     if joined < RARE:
                         seen.add((run[0].start, token.end))
-                        yield _Span(run[0].start, token.end, text, tuple(t.text for t in run), joined)
+                        yield _Span(run[0].start, token.end, text, joined)
 
-    def _best(self, span: _Span, context: list[str], filter: wq.Query | None) -> tuple[tuple[float, float], str] | None:
-        """The best replacement of a span, with its rank: ((documents with the context, documents) × weight)."""
+    def _best(
+        self, span: _Span, context: list[str], glued: tuple[tuple[str, ...], tuple[str, ...]], filter: wq.Query | None
+    ) -> tuple[tuple[float, ...], str] | None:
+        """The best replacement of a span, with its rank: documents with it between the words
+        typed against it (合作共营: 合作共赢 before 合作供应), with the other words, alone; × weight."""
         least = max(1, RARER_BY * span.frequency)
         candidates: dict[tuple[str, ...], int] = {}
         for words, steps in self._candidates(span.text):
-            if "".join(words) != span.text and steps < candidates.get(words, steps + 1):
+            if "".join(words) == span.text or any(word in context for word in words):
+                continue  # the typed text itself, or a word the query already has
+            if steps < candidates.get(words, steps + 1):
                 candidates[words] = steps
         ranked = []
         for words, steps in candidates.items():
-            frequency = self._frequency(words[0]) if len(words) == 1 else self._count(words, None, _COUNT_CAP)
+            frequency = self._frequency(words[0]) if len(words) == 1 else self._count([words], None, _COUNT_CAP)
             if frequency >= least:
                 ranked.append((frequency * STEP_WEIGHT**steps, words, steps))
         ranked.sort(reverse=True)
         best = None
         for _, words, steps in ranked[:_CANDIDATES]:
-            alone = self._count(words, filter, _COUNT_CAP)
+            alone = self._count([words], filter, _COUNT_CAP)
             if not alone:
                 continue
-            together = self._count([*words, *context], filter, _COUNT_CAP) if context else alone
+            together = self._count([words, *context], filter, _COUNT_CAP) if context else alone
+            left, right = glued
+            phrase = (*left, *(piece for word in words for piece in pieces(word)), *right)
+            adjacent = self._count([phrase], filter, _COUNT_CAP) if left or right else 0
             weight = STEP_WEIGHT**steps
-            rank = (together * weight, alone * weight)
+            rank = (adjacent * weight, together * weight, alone * weight)
             if best is None or rank > best[0]:
                 best = (rank, "".join(words))
         return best
@@ -281,12 +308,12 @@ class Suggester:
         """Each Latin word of the text fields, and each of it with a letter dropped → the words."""
         with self._lock:
             if self._latin is None:
+                words = {term for name in ("title", "body") for term in _terms(self._reader, name, ascii_only=True)}
                 deletions: dict[str, list[str]] = {}
-                for name in ("title", "body"):
-                    for term in _terms(self._reader, name, ascii_only=True):
-                        if len(term) >= 3 and _LATIN.fullmatch(term):
-                            for key in _deletions(term):
-                                deletions.setdefault(key, []).append(term)
+                for word in sorted(words):
+                    if len(word) >= 3 and _LATIN.fullmatch(word):
+                        for key in _deletions(word):
+                            deletions.setdefault(key, []).append(word)
                 self._latin = deletions
             return self._latin
 
@@ -310,17 +337,69 @@ def _looked_for(term: str, wanted: set[str]) -> bool:
     return term in wanted or (len(term) > 3 and all(piece in wanted for piece in pieces(term)))
 
 
-def _plain_words(tree: query_syntax.Alternatives) -> list[str] | None:
-    """The words of a query without ``OR`` or brackets (the ones it must not have left out), else ``None``."""
+def _plain_words(tree: query_syntax.Alternatives) -> list[str | tuple[str, ...]] | None:
+    """What a query without ``OR`` or brackets looks for, each of which a document
+    should hold: terms, and the terms of phrases side by side; ``None`` for other queries.
+
+    Unspaced Chinese text that jieba cut into single characters (``现代话``: ``现代`` +
+    ``话``) counts as a phrase: that is how it was typed, and its parts alone are common.
+    """
     if len(tree.options) != 1:
         return None
-    words: list[str] = []
+    words: list[str | tuple[str, ...]] = []
     for occur, node in tree.options[0].clauses:
         if not isinstance(node, (query_syntax.Words, query_syntax.Phrase)):
             return None
-        if occur != "must_not" and node.field in (None, "title", "body"):
-            words.extend(query_syntax.highlight_terms(query_syntax.Alternatives([query_syntax.Group([(occur, node)])])))
+        if occur == "must_not" or node.field not in (None, "title", "body"):
+            continue
+        if isinstance(node, query_syntax.Phrase):
+            terms = phrase_terms(node.text)
+            words.extend([tuple(terms)] if len(terms) > 1 else terms)
+            continue
+        for run in _runs(list(analyze(node.text))):
+            alone = [True] * len(run)
+            for at, token in enumerate(run):
+                if len(token.text) == 1 and len(run) > 1:  # with the words typed against it
+                    around = run[max(0, at - 1) : at + 2]
+                    words.append(tuple(piece for word in around for piece in pieces(word.text)))
+                    alone[max(0, at - 1) : at + 2] = [False] * len(around)
+            words.extend(token.text for token, single in zip(run, alone) if single)
     return words
+
+
+def _runs(tokens: list[Token]) -> Iterator[list[Token]]:
+    """Tokens grouped into runs of Chinese words typed without anything between them."""
+    run: list[Token] = []
+    for token in tokens:
+        if run and not (token.start == run[-1].end and _is_han(token.text) and _is_han(run[-1].text)):
+            yield run
+            run = []
+        run.append(token)
+    if run:
+        yield run
+
+
+def _glued(tokens: list[Token], span: _Span) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The pieces of the Chinese words typed right before and right after a Chinese span."""
+    if not _is_han(span.text):
+        return (), ()
+    left = [t for t in tokens if t.end == span.start and _is_han(t.text)]
+    right = [t for t in tokens if t.start == span.end and _is_han(t.text)]
+    return (pieces(left[0].text) if left else (), pieces(right[0].text) if right else ())
+
+
+def _several(words: list[str | tuple[str, ...]]) -> bool:
+    """Whether there is more to hold than one term."""
+    return len(set(words)) > 1 or any(isinstance(word, tuple) for word in words)
+
+
+def _anywhere(word: str | tuple[str, ...]) -> wq.Query:
+    """A term, or terms side by side, in any text field."""
+    if isinstance(word, str):
+        return wq.Or([wq.Term(name, word) for name in TEXT_FIELDS])
+    if len(word) == 1:
+        return _anywhere(word[0])
+    return wq.Or([wq.Phrase(name, list(word)) for name in TEXT_FIELDS])
 
 
 def _replaced(query: str, edits: list[tuple[_Span, str]]) -> str:
