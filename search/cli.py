@@ -268,10 +268,20 @@ def _print_listing(result) -> None:
     from rich.text import Text
 
     console = _console()
+    suggestion = None
+    if result.suggestion:  # a corrected query: before the hits, or after "no results"
+        suggestion = Text("Did you mean: ")
+        suggestion.append(_shown(result.suggestion), style="bold")
+        suggestion.append("?")
     if not result.hits:
         console.print(f"no results for {result.query!r}" + (f" on page {result.page}" if result.total else ""), markup=False)
+        if suggestion:
+            console.print(suggestion)
         _print_facets(result.facets)
         return
+    if suggestion:
+        console.print(suggestion)
+        console.print()
     first = (result.page - 1) * result.limit + 1
     for number, hit in enumerate(result.hits, first):
         heading = Text(f"{number:>3}. ", style="bold")

@@ -21,6 +21,7 @@ from .errors import ArticleNotFoundError, IndexCorruptError, IndexVersionError, 
 from .schema import TEXT_FIELDS, check_compatible, exact_value
 from .snippets import SNIPPET_CHARS, highlight, snippet
 from .storage import IndexDir, corrupt, default_index_dir, open_whoosh, read_meta
+from .suggest import Suggester
 
 SortOrder = Literal["relevance", "date"]
 SORT_ORDERS: tuple[str, ...] = ("relevance", "date")
@@ -102,7 +103,11 @@ class Facets:
 
 @dataclass(frozen=True)
 class SearchResult:
-    """A page of hits, how many documents matched in all, and their facets if asked for."""
+    """A page of hits, how many documents matched in all, and their facets if asked for.
+
+    ``suggestion`` is a corrected query that finds more, when this one found
+    little (see :mod:`search.suggest`), else ``None``.
+    """
 
     query: str
     total: int
@@ -110,6 +115,7 @@ class SearchResult:
     limit: int
     hits: list[Hit]
     facets: Facets | None = None
+    suggestion: str | None = None
 
     @property
     def pages(self) -> int:
@@ -121,6 +127,7 @@ class SearchResult:
             "total": self.total,
             "page": self.page,
             "hits": [h.to_json() for h in self.hits],
+            "suggestion": self.suggestion,
         }
         if self.facets is not None:
             data["facets"] = self.facets.to_json()
@@ -170,6 +177,7 @@ class Index:
                 check_compatible(self._meta, location.root)
                 self._whoosh = open_whoosh(self._generation)
                 self._searcher = self._whoosh.searcher(weighting=WEIGHTING)
+                self._suggester: Suggester | None = None  # made on first need
                 # Measured now: a rebuild may delete this generation while it stays open.
                 self._size_bytes = sum(e.stat().st_size for e in os.scandir(self._generation) if e.is_file())
                 break
@@ -213,6 +221,7 @@ class Index:
         sort: SortOrder = "relevance",
         snippet_chars: int = SNIPPET_CHARS,
         facets: bool = False,
+        suggest: bool = True,
     ) -> SearchResult:
         """Search with the query syntax of :mod:`search.query`; filters are exact values.
 
@@ -221,6 +230,8 @@ class Index:
         query lists every article that passes the filters. With ``facets``, the
         result also counts all matched documents by category and month
         (:class:`Facets`), in the same pass over the matches.
+        query lists every article that passes the filters. With ``suggest``, a
+        query that finds little gets a corrected query in ``suggestion``.
         """
         _check_page(limit, page, snippet_chars)
         if sort not in SORT_ORDERS:
@@ -247,11 +258,14 @@ class Index:
             )
 
         results = run(compiled)
-        if sort == "relevance" and len(results) < page * limit and query_syntax.has_loose_matches(tree):
-            # Too few articles have the words: let title n-grams find near misses too.
+        found_by_words = len(results)
+        if sort == "relevance" and found_by_words < query_syntax.FEW_MATCHES and query_syntax.has_loose_matches(tree):
+            # Too few articles have the words: let title n-grams find near misses too
+            # (a fixed threshold, so the total does not depend on the page size).
             results = run(query_syntax.to_whoosh(tree, loose=True))
         by_relevance = sort == "relevance"
         hits = [self._hit(result, terms, phrases, snippet_chars, by_relevance) for result in results[(page - 1) * limit : page * limit]]
+        suggestion = self._suggest(query, found_by_words, filters) if suggest and query.strip() else None
         return SearchResult(
             query=query,
             total=len(results),
@@ -259,7 +273,13 @@ class Index:
             limit=limit,
             hits=hits,
             facets=self._facets(results) if facets else None,
+            suggestion=suggestion,
         )
+
+    def _suggest(self, query: str, total: int, filters: wq.Query | None) -> str | None:
+        if self._suggester is None:
+            self._suggester = Suggester(self._searcher)
+        return self._suggester.suggest(query, total, filters)
 
     def _facets(self, results) -> Facets:
         """The groups Whoosh counted, categories named as written and sorted for display."""

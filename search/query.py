@@ -40,8 +40,10 @@ PROXIMITY_BOOST = 0.5
 PROXIMITY_SLOP = 4
 #: Weight of the title's character n-grams shared with the query's words (see ``analysis.grams``).
 GRAMS_BOOST = 1.0
-#: Share of the query's n-grams a title needs to be found by n-grams alone.
+#: Share of the query's n-grams a title needs to be found by n-grams alone,
+#: which a search tries when its words find fewer than FEW_MATCHES articles.
 LOOSE_SHARE = 0.5
+FEW_MATCHES = 10
 
 _FIELDS = {
     "title": "title", "标题": "title",

@@ -165,8 +165,8 @@ def test_search_json(sample_index: Path, capsys) -> None:
     code, out, err = cli(capsys, "search", "马拉松", "--index", sample_index, "--json")
     assert code == 0 and err == ""
     data = json.loads(out)
-    assert set(data) == {"query", "total", "page", "hits"}
-    assert data["query"] == "马拉松" and data["total"] == 2 and data["page"] == 1
+    assert set(data) == {"query", "total", "page", "hits", "suggestion"}
+    assert data["query"] == "马拉松" and data["total"] == 2 and data["page"] == 1 and data["suggestion"] is None
     assert all(set(hit) == HIT_KEYS for hit in data["hits"])
     with open_index(sample_index) as index:
         expected = index.search("马拉松").to_json()
@@ -205,7 +205,7 @@ def test_batch_prints_one_json_object_per_query_in_order(sample_index: Path, tmp
     results = [json.loads(line) for line in lines]
     assert [r["query"] for r in results] == ["马拉松", "咖啡", "疫苗", "人工智能 -照片"]
     for result in results:
-        assert set(result) == {"query", "total", "page", "hits"}
+        assert set(result) == {"query", "total", "page", "hits", "suggestion"}
         assert all(set(hit) == HIT_KEYS for hit in result["hits"])
         code, single, _ = cli(capsys, "search", result["query"], "--index", sample_index, "--json")
         assert json.loads(single) == result
@@ -241,7 +241,7 @@ def test_facets_json_and_listing(sample_index: Path, capsys) -> None:
     code, out, err = cli(capsys, "search", "", "--index", sample_index, "--json", "--facets", "-n", "3")
     assert code == 0 and err == ""
     data = json.loads(out)
-    assert set(data) == {"query", "total", "page", "hits", "facets"} and len(data["hits"]) == 3
+    assert set(data) == {"query", "total", "page", "hits", "facets", "suggestion"} and len(data["hits"]) == 3
     with open_index(sample_index) as index:
         facets = index.search("", facets=True).facets
     assert data["facets"] == {
@@ -285,7 +285,7 @@ def test_batch_file_that_cannot_be_read_is_a_usage_error(sample_index: Path, tmp
 def test_json_page_past_the_end_keeps_the_total(sample_index: Path, capsys) -> None:
     code, out, _ = cli(capsys, "search", "马拉松", "--index", sample_index, "--json", "--page", "3")
     assert code == 0
-    assert json.loads(out) == {"query": "马拉松", "total": 2, "page": 3, "hits": []}
+    assert json.loads(out) == {"query": "马拉松", "total": 2, "page": 3, "hits": [], "suggestion": None}
 
 
 def test_listing_says_when_nothing_matches(sample_index: Path, capsys) -> None:
@@ -382,7 +382,7 @@ def test_similar_json_and_listing(sample_index: Path, capsys) -> None:
     code, out, err = cli(capsys, "similar", path, "--index", sample_index, "--json", "--limit", "3")
     assert code == 0 and err == ""
     data = json.loads(out)
-    assert set(data) == {"query", "total", "page", "hits"}
+    assert set(data) == {"query", "total", "page", "hits", "suggestion"}
     assert all(set(hit) == HIT_KEYS for hit in data["hits"])
     assert data == json.loads(json.dumps(expected.to_json(), ensure_ascii=False))
     assert data["hits"][0]["path"] == "博客/第一次跑半程马拉松.md" and path not in [h["path"] for h in data["hits"]]

@@ -712,7 +712,7 @@ def test_hit_to_json_has_exactly_the_documented_keys(sample_index: Path) -> None
         assert data["title"] == hit.title_html and data["snippet"] == hit.snippet
         assert isinstance(data["score"], float)
         assert json.loads(json.dumps(data, ensure_ascii=False)) == data
-    assert set(result.to_json()) == {"query", "total", "page", "hits"}
+    assert set(result.to_json()) == {"query", "total", "page", "hits", "suggestion"}
 
 
 @pytest.mark.parametrize("query", ["马拉松", "人工智能", "新能源汽车", "Win11", "gdp", "咖啡 县城", '"城市马拉松"', "中华人民共和国"])
@@ -813,7 +813,7 @@ def test_title_ngrams_find_near_misses_below_the_articles_with_the_words(tmp_pat
         assert [hit.path for hit in index.search("bluestacks").hits] == ["word.md", "fused.md"]
         # jieba cuts the query 2014款五菱宏光 differently from the title; n-grams still find it.
         assert [hit.path for hit in index.search("2014款五菱宏光").hits][:1] == ["car.md"]
-        assert index.search("bluestacks", limit=1).total == 1, "enough hits by words: no near misses"
+        assert index.search("bluestacks", limit=1).total == 2, "the total does not depend on the page size"
         assert [hit.path for hit in index.search("bluestacks", sort="date").hits] == ["word.md"]
         assert index.search("zyxwvu").hits == []
         assert [hit.path for hit in index.search("title:bluestacks").hits] == ["word.md"]
@@ -899,7 +899,7 @@ def test_facets_json_shape(sample_index: Path) -> None:
         result = index.search("马拉松", facets=True)
         plain_json = index.search("马拉松").to_json()
     data = result.to_json()
-    assert set(data) == {"query", "total", "page", "hits", "facets"} and "facets" not in plain_json
+    assert set(data) == {"query", "total", "page", "hits", "facets", "suggestion"} and "facets" not in plain_json
     assert data["facets"] == {
         "categories": [
             {"category": "马拉松", "documents": 2},
