@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import bisect
 import functools
+import hashlib
 import logging
+import os
 import re
 import unicodedata
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from typing import Iterator
 
@@ -70,14 +72,63 @@ def stopwords() -> frozenset[str]:
     return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
 
 
+@dataclass(frozen=True, eq=False)
+class UserDict:
+    """Words added to jieba's dictionary for one index, as (word, frequency or None).
+
+    Words are normalised like the text they will be found in. An index keeps its
+    user dictionary in its schema (pickled with :class:`ChineseTokenizer`), so
+    queries, and indexing in any process, segment with the same words.
+    """
+
+    entries: tuple[tuple[str, int | None], ...]
+    digest: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        listing = "\n".join(f"{word}\t{'' if freq is None else freq}" for word, freq in self.entries)
+        object.__setattr__(self, "digest", hashlib.blake2b(listing.encode(), digest_size=12).hexdigest())
+
+    def __hash__(self) -> int:
+        return hash(self.digest)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, UserDict) and other.digest == self.digest
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    @classmethod
+    def read(cls, path: str | os.PathLike[str]) -> "UserDict":
+        """Read jieba's user dictionary format: ``word [frequency] [tag]`` per line.
+
+        Raises :class:`ValueError` naming the file (and line) that cannot be used.
+        """
+        try:
+            text = open(path, encoding="utf-8-sig").read()
+        except (OSError, UnicodeDecodeError) as error:
+            raise ValueError(f"cannot read user dictionary {path}: {getattr(error, 'strerror', None) or error}") from None
+        entries: dict[str, int | None] = {}
+        for number, line in enumerate(text.splitlines(), 1):
+            parts = line.split()
+            if not parts or parts[0].startswith("#"):
+                continue
+            word = normalize(parts[0])[0].lower()
+            if len(parts) > 1 and not parts[1].isdigit():
+                raise ValueError(f"user dictionary {path}, line {number}: the frequency {parts[1]!r} is not a number")
+            entries[word] = int(parts[1]) if len(parts) > 1 else None
+        return cls(tuple(entries.items()))
+
+
 @functools.cache
-def _segmenter():
-    """jieba's tokenizer, dictionary loaded once per process and kept quiet."""
+def _segmenter(user: UserDict | None = None):
+    """jieba's tokenizer (with ``user``'s words), loaded once per process and kept quiet."""
     import jieba
 
     jieba.setLogLevel(logging.WARNING)
     tokenizer = jieba.Tokenizer()
     tokenizer.initialize()
+    for word, frequency in user.entries if user else ():
+        tokenizer.add_word(word, frequency)
     return tokenizer
 
 
@@ -160,7 +211,7 @@ def _subwords(word: str, frequencies: dict[str, int]) -> Iterator[tuple[int, str
 
 
 @functools.lru_cache(maxsize=65536)
-def pieces(word: str) -> tuple[str, ...]:
+def pieces(word: str, user: UserDict | None = None) -> tuple[str, ...]:
     """A Chinese word cut into the smallest dictionary words that make it up.
 
     ``华中科技大学`` → ``华中``, ``科技``, ``大学``. Each piece takes a position of its
@@ -169,7 +220,7 @@ def pieces(word: str) -> tuple[str, ...]:
     """
     if len(word) <= 3:
         return (word,)
-    segmenter = _segmenter()
+    segmenter = _segmenter(user)
     graph = segmenter.get_DAG(word)
     graph[0] = [end for end in graph[0] if end != len(word) - 1] or [0]  # not the whole word
     route: dict[int, tuple[float, int]] = {}
@@ -178,14 +229,14 @@ def pieces(word: str) -> tuple[str, ...]:
     start = 0
     while start < len(word):
         end = route[start][1] + 1
-        parts.extend(pieces(word[start:end]) if end - start < len(word) else [word[start:end]])
+        parts.extend(pieces(word[start:end], user) if end - start < len(word) else [word[start:end]])
         start = end
     return tuple(parts)
 
 
-def _words(normalized: str) -> Iterator[tuple[str, int, int, bool]]:
+def _words(normalized: str, user: UserDict | None = None) -> Iterator[tuple[str, int, int, bool]]:
     """Every word of normalised text, stopwords included: (word, start, end, is_chinese)."""
-    segmenter = _segmenter()
+    segmenter = _segmenter(user)
     for match in _TOKEN_RE.finditer(normalized):
         if match.lastgroup != "han":
             yield match.group().lower(), match.start(), match.end(), False
@@ -196,7 +247,7 @@ def _words(normalized: str) -> Iterator[tuple[str, int, int, bool]]:
             offset += len(word)
 
 
-def analyze(text: str, *, subwords: bool = False) -> Iterator[Token]:
+def analyze(text: str, *, subwords: bool = False, user: UserDict | None = None) -> Iterator[Token]:
     """Tokens of ``text`` with token-index positions and offsets into ``text``.
 
     Positions count the pieces of words (see :func:`pieces`), so a compound of
@@ -204,20 +255,21 @@ def analyze(text: str, *, subwords: bool = False) -> Iterator[Token]:
     nothing and take no position. With ``subwords`` (index time), a compound also
     yields its pieces at their own positions and every other dictionary word inside
     it at the position of the piece where it starts; queries are analysed without.
+    ``user`` adds an index's own words to jieba's dictionary.
     """
     normalized, origin = normalize(text)
     stop = stopwords()
-    frequencies = _segmenter().FREQ
+    frequencies = _segmenter(user).FREQ
     position = 0
 
     def span(start: int, end: int) -> tuple[int, int]:
         return (start, end) if origin is None else _original_span(text, origin, start, end)
 
-    for word, start, end, chinese in _words(normalized):
+    for word, start, end, chinese in _words(normalized, user):
         if word in stop:
             continue
         yield Token(word, position, *span(start, end))
-        parts = pieces(word) if chinese else (word,)
+        parts = pieces(word, user) if chinese else (word,)
         if subwords and chinese and len(word) > 2:
             yield from sorted(_parts(word, parts, position, start, span, frequencies, stop), key=_by_position)
         position += len(parts)
@@ -260,23 +312,23 @@ def phrase_pattern(terms: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(f"(?:[\\W_]|{stop})*".join(re.escape(term) for term in terms))
 
 
-def phrase_terms(text: str) -> list[str]:
+def phrase_terms(text: str, user: UserDict | None = None) -> list[str]:
     """The terms a quoted phrase must find at consecutive positions: words cut into pieces."""
     normalized, _ = normalize(text)
     stop = stopwords()
     found: list[str] = []
-    for word, _, _, chinese in _words(normalized):
+    for word, _, _, chinese in _words(normalized, user):
         if word not in stop:
-            found.extend(pieces(word) if chinese else (word,))
+            found.extend(pieces(word, user) if chinese else (word,))
     return found
 
 
-def word_spans(text: str) -> list[tuple[int, int]]:
+def word_spans(text: str, user: UserDict | None = None) -> list[tuple[int, int]]:
     """Where every word of ``text`` starts and ends (stopwords too), in ``text``'s offsets."""
     normalized, origin = normalize(text)
     if origin is None:
-        return [(start, end) for _, start, end, _ in _words(normalized)]
-    return [_original_span(text, origin, start, end) for _, start, end, _ in _words(normalized)]
+        return [(start, end) for _, start, end, _ in _words(normalized, user)]
+    return [_original_span(text, origin, start, end) for _, start, end, _ in _words(normalized, user)]
 
 
 def _original_span(text: str, origin: list[int], start: int, end: int) -> tuple[int, int]:
@@ -293,9 +345,9 @@ def _original_span(text: str, origin: list[int], start: int, end: int) -> tuple[
     return origin[start], last
 
 
-def terms(text: str) -> list[str]:
+def terms(text: str, user: UserDict | None = None) -> list[str]:
     """The query-time terms of ``text``, in order (no sub-words)."""
-    return [token.text for token in analyze(text)]
+    return [token.text for token in analyze(text, user=user)]
 
 
 def settings() -> dict[str, object]:
@@ -322,15 +374,20 @@ class ChineseTokenizer(_WhooshTokenizer):
     """Whoosh adapter for :func:`analyze`: sub-words at index time, none at query time.
 
     Inner words come last, at positions from :data:`INNER_POSITIONS` on, so every
-    term's positions still rise. Instances are pickled into the index schema, so
-    they hold no state.
+    term's positions still rise. Instances are pickled into the index schema with
+    the index's user dictionary, their only state.
     """
 
+    user: UserDict | None = None
+
+    def __init__(self, user: UserDict | None = None) -> None:
+        self.user = user or None
+
     def __eq__(self, other: object) -> bool:
-        return type(other) is type(self)
+        return type(other) is type(self) and self.user == other.user  # type: ignore[attr-defined]
 
     def __hash__(self) -> int:
-        return hash(type(self))
+        return hash((type(self), self.user))
 
     def __call__(  # type: ignore[override]
         self,
@@ -346,7 +403,7 @@ class ChineseTokenizer(_WhooshTokenizer):
         **kwargs: object,
     ) -> Iterator[_WhooshToken]:
         token = _WhooshToken(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        items = list(analyze(value, subwords=mode == "index"))
+        items = list(analyze(value, subwords=mode == "index", user=self.user))
         inner = [item for item in items if item.inner]
         placed = [item for item in items if not item.inner]
         placed += [replace(item, position=INNER_POSITIONS + n) for n, item in enumerate(inner)]

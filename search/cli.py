@@ -77,6 +77,15 @@ def index_command(
     exclude: Annotated[Optional[list[str]], typer.Option("--exclude", help="Glob of files to leave out (repeatable).")] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Exit with status 1 if any file was skipped.")] = False,
     lock_timeout: Annotated[float, typer.Option("--wait", help="Seconds to wait for another writer.", min=0)] = 10.0,
+    user_dict: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--user-dict",
+            help="jieba user dictionary (word [frequency] [tag] per line), stored with the index and used by its "
+            "searches; kept by later runs, changed only with --rebuild, dropped by an empty file.",
+            show_default=False,
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Build or update an index from a folder of articles."""
@@ -101,6 +110,7 @@ def index_command(
             include=tuple(include) if include else DEFAULT_INCLUDE,
             exclude=tuple(exclude or ()),
             lock_timeout=lock_timeout,
+            user_dict=user_dict,
             progress=(lambda done, total: bar.update(task, completed=done, total=total)) if bar else None,
         )
     errors = _console(stderr=True)

@@ -18,7 +18,7 @@ from . import query as query_syntax
 from .analysis import terms as analyze_terms
 from .dates import LOCAL_TIMEZONE, parse_bound, to_utc
 from .errors import ArticleNotFoundError, IndexCorruptError, IndexVersionError, UsageError
-from .schema import TEXT_FIELDS, check_compatible, exact_value
+from .schema import TEXT_FIELDS, check_compatible, exact_value, user_dict_of
 from .snippets import SNIPPET_CHARS, highlight, snippet
 from .storage import IndexDir, corrupt, default_index_dir, open_whoosh, read_meta
 from .suggest import Suggester
@@ -176,6 +176,7 @@ class Index:
                 self._meta = read_meta(self._generation)
                 check_compatible(self._meta, location.root)
                 self._whoosh = open_whoosh(self._generation)
+                self._user = user_dict_of(self._whoosh.schema)
                 self._searcher = self._whoosh.searcher(weighting=WEIGHTING)
                 self._suggester: Suggester | None = None  # made on first need
                 # Measured now: a rebuild may delete this generation while it stays open.
@@ -237,11 +238,11 @@ class Index:
         if sort not in SORT_ORDERS:
             raise UsageError(f"sort must be one of {', '.join(SORT_ORDERS)}, not {sort!r}")
         tree = query_syntax.parse(query)
-        compiled = query_syntax.to_whoosh(tree)
+        compiled = query_syntax.to_whoosh(tree, user=self._user)
         if not query.strip():
             compiled = wq.Every()
-        terms = query_syntax.highlight_terms(tree)
-        phrases = query_syntax.highlight_phrases(tree)
+        terms = query_syntax.highlight_terms(tree, self._user)
+        phrases = query_syntax.highlight_phrases(tree, self._user)
         filters = _filters(category, author, since, until)
 
         def run(compiled: wq.Query):
@@ -262,7 +263,7 @@ class Index:
         if sort == "relevance" and found_by_words < query_syntax.FEW_MATCHES and query_syntax.has_loose_matches(tree):
             # Too few articles have the words: let title n-grams find near misses too
             # (a fixed threshold, so the total does not depend on the page size).
-            results = run(query_syntax.to_whoosh(tree, loose=True))
+            results = run(query_syntax.to_whoosh(tree, loose=True, user=self._user))
         by_relevance = sort == "relevance"
         hits = [self._hit(result, terms, phrases, snippet_chars, by_relevance) for result in results[(page - 1) * limit : page * limit]]
         suggestion = self._suggest(query, found_by_words, filters) if suggest and query.strip() else None
@@ -319,7 +320,7 @@ class Index:
         text = f"{(stored.get('meta') or {}).get('title') or ''}\n{stored.get('body') or ''}"
         reader = self._searcher.reader()
         expander = classify.Expander(reader, "body")
-        counts = Counter(analyze_terms(text))
+        counts = Counter(analyze_terms(text, self._user))
         expander.add(counts.items())
         # A word no other article's text holds (a video id, a name) cannot find one: skip it.
         ranked = expander.expanded_terms(len(counts))
@@ -341,8 +342,8 @@ class Index:
         return Hit(
             **fields,
             score=float(result.score or 0.0) if scored else None,
-            snippet=snippet(stored.get("body") or "", terms, snippet_chars, phrases),
-            title_html=highlight(str(fields["title"]), terms),
+            snippet=snippet(stored.get("body") or "", terms, snippet_chars, phrases, user=self._user),
+            title_html=highlight(str(fields["title"]), terms, user=self._user),
         )
 
     def document(self, path: str) -> Document:
@@ -373,7 +374,7 @@ class Index:
         if len(dated):
             first = dated[0].fields().get("meta", {}).get("date")
             last = dated[len(dated) - 1].fields().get("meta", {}).get("date")
-        settings = {key: value for key, value in self._meta.items() if key in ("schema_version", "analysis", "include", "exclude")}
+        settings = {key: value for key, value in self._meta.items() if key in ("schema_version", "analysis", "include", "exclude", "user_dict")}
         return IndexStats(
             location=self.location.root,
             documents=reader.doc_count(),

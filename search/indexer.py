@@ -29,8 +29,9 @@ from .corpus import (
     read_source,
     walk,
 )
-from .errors import CorpusError
-from .schema import build_schema, check_compatible, exact_value, index_settings
+from .analysis import UserDict
+from .errors import CorpusError, UsageError
+from .schema import build_schema, check_compatible, exact_value, index_settings, user_dict_of
 from .storage import IndexDir, corrupt, default_index_dir, open_whoosh, read_meta, write_meta
 
 #: Called as ``progress(done, total)`` while files are processed.
@@ -73,17 +74,26 @@ def index_corpus(
     exclude: Sequence[str] = (),
     lock_timeout: float = 10.0,
     progress: ProgressCallback | None = None,
+    user_dict: str | os.PathLike[str] | None = None,
 ) -> IndexReport:
     """Bring the index at ``index_dir`` up to date with the files under ``corpus``.
 
     Without ``rebuild``, new, changed and deleted files are applied to the live
     index; with it (or when there is no index yet) a new one is built beside it.
     Files that cannot be indexed are reported in the result, never raised.
+
+    ``user_dict`` is a jieba user dictionary (``word [frequency] [tag]`` lines);
+    its words are stored in the index and used for its queries too. A rebuild
+    without one keeps the words the live index has; an empty file drops them.
     """
     started = time.perf_counter()
     location = IndexDir(index_dir if index_dir is not None else default_index_dir())
     corpus_path = Path(corpus)
     report = IndexReport(index=location.root, corpus=corpus_path)
+    try:
+        user = None if user_dict is None else UserDict.read(user_dict)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
     sources: list[SourceFile] = []
     for found in walk(corpus_path, include, exclude):
         if isinstance(found, Skipped):
@@ -100,8 +110,10 @@ def index_corpus(
         live = location.current()
         report.rebuilt = rebuild or live is None
         if report.rebuilt:
+            if user is None and live is not None:
+                user = _live_user_dict(live)
             generation = location.new_generation()
-            ix = whoosh.index.create_in(str(generation), build_schema())
+            ix = whoosh.index.create_in(str(generation), build_schema(user or None))
             known: dict[str, IndexedFile] = {}
             meta = {"built": _now()}
         else:
@@ -110,6 +122,12 @@ def index_corpus(
             meta = read_meta(live)
             check_compatible(meta, location.root)
             ix = open_whoosh(live)
+            if user is not None and user != (user_dict_of(ix.schema) or UserDict(())):
+                ix.close()
+                raise UsageError(
+                    f"{user_dict} differs from the user dictionary index {location.root} was built with: "
+                    "add --rebuild to re-segment every article with it"
+                )
         try:
             if not report.rebuilt:
                 known = indexed_files(ix)
@@ -123,9 +141,12 @@ def index_corpus(
             writer.cancel()
             raise
         report.documents = ix.doc_count()
+        kept = user_dict_of(ix.schema)
         ix.close()
         meta.update(index_settings())
+        source = str(Path(user_dict).resolve()) if user_dict is not None else (meta.get("user_dict") or {}).get("source")
         meta.update(
+            user_dict={"words": len(kept), "digest": kept.digest, "source": source} if kept else None,
             corpus=str(corpus_path.resolve()),
             include=list(include),
             exclude=list(exclude),
@@ -137,6 +158,18 @@ def index_corpus(
             location.switch_to(generation)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _live_user_dict(live: Path) -> UserDict | None:
+    """The user dictionary of the live index, kept by a rebuild that names none."""
+    try:
+        ix = open_whoosh(live)
+    except Exception:  # a damaged index is being replaced: nothing to keep
+        return None
+    try:
+        return user_dict_of(ix.schema)
+    finally:
+        ix.close()
 
 
 def _apply(

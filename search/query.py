@@ -22,7 +22,7 @@ from typing import Iterator, Literal
 from whoosh import matching
 from whoosh import query as wq
 
-from .analysis import grams, phrase_terms
+from .analysis import UserDict, grams, phrase_terms
 from .analysis import terms as analyze_terms
 from .schema import TEXT_FIELDS, exact_value
 
@@ -225,28 +225,29 @@ def _wanted(tree: Node) -> Iterator[Words | Phrase]:
     return visit(tree, False)
 
 
-def highlight_phrases(tree: Node) -> list[list[str]]:
+def highlight_phrases(tree: Node, user: UserDict | None = None) -> list[list[str]]:
     """The quoted phrases a query looks for, as lists of terms, for snippets."""
-    phrases = (phrase_terms(node.text) for node in _wanted(tree) if isinstance(node, Phrase))
+    phrases = (phrase_terms(node.text, user) for node in _wanted(tree) if isinstance(node, Phrase))
     return [terms for terms in phrases if len(terms) > 1]
 
 
-def highlight_terms(tree: Node) -> set[str]:
+def highlight_terms(tree: Node, user: UserDict | None = None) -> set[str]:
     """Analysed terms a query looks for (excluded ones left out), for highlighting."""
     found: set[str] = set()
     for node in _wanted(tree):
-        found.update(phrase_terms(node.text) if isinstance(node, Phrase) else analyze_terms(node.text))
+        found.update(phrase_terms(node.text, user) if isinstance(node, Phrase) else analyze_terms(node.text, user))
     return found
 
 
-def to_whoosh(tree: Alternatives, *, loose: bool = False) -> wq.Query:
+def to_whoosh(tree: Alternatives, *, loose: bool = False, user: UserDict | None = None) -> wq.Query:
     """The Whoosh query for a parsed query string (``NullQuery`` if it has no words).
 
     The title n-grams of the query's free words always add to the score; with
     ``loose`` they also find documents on their own (ranked below every document
     that has one of the words), for queries whose words find too little.
+    ``user`` is the index's user dictionary, so words are cut as its text was.
     """
-    return _Compiler(loose).alternatives(tree)
+    return _Compiler(loose, user).alternatives(tree)
 
 
 def has_loose_matches(tree: Alternatives) -> bool:
@@ -255,9 +256,10 @@ def has_loose_matches(tree: Alternatives) -> bool:
 
 
 class _Compiler:
-    def __init__(self, loose: bool = False) -> None:
+    def __init__(self, loose: bool = False, user: UserDict | None = None) -> None:
         self.words = 0
         self.loose = loose
+        self.user = user
 
     def alternatives(self, node: Alternatives, top: bool = True) -> wq.Query:
         options = [self.group(option, top) for option in node.options]
@@ -314,9 +316,9 @@ class _Compiler:
         if node.field in ("category", "tag", "author"):
             return [self.exact(node.field, node.text)]
         fields = (node.field,) if node.field else TEXT_FIELDS
-        analyzed = analyze_terms(node.text)
+        analyzed = analyze_terms(node.text, self.user)
         if isinstance(node, Phrase) and len(analyzed) > 1:
-            analyzed = phrase_terms(node.text)  # one word needs no phrase: its term is indexed whole
+            analyzed = phrase_terms(node.text, self.user)  # one word needs no phrase: its term is indexed whole
         words = analyzed[: max(0, MAX_WORDS - self.words)]
         self.words += len(words)
         if not words:

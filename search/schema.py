@@ -17,9 +17,10 @@ FIELD_BOOSTS = {"title": 4.0, "categories": 2.0, "body": 1.0}
 TEXT_FIELDS = tuple(FIELD_BOOSTS)
 
 
-def build_schema() -> fields.Schema:
-    """A fresh schema; ``path`` is the unique id of a document."""
-    chinese = analysis.ChineseTokenizer()
+def build_schema(user: analysis.UserDict | None = None) -> fields.Schema:
+    """A fresh schema; ``path`` is the unique id of a document; ``user`` words
+    are added to jieba's dictionary for this index's text."""
+    chinese = analysis.ChineseTokenizer(user)
 
     def text(name: str, *, stored: bool) -> fields.TEXT:
         return fields.TEXT(analyzer=chinese, phrase=True, stored=stored, field_boost=FIELD_BOOSTS[name])
@@ -72,3 +73,8 @@ def check_compatible(meta: dict, location: object) -> None:
             f"(schema {built[0]}, analysis {built[1]}; this version needs schema {wanted[0]}, "
             f"analysis {wanted[1]}): rebuild it with `news-search index CORPUS --rebuild`"
         )
+
+
+def user_dict_of(schema: fields.Schema) -> analysis.UserDict | None:
+    """The user dictionary an index's text was segmented with, if any."""
+    return getattr(schema["body"].analyzer, "user", None)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 from collections.abc import Collection, Sequence
 
-from .analysis import analyze, phrase_pattern, searchable_text, word_spans
+from .analysis import UserDict, analyze, phrase_pattern, searchable_text, word_spans
 
 SNIPPET_CHARS = 120
 _SENTENCE_ENDS = "。！？；!?;\n…"
@@ -21,18 +21,24 @@ _MARK_OPEN, _MARK_CLOSE = "<mark>", "</mark>"
 PHRASE = "\x00phrase"  # stands for any phrase occurrence among term occurrences
 
 
-def highlight(text: str, terms: Collection[str]) -> str:
+def highlight(text: str, terms: Collection[str], *, user: UserDict | None = None) -> str:
     """All of ``text``, HTML-escaped, with query terms wrapped in ``<mark>``."""
-    return _render(text, 0, len(text), _marks(text, 0, len(text), terms))
+    return _render(text, 0, len(text), _marks(text, 0, len(text), terms, user))
 
 
 def snippet(
-    text: str, terms: Collection[str], size: int = SNIPPET_CHARS, phrases: Sequence[Sequence[str]] = ()
+    text: str,
+    terms: Collection[str],
+    size: int = SNIPPET_CHARS,
+    phrases: Sequence[Sequence[str]] = (),
+    *,
+    user: UserDict | None = None,
 ) -> str:
     """The passage of about ``size`` characters that best shows ``terms``, highlighted.
 
     A passage where one of ``phrases`` (lists of terms) stands whole is preferred.
-    Starts at a sentence start when one is near, otherwise at a word boundary;
+    Starts at a sentence start when one is near, otherwise at a word boundary
+    (words as the index cut them, ``user`` dictionary included);
     ``…`` marks text left out at either end.
     """
     if not text:
@@ -41,8 +47,8 @@ def snippet(
     first, last_end = _best_window(occurrences, size) if occurrences else (0, 0)
     start = _passage_start(text, first, last_end, size)
     end = _passage_end(text, start, last_end, size)
-    start, end = _snap_to_words(text, start, end)
-    body = _render(text, start, end, _marks(text, start, end, terms))
+    start, end = _snap_to_words(text, start, end, user)
+    body = _render(text, start, end, _marks(text, start, end, terms, user))
     prefix = "…" if start > 0 and text[start - 1] != "\n" else ""
     suffix = "…" if end < len(text) and text[end] != "\n" else ""
     return prefix + body.replace("\n", " ") + suffix
@@ -116,7 +122,7 @@ def _passage_end(text: str, start: int, last_end: int, size: int) -> int:
     return limit
 
 
-def _snap_to_words(text: str, start: int, end: int) -> tuple[int, int]:
+def _snap_to_words(text: str, start: int, end: int, user: UserDict | None = None) -> tuple[int, int]:
     """Move ``start`` and ``end`` out of the middle of words (never mid-word cuts).
 
     A cut word is taken whole, unless it runs past the text examined (a very long
@@ -124,7 +130,7 @@ def _snap_to_words(text: str, start: int, end: int) -> tuple[int, int]:
     """
     margin = 24
     region_start, region_end = max(0, start - margin), min(len(text), end + margin)
-    spans = [(a + region_start, b + region_start) for a, b in word_spans(text[region_start:region_end])]
+    spans = [(a + region_start, b + region_start) for a, b in word_spans(text[region_start:region_end], user)]
     new_start, new_end = start, end
     for a, b in spans:
         if a < start < b:
@@ -139,13 +145,13 @@ def _snap_to_words(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def _marks(text: str, start: int, end: int, terms: Collection[str]) -> list[tuple[int, int]]:
+def _marks(text: str, start: int, end: int, terms: Collection[str], user: UserDict | None = None) -> list[tuple[int, int]]:
     """Spans of query terms among the words (and sub-words) of ``text[start:end]``."""
     if not terms:
         return []
     spans = sorted(
         (token.start + start, token.end + start)
-        for token in analyze(text[start:end], subwords=True)
+        for token in analyze(text[start:end], subwords=True, user=user)
         if token.text in terms
     )
     merged: list[tuple[int, int]] = []
