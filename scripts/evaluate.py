@@ -112,7 +112,7 @@ def build_both(run: Run, set_name: str, corpus: Path, work: Path, highlight: boo
     run.time(set_name, "naive", "build", time.perf_counter() - started, documents=len(articles), skipped=len(skipped))
 
     def ours_paths(query: str) -> list[str]:
-        return [hit.path for hit in ours.search(query, limit=CUTOFF).hits]
+        return [hit.path for hit in ours.search(query, limit=CUTOFF, suggest=False).hits]
 
     def naive_paths(query: str) -> list[str]:
         return [hit.path for hit in naive.search(query, CUTOFF, highlight=highlight)]
