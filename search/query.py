@@ -390,31 +390,15 @@ class Coordinated(wq.CompoundQuery):
         return _CoordinatedMatcher(words, extras, fallback)
 
 
-class _CoordinatedMatcher(matching.Matcher):
-    """Union of word matchers scored by number of matched words, then summed scores.
+class _UnionMatcher(matching.Matcher):
+    """What the matchers over a union of children share; subclasses say, in
+    ``_settle``, which document the union stands on after the children moved."""
 
-    The fallback matcher (title n-grams) is part of the union, so it finds
-    documents no word matches, but it never counts as a matched word.
-    """
-
-    def __init__(self, words: list[matching.Matcher], extras: list[matching.Matcher], fallback: matching.Matcher | None = None) -> None:
-        self._words = [m for m in words if m.is_active()]
-        self._fallback = fallback if fallback is not None and fallback.is_active() else None
-        if self._fallback is not None:
-            self._words.append(self._fallback)
-        self._extras = [m for m in extras if m.is_active()]
-        self._id = min((m.id() for m in self._words), default=None)
+    _children: list[matching.Matcher]
+    _id: int | None
 
     def _settle(self) -> None:
-        self._words = [m for m in self._words if m.is_active()]
-        if self._fallback is not None and not self._fallback.is_active():
-            self._fallback = None
-        self._id = min((m.id() for m in self._words), default=None)
-        if self._id is not None:
-            for extra in self._extras:
-                if extra.is_active() and extra.id() < self._id:
-                    extra.skip_to(self._id)
-            self._extras = [m for m in self._extras if m.is_active()]
+        raise NotImplementedError
 
     def is_active(self) -> bool:
         return self._id is not None
@@ -424,34 +408,83 @@ class _CoordinatedMatcher(matching.Matcher):
 
     def next(self) -> None:
         current = self._id
-        for word in self._words:
-            if word.id() == current:
-                word.next()
+        for child in self._children:
+            if child.id() == current:
+                child.next()
         self._settle()
 
     def skip_to(self, target: int) -> None:
-        for word in self._words:
-            if word.id() < target:
-                word.skip_to(target)
+        for child in self._children:
+            if child.id() < target:
+                child.skip_to(target)
         self._settle()
 
     def supports_block_quality(self) -> bool:
         return False
 
+    def supports(self, astype: str) -> bool:
+        return all(child.supports(astype) for child in self._children)
+
+    def weight(self) -> float:
+        return sum(child.weight() for child in self._children if child.id() == self._id)
+
+    def replace(self, minquality: float = 0) -> matching.Matcher:
+        return self if self.is_active() else matching.NullMatcher()
+
+    def children(self) -> list[matching.Matcher]:
+        return list(self._children)
+
+    def term_matchers(self):
+        for child in self._children:
+            yield from child.term_matchers()
+
+    def matching_terms(self, id=None):
+        current = self._id if id is None else id
+        for child in self._children:
+            if child.is_active() and child.id() == current:
+                yield from child.matching_terms(current)
+
+    def spans(self):
+        return []
+
+
+class _CoordinatedMatcher(_UnionMatcher):
+    """Union of word matchers scored by number of matched words, then summed scores.
+
+    The fallback matcher (title n-grams) is part of the union, so it finds
+    documents no word matches, but it never counts as a matched word.
+    """
+
+    def __init__(self, words: list[matching.Matcher], extras: list[matching.Matcher], fallback: matching.Matcher | None = None) -> None:
+        self._children = [m for m in words if m.is_active()]
+        self._fallback = fallback if fallback is not None and fallback.is_active() else None
+        if self._fallback is not None:
+            self._children.append(self._fallback)
+        self._extras = [m for m in extras if m.is_active()]
+        self._id = min((m.id() for m in self._children), default=None)
+
+    def _settle(self) -> None:
+        self._children = [m for m in self._children if m.is_active()]
+        if self._fallback is not None and not self._fallback.is_active():
+            self._fallback = None
+        self._id = min((m.id() for m in self._children), default=None)
+        if self._id is not None:
+            for extra in self._extras:
+                if extra.is_active() and extra.id() < self._id:
+                    extra.skip_to(self._id)
+            self._extras = [m for m in self._extras if m.is_active()]
+
     def max_quality(self) -> float:
         """An upper bound of :meth:`score` (Whoosh asks when words are mixed with required ones)."""
         try:
-            bound = sum(m.max_quality() for m in self._words) + sum(m.max_quality() for m in self._extras)
+            bound = sum(m.max_quality() for m in self._children) + sum(m.max_quality() for m in self._extras)
         except Exception:  # a child that cannot tell
             return float("inf")
-        return bound + len(self._words) * COORDINATION_WEIGHT
-
-    def supports(self, astype: str) -> bool:
-        return all(word.supports(astype) for word in self._words)
+        return bound + len(self._children) * COORDINATION_WEIGHT
 
     def score(self) -> float:
         current = self._id
-        matched = [word for word in self._words if word.id() == current]
+        matched = [word for word in self._children if word.id() == current]
         counted = sum(1 for word in matched if word is not self._fallback)
         total = sum(word.score() for word in matched) + counted * COORDINATION_WEIGHT
         for extra in self._extras:
@@ -459,32 +492,10 @@ class _CoordinatedMatcher(matching.Matcher):
                 total += extra.score()
         return total
 
-    def weight(self) -> float:
-        return sum(word.weight() for word in self._words if word.id() == self._id)
-
     def copy(self) -> "_CoordinatedMatcher":
-        words = [m.copy() for m in self._words if m is not self._fallback]
+        words = [m.copy() for m in self._children if m is not self._fallback]
         fallback = None if self._fallback is None else self._fallback.copy()
         return _CoordinatedMatcher(words, [m.copy() for m in self._extras], fallback)
-
-    def replace(self, minquality: float = 0) -> matching.Matcher:
-        return self if self.is_active() else matching.NullMatcher()
-
-    def children(self) -> list[matching.Matcher]:
-        return list(self._words)
-
-    def term_matchers(self):
-        for word in self._words:
-            yield from word.term_matchers()
-
-    def matching_terms(self, id=None):
-        current = self._id if id is None else id
-        for word in self._words:
-            if word.is_active() and word.id() == current:
-                yield from word.matching_terms(current)
-
-    def spans(self):
-        return []
 
 
 class AtLeast(wq.CompoundQuery):
@@ -509,11 +520,13 @@ class AtLeast(wq.CompoundQuery):
         return _AtLeastMatcher([q.matcher(searcher, context) for q in self.subqueries], self.least)
 
 
-class _AtLeastMatcher(matching.Matcher):
+class _AtLeastMatcher(_UnionMatcher):
+    """Documents that at least ``least`` children are on, scored by their sum."""
+
     def __init__(self, children: list[matching.Matcher], least: int) -> None:
         self._children = [m for m in children if m.is_active()]
         self._least = least
-        self._id: int | None = None
+        self._id = None
         self._settle()
 
     def _settle(self) -> None:
@@ -531,60 +544,15 @@ class _AtLeastMatcher(matching.Matcher):
             for child in on:
                 child.next()
 
-    def is_active(self) -> bool:
-        return self._id is not None
-
-    def id(self) -> int:
-        return self._id
-
-    def next(self) -> None:
-        for child in self._children:
-            if child.id() == self._id:
-                child.next()
-        self._settle()
-
-    def skip_to(self, target: int) -> None:
-        for child in self._children:
-            if child.id() < target:
-                child.skip_to(target)
-        self._settle()
-
-    def supports_block_quality(self) -> bool:
-        return False
-
     def max_quality(self) -> float:
         try:
             return sum(m.max_quality() for m in self._children)
         except Exception:
             return float("inf")
 
-    def supports(self, astype: str) -> bool:
-        return all(child.supports(astype) for child in self._children)
-
     def score(self) -> float:
         return sum(child.score() for child in self._children if child.id() == self._id)
-
-    def weight(self) -> float:
-        return sum(child.weight() for child in self._children if child.id() == self._id)
 
     def copy(self) -> "_AtLeastMatcher":
         return _AtLeastMatcher([m.copy() for m in self._children], self._least)
 
-    def replace(self, minquality: float = 0) -> matching.Matcher:
-        return self if self.is_active() else matching.NullMatcher()
-
-    def children(self) -> list[matching.Matcher]:
-        return list(self._children)
-
-    def term_matchers(self):
-        for child in self._children:
-            yield from child.term_matchers()
-
-    def matching_terms(self, id=None):
-        current = self._id if id is None else id
-        for child in self._children:
-            if child.is_active() and child.id() == current:
-                yield from child.matching_terms(current)
-
-    def spans(self):
-        return []
