@@ -10,20 +10,66 @@ Build or update an index from a folder of articles, then search it::
             print(hit.title, hit.snippet)
 """
 
-from .check import CheckReport, check_index
-from .corpus import Article, Skipped
-from .errors import (
-    ArticleNotFoundError,
-    CorpusError,
-    IndexCorruptError,
-    IndexLockedError,
-    IndexNotFoundError,
-    IndexVersionError,
-    NewsSearchError,
-    UsageError,
-)
-from .index import Document, Facets, Hit, Index, IndexStats, SearchResult, open_index
-from .indexer import IndexReport, index_corpus
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+# Names load on first use, so `news-search search` does not import the corpus
+# reader (BeautifulSoup, lxml) and a library user pays only for what they touch.
+_HOMES = {
+    "CheckReport": "check",
+    "check_index": "check",
+    "Article": "corpus",
+    "Skipped": "corpus",
+    "ArticleNotFoundError": "errors",
+    "CorpusError": "errors",
+    "IndexCorruptError": "errors",
+    "IndexLockedError": "errors",
+    "IndexNotFoundError": "errors",
+    "IndexVersionError": "errors",
+    "NewsSearchError": "errors",
+    "UsageError": "errors",
+    "Document": "index",
+    "Facets": "index",
+    "Hit": "index",
+    "Index": "index",
+    "IndexStats": "index",
+    "SearchResult": "index",
+    "open_index": "index",
+    "IndexReport": "indexer",
+    "index_corpus": "indexer",
+}
+
+if TYPE_CHECKING:
+    from .check import CheckReport, check_index
+    from .corpus import Article, Skipped
+    from .errors import (
+        ArticleNotFoundError,
+        CorpusError,
+        IndexCorruptError,
+        IndexLockedError,
+        IndexNotFoundError,
+        IndexVersionError,
+        NewsSearchError,
+        UsageError,
+    )
+    from .index import Document, Facets, Hit, Index, IndexStats, SearchResult, open_index
+    from .indexer import IndexReport, index_corpus
+
+
+def __getattr__(name: str) -> object:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'search' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{home}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
 
 __all__ = [
     "Article",

@@ -540,3 +540,17 @@ def test_unquoted_words_make_one_query(sample_index: Path, capsys) -> None:
     code, out, _ = cli(capsys, "search", "--index", sample_index, "--json", "新能源 汽车")
     assert spaced["query"] == "新能源 汽车" and spaced == json.loads(out)
     assert spaced["total"] > 0
+
+
+def test_searching_imports_neither_the_corpus_reader_nor_pinyin(sample_index: Path) -> None:
+    """Start-up time: a search needs no HTML parser, YAML reader or pinyin tables."""
+    script = (
+        "import sys\n"
+        "from search.cli import run\n"
+        f"code = run(['search', '市民', '--index', {str(sample_index)!r}, '--json'])\n"
+        "heavy = [m for m in ('bs4', 'lxml', 'yaml', 'frontmatter', 'pypinyin') if m in sys.modules]\n"
+        "print(code, heavy, file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stderr.strip().splitlines()[-1] == "0 []"
+    assert json.loads(done.stdout)["hits"]
