@@ -113,9 +113,11 @@ class UserDict:
             if not parts or parts[0].startswith("#"):
                 continue
             word = normalize(parts[0])[0].lower()
-            if len(parts) > 1 and not parts[1].isdigit():
+            # jieba's format: the frequency may be left out, the tag too (`word tag` is valid).
+            frequency = parts[1] if len(parts) > 1 and parts[1].isascii() and parts[1].isdecimal() else None
+            if len(parts) > 2 and frequency is None:
                 raise ValueError(f"user dictionary {path}, line {number}: the frequency {parts[1]!r} is not a number")
-            entries[word] = int(parts[1]) if len(parts) > 1 else None
+            entries[word] = int(frequency) if frequency is not None else None
         return cls(tuple(entries.items()))
 
 

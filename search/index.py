@@ -230,8 +230,7 @@ class Index:
         ``until`` are inclusive (a date alone covers its whole day). An empty
         query lists every article that passes the filters. With ``facets``, the
         result also counts all matched documents by category and month
-        (:class:`Facets`), in the same pass over the matches.
-        query lists every article that passes the filters. With ``suggest``, a
+        (:class:`Facets`), in the same pass over the matches. With ``suggest``, a
         query that finds little gets a corrected query in ``suggestion``.
         """
         _check_page(limit, page, snippet_chars)
@@ -279,7 +278,7 @@ class Index:
 
     def _suggest(self, query: str, total: int, filters: wq.Query | None) -> str | None:
         if self._suggester is None:
-            self._suggester = Suggester(self._searcher)
+            self._suggester = Suggester(self._searcher, self._user)
         return self._suggester.suggest(query, total, filters)
 
     def _facets(self, results) -> Facets:
@@ -317,17 +316,21 @@ class Index:
         if docnum is None:
             raise self._not_found(path)
         stored = self._searcher.stored_fields(docnum)
-        text = f"{(stored.get('meta') or {}).get('title') or ''}\n{stored.get('body') or ''}"
+        body = stored.get("body") or ""
+        text = f"{(stored.get('meta') or {}).get('title') or ''}\n{body}"
         reader = self._searcher.reader()
-        expander = classify.Expander(reader, "body")
-        counts = Counter(analyze_terms(text, self._user))
-        expander.add(counts.items())
+        own = set(analyze_terms(body, self._user))
         # A word no other article's text holds (a video id, a name) cannot find one: skip it.
-        ranked = expander.expanded_terms(len(counts))
-        key_terms = [(word, weight) for word, weight in ranked if reader.doc_frequency("body", word) > 1]
-        key_terms = key_terms[:SIMILAR_TERMS]
-        if not key_terms:  # only stopwords, punctuation, or words of its own
+        counts = {
+            word: count
+            for word, count in Counter(analyze_terms(text, self._user)).items()
+            if reader.doc_frequency("body", word) - (word in own) > 0
+        }
+        if not counts:  # only stopwords, punctuation, or words of its own
             return SearchResult(query="", total=0, page=page, limit=limit, hits=[])
+        expander = classify.Expander(reader, "body")
+        expander.add(counts.items())
+        key_terms = expander.expanded_terms(SIMILAR_TERMS)
         words = [word for word, _ in key_terms]
         fields = ("title", "body")
         compiled = wq.Or([wq.Term(name, word, boost=weight) for word, weight in key_terms for name in fields])

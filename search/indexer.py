@@ -115,7 +115,8 @@ def index_corpus(
             generation = location.new_generation()
             ix = whoosh.index.create_in(str(generation), build_schema(user or None))
             known: dict[str, IndexedFile] = {}
-            meta = {"built": _now()}
+            # A rebuild that keeps the live user dictionary keeps where it came from too.
+            meta = {"built": _now(), "user_dict": read_meta(live).get("user_dict") if live and user_dict is None else None}
         else:
             assert live is not None
             generation = live

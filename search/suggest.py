@@ -45,7 +45,7 @@ from typing import Iterable, Iterator
 from whoosh import query as wq
 
 from . import query as query_syntax
-from .analysis import Token, analyze, phrase_terms, pieces
+from .analysis import Token, UserDict, analyze, phrase_terms, pieces
 from .schema import TEXT_FIELDS
 
 #: A query that finds fewer documents than this may get a suggestion.
@@ -87,8 +87,9 @@ class _Span:
 class Suggester:
     """Suggestions for one open index; the vocabularies are built on first need."""
 
-    def __init__(self, searcher) -> None:
+    def __init__(self, searcher, user: UserDict | None = None) -> None:
         self._searcher = searcher
+        self._user = user  # the index's own words: queries are cut as its text was
         self._reader = searcher.reader()
         self._lock = threading.Lock()
         self._pinyin: dict[tuple[str, ...], list[tuple[str, tuple[str, ...]]]] | None = None
@@ -101,12 +102,12 @@ class Suggester:
     def suggest(self, query: str, total: int, filter: wq.Query | None = None) -> str | None:
         """A better query than ``query`` (which found ``total`` documents), or ``None``."""
         tree = query_syntax.parse(query)
-        wanted = query_syntax.highlight_terms(tree)
-        tokens = [token for token in analyze(query) if _looked_for(token.text, wanted)]
+        wanted = query_syntax.highlight_terms(tree, self._user)
+        tokens = [token for token in analyze(query, user=self._user) if _looked_for(token.text, wanted, self._user)]
         if not tokens:
             return None
         frequency = {token.text: self._frequency(token.text) for token in tokens}
-        words = _plain_words(tree)
+        words = _plain_words(tree, self._user)
         finds_little = (
             total < FEW_HITS
             or min(frequency.values()) == 0
@@ -120,7 +121,7 @@ class Suggester:
             others = [t for t in tokens if not (span.start <= t.start < span.end) and frequency[t.text] > 0]
             nearest = sorted(others, key=lambda t: abs(t.start - span.start))
             context = list(dict.fromkeys(t.text for t in nearest))[:_CONTEXT]
-            best = self._best(span, context, _glued(tokens, span), filter)
+            best = self._best(span, context, _glued(tokens, span, self._user), filter)
             if best is not None:
                 edits.append((best[0], span, best[1]))
         if not edits:
@@ -170,10 +171,10 @@ class Suggester:
         the words in some document. Otherwise: more documents (one more search).
         """
         tree = query_syntax.parse(suggestion)
-        suggested_words = _plain_words(tree)
+        suggested_words = _plain_words(tree, self._user)
         if words is not None and suggested_words is not None:
             return self._holding(suggested_words, filter) > self._holding(words, filter)
-        found = self._searcher.search(query_syntax.to_whoosh(tree), limit=None, filter=filter, scored=False, terms=False)
+        found = self._searcher.search(query_syntax.to_whoosh(tree, user=self._user), limit=None, filter=filter, scored=False, terms=False)
         return len(found) > total
 
     def _holding(self, words: list[str | tuple[str, ...]], filter: wq.Query | None) -> tuple[int, int]:
@@ -230,7 +231,7 @@ class Suggester:
                 continue
             together = self._count([words, *context], filter, _COUNT_CAP) if context else alone
             left, right = glued
-            phrase = (*left, *(piece for word in words for piece in pieces(word)), *right)
+            phrase = (*left, *(piece for word in words for piece in pieces(word, self._user)), *right)
             adjacent = self._count([phrase], filter, _COUNT_CAP) if left or right else 0
             weight = STEP_WEIGHT**steps
             rank = (adjacent * weight, together * weight, alone * weight)
@@ -332,12 +333,12 @@ def _terms(reader, name: str, ascii_only: bool = False) -> Iterator[str]:
         yield term
 
 
-def _looked_for(term: str, wanted: set[str]) -> bool:
+def _looked_for(term: str, wanted: set[str], user: UserDict | None = None) -> bool:
     """Whether an analysed word of the query text is one the query looks for."""
-    return term in wanted or (len(term) > 3 and all(piece in wanted for piece in pieces(term)))
+    return term in wanted or (len(term) > 3 and all(piece in wanted for piece in pieces(term, user)))
 
 
-def _plain_words(tree: query_syntax.Alternatives) -> list[str | tuple[str, ...]] | None:
+def _plain_words(tree: query_syntax.Alternatives, user: UserDict | None = None) -> list[str | tuple[str, ...]] | None:
     """What a query without ``OR`` or brackets looks for, each of which a document
     should hold: terms, and the terms of phrases side by side; ``None`` for other queries.
 
@@ -353,15 +354,15 @@ def _plain_words(tree: query_syntax.Alternatives) -> list[str | tuple[str, ...]]
         if occur == "must_not" or node.field not in (None, "title", "body"):
             continue
         if isinstance(node, query_syntax.Phrase):
-            terms = phrase_terms(node.text)
+            terms = phrase_terms(node.text, user)
             words.extend([tuple(terms)] if len(terms) > 1 else terms)
             continue
-        for run in _runs(list(analyze(node.text))):
+        for run in _runs(list(analyze(node.text, user=user))):
             alone = [True] * len(run)
             for at, token in enumerate(run):
                 if len(token.text) == 1 and len(run) > 1:  # with the words typed against it
                     around = run[max(0, at - 1) : at + 2]
-                    words.append(tuple(piece for word in around for piece in pieces(word.text)))
+                    words.append(tuple(piece for word in around for piece in pieces(word.text, user)))
                     alone[max(0, at - 1) : at + 2] = [False] * len(around)
             words.extend(token.text for token, single in zip(run, alone) if single)
     return words
@@ -379,13 +380,13 @@ def _runs(tokens: list[Token]) -> Iterator[list[Token]]:
         yield run
 
 
-def _glued(tokens: list[Token], span: _Span) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def _glued(tokens: list[Token], span: _Span, user: UserDict | None = None) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The pieces of the Chinese words typed right before and right after a Chinese span."""
     if not _is_han(span.text):
         return (), ()
     left = [t for t in tokens if t.end == span.start and _is_han(t.text)]
     right = [t for t in tokens if t.start == span.end and _is_han(t.text)]
-    return (pieces(left[0].text) if left else (), pieces(right[0].text) if right else ())
+    return (pieces(left[0].text, user) if left else (), pieces(right[0].text, user) if right else ())
 
 
 def _several(words: list[str | tuple[str, ...]]) -> bool:
@@ -426,6 +427,13 @@ def _fuzzy(syllable: str) -> str:
 def _pinyin_readings(text: str, limit: int = 16) -> list[tuple[str, ...]]:
     """Ways to read Latin letters as toneless pinyin syllables (``xian``: xian, xi an)."""
     readings: list[tuple[str, ...]] = []
+    # readable[i]: whether text[i:] splits into syllables at all; without it, letters
+    # that end in no syllable (``uaiuai…q``) would be tried every way, exponentially.
+    readable = [False] * len(text) + [True]
+    for start in range(len(text) - 1, -1, -1):
+        readable[start] = any(
+            readable[end] and _is_syllable(text[start:end]) for end in range(start + 1, min(len(text), start + 6) + 1)
+        )
 
     def split(start: int, done: tuple[str, ...]) -> None:
         if len(readings) >= limit:
@@ -434,7 +442,7 @@ def _pinyin_readings(text: str, limit: int = 16) -> list[tuple[str, ...]]:
             readings.append(done)
             return
         for end in range(min(len(text), start + 6), start, -1):
-            if _is_syllable(text[start:end]):
+            if readable[end] and _is_syllable(text[start:end]):
                 split(end, done + (text[start:end],))
 
     if len(text) <= 30:

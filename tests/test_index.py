@@ -1002,3 +1002,15 @@ def test_similar_of_an_article_with_nothing_but_stopwords(sample_copy: Path, tmp
     with open_index(tmp_path / "index") as index:
         result = index.similar("新增/虚词.md")
     assert result.total == 0 and result.hits == [] and result.query == ""
+
+
+def test_similar_to_an_article_with_only_a_title(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "bare.md").write_text("---\ntitle: 量子纠缠实验\n---\n", "utf-8")
+    (corpus / "full.md").write_text("---\ntitle: 实验室开放日\n---\n\n<p>量子纠缠实验向公众展示。</p>\n", "utf-8")
+    (corpus / "other.md").write_text("---\ntitle: 城市公园\n---\n\n<p>公园里的花开了。</p>\n", "utf-8")
+    index_corpus(corpus, tmp_path / "index")
+    with open_index(tmp_path / "index") as index:
+        assert [hit.path for hit in index.similar("bare.md").hits] == ["full.md"]
+        assert index.similar("other.md").hits == []

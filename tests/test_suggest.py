@@ -284,3 +284,20 @@ def test_what_a_plain_query_must_hold() -> None:
     assert _plain_words(parse("新能源 汽车 -电池")) == ["新能源", "汽车"]
     assert _plain_words(parse('"城市马拉松" title:咖啡 tag:x')) == [("城市", "马拉松"), "咖啡"]
     assert _plain_words(parse("高铁 OR 航班")) is None and _plain_words(parse("(高铁 航班)")) is None
+
+
+def test_letters_that_read_as_no_pinyin_are_given_up_on_quickly(monkeypatch: pytest.MonkeyPatch) -> None:
+    import search.suggest as suggest_module
+
+    calls = 0
+    real = suggest_module._is_syllable
+
+    def counting(letters: str) -> bool:
+        nonlocal calls
+        calls += 1
+        return real(letters)
+
+    monkeypatch.setattr(suggest_module, "_is_syllable", counting)
+    assert _pinyin_readings("uai" * 9 + "q") == []
+    assert calls < 1000, "every split was tried: exponential in the length"
+    assert ("zhong", "guo") in _pinyin_readings("zhongguo")

@@ -87,6 +87,8 @@ def test_updates_keep_the_words_and_refuse_a_different_dictionary(tmp_path: Path
     assert code == 2 and "--rebuild" in capsys.readouterr().err
     index_corpus(corpus, location, rebuild=True)  # a rebuild without the option keeps them too
     assert set(_paths(location, NAME)) == {"name.md", "more.md"}
+    with open_index(location) as index:
+        assert index.stats().settings["user_dict"]["source"] == str(user_dict.resolve())
     empty = tmp_path / "empty.txt"
     empty.write_text("", "utf-8")
     index_corpus(corpus, location, rebuild=True, user_dict=empty)  # an empty file drops them
@@ -95,15 +97,15 @@ def test_updates_keep_the_words_and_refuse_a_different_dictionary(tmp_path: Path
 
 def test_user_words_are_normalised_like_the_text(tmp_path: Path) -> None:
     path = tmp_path / "words.txt"
-    path.write_text("瀾舟星圖\nＡＩ助手 5\n", "utf-8")
-    assert UserDict.read(path).entries == ((NAME, None), ("ai助手", 5))
+    path.write_text("瀾舟星圖\nＡＩ助手 5\n鸣枪开跑 n\n开跑仪式 12 n\n", "utf-8")
+    assert UserDict.read(path).entries == ((NAME, None), ("ai助手", 5), ("鸣枪开跑", None), ("开跑仪式", 12))
     index_corpus(_corpus(tmp_path), tmp_path / "index", user_dict=path)
     assert _paths(tmp_path / "index", "瀾舟星圖") == ["name.md"]
 
 
 @pytest.mark.parametrize(
     ("content", "message"),
-    [(None, "cannot read user dictionary"), ("好词 很多\n", "line 1: the frequency '很多' is not a number")],
+    [(None, "cannot read user dictionary"), ("好词 很多 n\n", "line 1: the frequency '很多' is not a number")],
 )
 def test_a_bad_user_dictionary_is_a_usage_error_naming_the_file(tmp_path: Path, content, message, capsys) -> None:
     path = tmp_path / "words.txt"
