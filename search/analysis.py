@@ -21,7 +21,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field, replace
 from importlib import resources
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from whoosh.analysis import Token as _WhooshToken
 from whoosh.analysis import Tokenizer as _WhooshTokenizer
@@ -260,6 +260,29 @@ def analyze(text: str, *, subwords: bool = False, user: UserDict | None = None) 
     ``user`` adds an index's own words to jieba's dictionary.
     """
     normalized, origin = normalize(text)
+    return _tokens(text, origin, _words(normalized, user), subwords, user)
+
+
+def words_and_tokens(text: str, *, user: UserDict | None = None) -> tuple[list[tuple[int, int]], list[Token]]:
+    """:func:`word_spans` and index-time :func:`analyze` tokens of ``text`` from one
+    segmentation (snippets need both for the same passage)."""
+    normalized, origin = normalize(text)
+    words = list(_words(normalized, user))
+    if origin is None:
+        spans = [(start, end) for _, start, end, _ in words]
+    else:
+        spans = [_original_span(text, origin, start, end) for _, start, end, _ in words]
+    return spans, list(_tokens(text, origin, words, True, user))
+
+
+def _tokens(
+    text: str,
+    origin: list[int] | None,
+    words: Iterable[tuple[str, int, int, bool]],
+    subwords: bool,
+    user: UserDict | None,
+) -> Iterator[Token]:
+    """The tokens of :func:`analyze`, from the words of ``text``'s normalised form."""
     stop = stopwords()
     frequencies = _segmenter(user).FREQ
     position = 0
@@ -267,7 +290,7 @@ def analyze(text: str, *, subwords: bool = False, user: UserDict | None = None) 
     def span(start: int, end: int) -> tuple[int, int]:
         return (start, end) if origin is None else _original_span(text, origin, start, end)
 
-    for word, start, end, chinese in _words(normalized, user):
+    for word, start, end, chinese in words:
         if word in stop:
             continue
         yield Token(word, position, *span(start, end))

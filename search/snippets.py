@@ -10,20 +10,23 @@ that really are query terms (``人民`` inside ``人民币`` is a sub-word and c
 from __future__ import annotations
 
 import html
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 
-from .analysis import UserDict, analyze, phrase_pattern, searchable_text, word_spans
+from .analysis import Token, UserDict, analyze, phrase_pattern, searchable_text, words_and_tokens
 
 SNIPPET_CHARS = 120
 _SENTENCE_ENDS = "。！？；!?;\n…"
 _MAX_OCCURRENCES = 500
 _MARK_OPEN, _MARK_CLOSE = "<mark>", "</mark>"
 PHRASE = "\x00phrase"  # stands for any phrase occurrence among term occurrences
+#: Characters examined beyond a passage's ends, to cut it between words.
+_MARGIN = 24
 
 
 def highlight(text: str, terms: Collection[str], *, user: UserDict | None = None) -> str:
     """All of ``text``, HTML-escaped, with query terms wrapped in ``<mark>``."""
-    return _render(text, 0, len(text), _marks(text, 0, len(text), terms, user))
+    tokens = analyze(text, subwords=True, user=user) if terms else ()
+    return _render(text, 0, len(text), _marks(tokens, 0, 0, len(text), terms))
 
 
 def snippet(
@@ -47,8 +50,12 @@ def snippet(
     first, last_end = _best_window(occurrences, size) if occurrences else (0, 0)
     start = _passage_start(text, first, last_end, size)
     end = _passage_end(text, start, last_end, size)
-    start, end = _snap_to_words(text, start, end, user)
-    body = _render(text, start, end, _marks(text, start, end, terms, user))
+    # One segmentation of the passage and a margin around it serves both the cut
+    # (never inside a word) and the marks.
+    region_start, region_end = max(0, start - _MARGIN), min(len(text), end + _MARGIN)
+    spans, tokens = words_and_tokens(text[region_start:region_end], user=user)
+    start, end = _snap_to_words(text, start, end, region_start, region_end, spans)
+    body = _render(text, start, end, _marks(tokens, region_start, start, end, terms))
     prefix = "…" if start > 0 and text[start - 1] != "\n" else ""
     suffix = "…" if end < len(text) and text[end] != "\n" else ""
     return prefix + body.replace("\n", " ") + suffix
@@ -122,17 +129,17 @@ def _passage_end(text: str, start: int, last_end: int, size: int) -> int:
     return limit
 
 
-def _snap_to_words(text: str, start: int, end: int, user: UserDict | None = None) -> tuple[int, int]:
-    """Move ``start`` and ``end`` out of the middle of words (never mid-word cuts).
+def _snap_to_words(
+    text: str, start: int, end: int, region_start: int, region_end: int, spans: list[tuple[int, int]]
+) -> tuple[int, int]:
+    """Move ``start`` and ``end`` out of the middle of words (never mid-word cuts);
+    ``spans`` are the words of ``text[region_start:region_end]``.
 
     A cut word is taken whole, unless it runs past the text examined (a very long
     token such as a hash): then it is left out instead.
     """
-    margin = 24
-    region_start, region_end = max(0, start - margin), min(len(text), end + margin)
-    spans = [(a + region_start, b + region_start) for a, b in word_spans(text[region_start:region_end], user)]
     new_start, new_end = start, end
-    for a, b in spans:
+    for a, b in ((a + region_start, b + region_start) for a, b in spans):
         if a < start < b:
             new_start = a if a > region_start or region_start == 0 else b
         if a < end < b:
@@ -145,14 +152,15 @@ def _snap_to_words(text: str, start: int, end: int, user: UserDict | None = None
     return start, end
 
 
-def _marks(text: str, start: int, end: int, terms: Collection[str], user: UserDict | None = None) -> list[tuple[int, int]]:
-    """Spans of query terms among the words (and sub-words) of ``text[start:end]``."""
+def _marks(tokens: Iterable[Token], offset: int, start: int, end: int, terms: Collection[str]) -> list[tuple[int, int]]:
+    """Spans of query terms among ``tokens`` (words and sub-words of a text that
+    begins at ``offset``) that lie within ``[start, end)``."""
     if not terms:
         return []
     spans = sorted(
-        (token.start + start, token.end + start)
-        for token in analyze(text[start:end], subwords=True, user=user)
-        if token.text in terms
+        (token.start + offset, token.end + offset)
+        for token in tokens
+        if token.text in terms and start <= token.start + offset and token.end + offset <= end
     )
     merged: list[tuple[int, int]] = []
     for a, b in spans:
