@@ -43,6 +43,8 @@ _NFKC_STABLE = re.compile(
     r"(?![\u0300-\u036f\u3099\u309a\uff9e\uff9f]))+"
 )
 
+_HAN_RUN = re.compile(f"[{_HAN}]+")
+
 # CJK ideograph blocks whose traditional forms are folded to simplified ones.
 _IDEOGRAPH_BLOCKS = ((0x3400, 0x4DC0), (0x4E00, 0xA000), (0xF900, 0xFB00))
 
@@ -268,11 +270,7 @@ def words_and_tokens(text: str, *, user: UserDict | None = None) -> tuple[list[t
     segmentation (snippets need both for the same passage)."""
     normalized, origin = normalize(text)
     words = list(_words(normalized, user))
-    if origin is None:
-        spans = [(start, end) for _, start, end, _ in words]
-    else:
-        spans = [_original_span(text, origin, start, end) for _, start, end, _ in words]
-    return spans, list(_tokens(text, origin, words, True, user))
+    return _spans(text, origin, words), list(_tokens(text, origin, words, True, user))
 
 
 def _tokens(
@@ -351,9 +349,14 @@ def phrase_terms(text: str, user: UserDict | None = None) -> list[str]:
 def word_spans(text: str, user: UserDict | None = None) -> list[tuple[int, int]]:
     """Where every word of ``text`` starts and ends (stopwords too), in ``text``'s offsets."""
     normalized, origin = normalize(text)
+    return _spans(text, origin, _words(normalized, user))
+
+
+def _spans(text: str, origin: list[int] | None, words: Iterable[tuple[str, int, int, bool]]) -> list[tuple[int, int]]:
+    """Where ``words`` (of ``text``'s normalised form) stand in ``text``."""
     if origin is None:
-        return [(start, end) for _, start, end, _ in _words(normalized, user)]
-    return [_original_span(text, origin, start, end) for _, start, end, _ in _words(normalized, user)]
+        return [(start, end) for _, start, end, _ in words]
+    return [_original_span(text, origin, start, end) for _, start, end, _ in words]
 
 
 def _original_span(text: str, origin: list[int], start: int, end: int) -> tuple[int, int]:
@@ -368,6 +371,11 @@ def _original_span(text: str, origin: list[int], start: int, end: int) -> tuple[
     while last < limit and _joins_previous(text[last]):
         last += 1
     return origin[start], last
+
+
+def is_chinese(text: str) -> bool:
+    """Whether ``text`` is all Chinese characters (what jieba is given to segment)."""
+    return _HAN_RUN.fullmatch(text) is not None
 
 
 def terms(text: str, user: UserDict | None = None) -> list[str]:

@@ -45,7 +45,7 @@ from typing import Iterable, Iterator
 from whoosh import query as wq
 
 from . import query as query_syntax
-from .analysis import Token, UserDict, analyze, phrase_terms, pieces
+from .analysis import Token, UserDict, analyze, is_chinese, phrase_terms, pieces
 from .schema import TEXT_FIELDS
 
 #: A query that finds fewer documents than this may get a suggestion.
@@ -65,7 +65,6 @@ _SPANS = 8  # doubtful words (or runs of words) looked at per query
 _CONTEXT = 4  # other words of the query (the nearest) a candidate is counted with
 _WINDOW_TOKENS = 3
 _WINDOW_CHARS = 6
-_HAN = re.compile(r"[\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]+")
 _LATIN = re.compile(r"[a-z]+")
 _INITIALS = ("zh", "ch", "sh", *"bpmfdtnlgkhjqxrzcsyw", "")
 _FINALS = frozenset(
@@ -194,7 +193,7 @@ class Suggester:
         for first in range(len(tokens)):
             run = [tokens[first]]
             for token in tokens[first + 1 : first + _WINDOW_TOKENS]:
-                if token.start != run[-1].end or not _is_han(token.text) or not _is_han(run[0].text):
+                if token.start != run[-1].end or not is_chinese(token.text) or not is_chinese(run[0].text):
                     break
                 run.append(token)
                 text = "".join(t.text for t in run)
@@ -241,7 +240,7 @@ class Suggester:
 
     def _candidates(self, text: str) -> Iterator[tuple[tuple[str, ...], int]]:
         """Vocabulary words near ``text`` (one, or two for a long text), with how many steps away."""
-        if _is_han(text):
+        if is_chinese(text):
             from pypinyin import lazy_pinyin
 
             yield from self._sounding(tuple(lazy_pinyin(text)), 0)
@@ -299,7 +298,7 @@ class Suggester:
                 sounds: dict[tuple[str, ...], list[tuple[str, tuple[str, ...]]]] = {}
                 words = {term for name in VOCABULARY_FIELDS for term in _terms(self._reader, name)}
                 for word in sorted(words):
-                    if len(word) > 1 and _HAN.fullmatch(word):
+                    if len(word) > 1 and is_chinese(word):
                         reading = tuple(lazy_pinyin(word))
                         sounds.setdefault(tuple(map(_fuzzy, reading)), []).append((word, reading))
                 self._pinyin = sounds
@@ -372,7 +371,7 @@ def _runs(tokens: list[Token]) -> Iterator[list[Token]]:
     """Tokens grouped into runs of Chinese words typed without anything between them."""
     run: list[Token] = []
     for token in tokens:
-        if run and not (token.start == run[-1].end and _is_han(token.text) and _is_han(run[-1].text)):
+        if run and not (token.start == run[-1].end and is_chinese(token.text) and is_chinese(run[-1].text)):
             yield run
             run = []
         run.append(token)
@@ -382,10 +381,10 @@ def _runs(tokens: list[Token]) -> Iterator[list[Token]]:
 
 def _glued(tokens: list[Token], span: _Span, user: UserDict | None = None) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The pieces of the Chinese words typed right before and right after a Chinese span."""
-    if not _is_han(span.text):
+    if not is_chinese(span.text):
         return (), ()
-    left = [t for t in tokens if t.end == span.start and _is_han(t.text)]
-    right = [t for t in tokens if t.start == span.end and _is_han(t.text)]
+    left = [t for t in tokens if t.end == span.start and is_chinese(t.text)]
+    right = [t for t in tokens if t.start == span.end and is_chinese(t.text)]
     return (pieces(left[0].text, user) if left else (), pieces(right[0].text, user) if right else ())
 
 
@@ -407,10 +406,6 @@ def _replaced(query: str, edits: list[tuple[_Span, str]]) -> str:
     for span, replacement in sorted(edits, key=lambda edit: edit[0].start, reverse=True):
         query = query[: span.start] + replacement + query[span.end :]
     return query
-
-
-def _is_han(text: str) -> bool:
-    return _HAN.fullmatch(text) is not None
 
 
 def _fuzzy(syllable: str) -> str:
