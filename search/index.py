@@ -316,14 +316,14 @@ class Index:
         if docnum is None:
             raise self._not_found(path)
         stored = self._searcher.stored_fields(docnum)
-        body = stored.get("body") or ""
-        text = f"{(stored.get('meta') or {}).get('title') or ''}\n{body}"
         reader = self._searcher.reader()
-        own = set(analyze_terms(body, self._user))
+        body_terms = analyze_terms(stored.get("body") or "", self._user)
+        own = set(body_terms)
+        title_terms = analyze_terms((stored.get("meta") or {}).get("title") or "", self._user)
         # A word no other article's text holds (a video id, a name) cannot find one: skip it.
         counts = {
             word: count
-            for word, count in Counter(analyze_terms(text, self._user)).items()
+            for word, count in Counter(title_terms + body_terms).items()
             if reader.doc_frequency("body", word) - (word in own) > 0
         }
         if not counts:  # only stopwords, punctuation, or words of its own
