@@ -225,6 +225,11 @@ def search_command(
             return
         assert query is not None
         result = opened.search(query, **options)
+    _print_result(result, as_json)
+
+
+def _print_result(result, as_json: bool) -> None:
+    """A page of hits, as JSON or as the terminal listing."""
     if as_json:
         _print_json(result.to_json())
     else:
@@ -373,10 +378,7 @@ def similar_command(
 
     with open_index(index) as opened:
         result = opened.similar(path, limit=limit, page=page)
-    if as_json:
-        _print_json(result.to_json())
-    else:
-        _print_listing(result)
+    _print_result(result, as_json)
 
 
 @app.command("stats")
