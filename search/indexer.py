@@ -108,6 +108,7 @@ def index_corpus(
         if leftovers:
             report.notes.append(f"removed what an interrupted run left behind: {', '.join(leftovers)}")
         live = location.current()
+        live_meta = read_meta(live) if live is not None else {}
         report.rebuilt = rebuild or live is None
         if report.rebuilt:
             if user is None and live is not None:
@@ -115,12 +116,11 @@ def index_corpus(
             generation = location.new_generation()
             ix = whoosh.index.create_in(str(generation), build_schema(user or None))
             known: dict[str, IndexedFile] = {}
-            # A rebuild that keeps the live user dictionary keeps where it came from too.
-            meta = {"built": _now(), "user_dict": read_meta(live).get("user_dict") if live and user_dict is None else None}
+            meta = {"built": _now()}
         else:
             assert live is not None
             generation = live
-            meta = read_meta(live)
+            meta = dict(live_meta)
             check_compatible(meta, location.root)
             ix = open_whoosh(live)
             if user is not None and user != (user_dict_of(ix.schema) or UserDict(())):
@@ -145,7 +145,8 @@ def index_corpus(
         kept = user_dict_of(ix.schema)
         ix.close()
         meta.update(index_settings())
-        source = str(Path(user_dict).resolve()) if user_dict is not None else (meta.get("user_dict") or {}).get("source")
+        # Words kept from the live index keep the file they were read from.
+        source = str(Path(user_dict).resolve()) if user_dict is not None else (live_meta.get("user_dict") or {}).get("source")
         meta.update(
             user_dict={"words": len(kept), "digest": kept.digest, "source": source} if kept else None,
             corpus=str(corpus_path.resolve()),
