@@ -15,16 +15,17 @@ from __future__ import annotations
 import bisect
 import functools
 import hashlib
-import logging
 import os
 import re
 import unicodedata
 from dataclasses import dataclass, field, replace
-from importlib import resources
+from importlib import metadata, resources
 from typing import Iterable, Iterator
 
 from whoosh.analysis import Token as _WhooshToken
 from whoosh.analysis import Tokenizer as _WhooshTokenizer
+
+from .segmenter import Segmenter
 
 #: Bumped whenever a change here would make old indexes tokenize differently.
 ANALYSIS_VERSION = 3
@@ -124,16 +125,9 @@ class UserDict:
 
 
 @functools.cache
-def _segmenter(user: UserDict | None = None):
-    """jieba's tokenizer (with ``user``'s words), loaded once per process and kept quiet."""
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)
-    tokenizer = jieba.Tokenizer()
-    tokenizer.initialize()
-    for word, frequency in user.entries if user else ():
-        tokenizer.add_word(word, frequency)
-    return tokenizer
+def _segmenter(user: UserDict | None = None) -> Segmenter:
+    """jieba's segmentation (with ``user``'s words), made once per process."""
+    return Segmenter(user.entries if user else ())
 
 
 def normalize(text: str) -> tuple[str, list[int] | None]:
@@ -204,13 +198,13 @@ def _joins_previous(char: str) -> bool:
     return unicodedata.combining(char) != 0 or char in "\uff9e\uff9f"
 
 
-def _subwords(word: str, frequencies: dict[str, int]) -> Iterator[tuple[int, str]]:
+def _subwords(word: str, segmenter: Segmenter) -> Iterator[tuple[int, str]]:
     """Dictionary words inside a longer word: jieba's search-mode 2- and 3-character
     parts, plus longer ones (``人民共和国`` in ``中华人民共和国``)."""
     for size in range(2, len(word)):
         for offset in range(len(word) - size + 1):
             part = word[offset : offset + size]
-            if frequencies.get(part):
+            if segmenter.frequency(part):
                 yield offset, part
 
 
@@ -225,10 +219,10 @@ def pieces(word: str, user: UserDict | None = None) -> tuple[str, ...]:
     if len(word) <= 3:
         return (word,)
     segmenter = _segmenter(user)
-    graph = segmenter.get_DAG(word)
-    graph[0] = [end for end in graph[0] if end != len(word) - 1] or [0]  # not the whole word
-    route: dict[int, tuple[float, int]] = {}
-    segmenter.calc(word, graph, route)
+    graph = segmenter.edges(word)
+    # Not the whole word: its first character alone if no shorter word starts it.
+    graph[0] = [edge for edge in graph[0] if edge[0] != len(word) - 1] or [(0, segmenter.frequency(word[0]))]
+    route = segmenter.route(graph)
     parts: list[str] = []
     start = 0
     while start < len(word):
@@ -246,7 +240,7 @@ def _words(normalized: str, user: UserDict | None = None) -> Iterator[tuple[str,
             yield match.group().lower(), match.start(), match.end(), False
             continue
         offset = match.start()
-        for word in segmenter.cut(match.group(), HMM=True):
+        for word in segmenter.cut(match.group()):
             yield word, offset, offset + len(word), True
             offset += len(word)
 
@@ -282,7 +276,7 @@ def _tokens(
 ) -> Iterator[Token]:
     """The tokens of :func:`analyze`, from the words of ``text``'s normalised form."""
     stop = stopwords()
-    frequencies = _segmenter(user).FREQ
+    segmenter = _segmenter(user)
     position = 0
 
     def span(start: int, end: int) -> tuple[int, int]:
@@ -294,11 +288,11 @@ def _tokens(
         yield Token(word, position, *span(start, end))
         parts = pieces(word, user) if chinese else (word,)
         if subwords and chinese and len(word) > 2:
-            yield from sorted(_parts(word, parts, position, start, span, frequencies, stop), key=_by_position)
+            yield from sorted(_parts(word, parts, position, start, span, segmenter, stop), key=_by_position)
         position += len(parts)
 
 
-def _parts(word, parts, position, start, span, frequencies, stop) -> Iterator[Token]:
+def _parts(word, parts, position, start, span, segmenter, stop) -> Iterator[Token]:
     """The pieces of a compound at their own positions, and the other dictionary
     words inside it at the position of the piece where each starts."""
     piece_starts = [0]
@@ -308,7 +302,7 @@ def _parts(word, parts, position, start, span, frequencies, stop) -> Iterator[To
             yield Token(part, position + len(piece_starts) - 1, *span(at, at + len(part)), True)
         piece_starts.append(piece_starts[-1] + len(part))
     emitted = set(zip(piece_starts, parts))
-    for inner, part in _subwords(word, frequencies):
+    for inner, part in _subwords(word, segmenter):
         if (inner, part) not in emitted and part not in stop:
             slot = bisect.bisect_right(piece_starts, inner) - 1
             yield Token(part, position + slot, *span(start + inner, start + inner + len(part)), True, True)
@@ -385,11 +379,9 @@ def terms(text: str, user: UserDict | None = None) -> list[str]:
 
 def settings() -> dict[str, object]:
     """What an index records about how its text was analysed."""
-    import jieba
-
     return {
         "analysis_version": ANALYSIS_VERSION,
-        "segmenter": f"jieba {jieba.__version__}",
+        "segmenter": f"jieba {metadata.version('jieba')} (its dictionary and algorithm, compiled: search.segmenter)",
         "normalization": "NFKC, lower-case, traditional to simplified (OpenCC t2s, per character)",
         "positions": "one per dictionary piece of a word (华中科技大学 = 华中 科技 大学)",
         "subwords": "every dictionary word inside a longer word",

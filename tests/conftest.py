@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,12 @@ settings.register_profile("explore", derandomize=False, max_examples=5000)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 REPO = Path(__file__).resolve().parent.parent
+
+# Compiled dictionaries (search.segmenter) go to a folder of this run, shared with
+# the processes tests start, not to the user's cache.
+if "NEWS_SEARCH_CACHE" not in os.environ:
+    os.environ["NEWS_SEARCH_CACHE"] = tempfile.mkdtemp(prefix="news-search-test-cache-")
+    atexit.register(shutil.rmtree, os.environ["NEWS_SEARCH_CACHE"], True)
 SHARED = Path(os.environ.get("NEWS_SEARCH_SHARED", REPO.parent / "shared"))
 SAMPLE = REPO / "search" / "sample"
 
