@@ -19,6 +19,7 @@ from .analysis import terms as analyze_terms
 from .dates import LOCAL_TIMEZONE, parse_bound, to_utc
 from .errors import ArticleNotFoundError, IndexCorruptError, IndexVersionError, UsageError
 from .schema import TEXT_FIELDS, check_compatible, exact_value, user_dict_of
+from .scoring import matching_docs
 from .snippets import SNIPPET_CHARS, highlight, snippet
 from .storage import IndexDir, corrupt, default_index_dir, open_whoosh, read_meta
 from .suggest import Suggester
@@ -243,12 +244,15 @@ class Index:
         terms = query_syntax.highlight_terms(tree, self._user)
         phrases = query_syntax.highlight_phrases(tree, self._user)
         filters = _filters(category, author, since, until)
+        allowed = None if filters is None else matching_docs(self._searcher, filters)
+        if allowed is not None and not allowed:
+            allowed = {-1}  # Whoosh reads an empty filter set as no filter: allow no real document
 
         def run(compiled: wq.Query):
             return self._searcher.search(
                 compiled,
                 limit=page * limit,
-                filter=filters,
+                filter=allowed,
                 sortedby="date" if sort == "date" else None,
                 reverse=sort == "date",
                 terms=False,

@@ -19,12 +19,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterator, Literal
 
-from whoosh import matching
 from whoosh import query as wq
 
 from .analysis import UserDict, grams, phrase_terms
 from .analysis import terms as analyze_terms
 from .schema import TEXT_FIELDS, exact_value
+from .scoring import ScoredDocs, accumulate, query_scores
 
 Occur = Literal["should", "must", "must_not"]
 
@@ -347,7 +347,15 @@ def _grams_query(text: str, share: float) -> wq.Query | None:
 
 def _over_fields(fields: tuple[str, ...], make) -> wq.Query:
     queries = [make(name) for name in fields]
-    return queries[0] if len(queries) == 1 else wq.Or(queries)
+    return queries[0] if len(queries) == 1 else _FieldsOr(queries)
+
+
+class _FieldsOr(wq.Or):
+    """One word or phrase in several fields, scores summed. Always a tree of union
+    matchers: Whoosh's default for indexes under 5,000 documents preloads 2,048-document
+    score arrays, which costs more than the whole search for a rare word."""
+
+    matcher_type = wq.Or.DEFAULT_MATCHER
 
 
 class Coordinated(wq.CompoundQuery):
@@ -384,118 +392,20 @@ class Coordinated(wq.CompoundQuery):
         return Coordinated([q.normalize() for q in self.subqueries], [q.normalize() for q in self.bonus], fallback, self.boost)
 
     def matcher(self, searcher, context=None):
-        words = [q.matcher(searcher, context) for q in self.subqueries]
-        extras = [q.matcher(searcher, context) for q in self.bonus]
-        fallback = None if self.fallback is None else self.fallback.matcher(searcher, context)
-        return _CoordinatedMatcher(words, extras, fallback)
+        return ScoredDocs(self.scores(searcher, context))
 
-
-class _UnionMatcher(matching.Matcher):
-    """What the matchers over a union of children share; subclasses say, in
-    ``_settle``, which document the union stands on after the children moved."""
-
-    _children: list[matching.Matcher]
-    _id: int | None
-
-    def _settle(self) -> None:
-        raise NotImplementedError
-
-    def is_active(self) -> bool:
-        return self._id is not None
-
-    def id(self) -> int:
-        return self._id
-
-    def next(self) -> None:
-        current = self._id
-        for child in self._children:
-            if child.id() == current:
-                child.next()
-        self._settle()
-
-    def skip_to(self, target: int) -> None:
-        for child in self._children:
-            if child.id() < target:
-                child.skip_to(target)
-        self._settle()
-
-    def supports_block_quality(self) -> bool:
-        return False
-
-    def supports(self, astype: str) -> bool:
-        return all(child.supports(astype) for child in self._children)
-
-    def weight(self) -> float:
-        return sum(child.weight() for child in self._children if child.id() == self._id)
-
-    def replace(self, minquality: float = 0) -> matching.Matcher:
-        return self if self.is_active() else matching.NullMatcher()
-
-    def children(self) -> list[matching.Matcher]:
-        return list(self._children)
-
-    def term_matchers(self):
-        for child in self._children:
-            yield from child.term_matchers()
-
-    def matching_terms(self, id=None):
-        current = self._id if id is None else id
-        for child in self._children:
-            if child.is_active() and child.id() == current:
-                yield from child.matching_terms(current)
-
-    def spans(self):
-        return []
-
-
-class _CoordinatedMatcher(_UnionMatcher):
-    """Union of word matchers scored by number of matched words, then summed scores.
-
-    The fallback matcher (title n-grams) is part of the union, so it finds
-    documents no word matches, but it never counts as a matched word.
-    """
-
-    def __init__(self, words: list[matching.Matcher], extras: list[matching.Matcher], fallback: matching.Matcher | None = None) -> None:
-        self._children = [m for m in words if m.is_active()]
-        self._fallback = fallback if fallback is not None and fallback.is_active() else None
-        if self._fallback is not None:
-            self._children.append(self._fallback)
-        self._extras = [m for m in extras if m.is_active()]
-        self._id = min((m.id() for m in self._children), default=None)
-
-    def _settle(self) -> None:
-        self._children = [m for m in self._children if m.is_active()]
-        if self._fallback is not None and not self._fallback.is_active():
-            self._fallback = None
-        self._id = min((m.id() for m in self._children), default=None)
-        if self._id is not None:
-            for extra in self._extras:
-                if extra.is_active() and extra.id() < self._id:
-                    extra.skip_to(self._id)
-            self._extras = [m for m in self._extras if m.is_active()]
-
-    def max_quality(self) -> float:
-        """An upper bound of :meth:`score` (Whoosh asks when words are mixed with required ones)."""
-        try:
-            bound = sum(m.max_quality() for m in self._children) + sum(m.max_quality() for m in self._extras)
-        except Exception:  # a child that cannot tell
-            return float("inf")
-        return bound + len(self._children) * COORDINATION_WEIGHT
-
-    def score(self) -> float:
-        current = self._id
-        matched = [word for word in self._children if word.id() == current]
-        counted = sum(1 for word in matched if word is not self._fallback)
-        total = sum(word.score() for word in matched) + counted * COORDINATION_WEIGHT
-        for extra in self._extras:
-            if extra.is_active() and extra.id() == current:
-                total += extra.score()
+    def scores(self, searcher, context=None) -> dict[int, float]:
+        """Document number → score, for every document of the segment that matches."""
+        sums, counts = accumulate(query_scores(searcher, word, context) for word in self.subqueries)
+        if self.fallback is not None:
+            for docnum, score in query_scores(searcher, self.fallback, context).items():
+                sums[docnum] = sums.get(docnum, 0.0) + score  # found, but not a word
+        total = {docnum: score + counts.get(docnum, 0) * COORDINATION_WEIGHT for docnum, score in sums.items()}
+        for extra in self.bonus:
+            for docnum, score in query_scores(searcher, extra, context).items():
+                if docnum in total:
+                    total[docnum] += score
         return total
-
-    def copy(self) -> "_CoordinatedMatcher":
-        words = [m.copy() for m in self._children if m is not self._fallback]
-        fallback = None if self._fallback is None else self._fallback.copy()
-        return _CoordinatedMatcher(words, [m.copy() for m in self._extras], fallback)
 
 
 class AtLeast(wq.CompoundQuery):
@@ -517,42 +427,8 @@ class AtLeast(wq.CompoundQuery):
         return AtLeast([q.normalize() for q in self.subqueries], self.least, self.boost)
 
     def matcher(self, searcher, context=None):
-        return _AtLeastMatcher([q.matcher(searcher, context) for q in self.subqueries], self.least)
+        return ScoredDocs(self.scores(searcher, context))
 
-
-class _AtLeastMatcher(_UnionMatcher):
-    """Documents that at least ``least`` children are on, scored by their sum."""
-
-    def __init__(self, children: list[matching.Matcher], least: int) -> None:
-        self._children = [m for m in children if m.is_active()]
-        self._least = least
-        self._id = None
-        self._settle()
-
-    def _settle(self) -> None:
-        """Move to the first document that at least ``least`` children are on."""
-        while True:
-            self._children = [m for m in self._children if m.is_active()]
-            if len(self._children) < self._least:
-                self._id = None
-                return
-            current = min(m.id() for m in self._children)
-            on = [m for m in self._children if m.id() == current]
-            if len(on) >= self._least:
-                self._id = current
-                return
-            for child in on:
-                child.next()
-
-    def max_quality(self) -> float:
-        try:
-            return sum(m.max_quality() for m in self._children)
-        except Exception:
-            return float("inf")
-
-    def score(self) -> float:
-        return sum(child.score() for child in self._children if child.id() == self._id)
-
-    def copy(self) -> "_AtLeastMatcher":
-        return _AtLeastMatcher([m.copy() for m in self._children], self._least)
-
+    def scores(self, searcher, context=None) -> dict[int, float]:
+        sums, counts = accumulate(query_scores(searcher, sub, context) for sub in self.subqueries)
+        return {docnum: score for docnum, score in sums.items() if counts[docnum] >= self.least}

@@ -47,6 +47,7 @@ from whoosh import query as wq
 from . import query as query_syntax
 from .analysis import Token, UserDict, analyze, is_chinese, phrase_terms, pieces
 from .schema import TEXT_FIELDS
+from .scoring import matching_docs
 
 #: A query that finds fewer documents than this may get a suggestion.
 FEW_HITS = 3
@@ -153,13 +154,7 @@ class Suggester:
             return 0
         if filter is not None:
             clauses.append(filter)
-        # Step the matcher: Query.docs() would intersect sets of every matching document.
-        matcher = wq.And(clauses).matcher(self._searcher, self._searcher.boolean_context())
-        found = 0
-        while found < cap and matcher.is_active():
-            found += 1
-            matcher.next()
-        return found
+        return min(cap, len(matching_docs(self._searcher, wq.And(clauses))))
 
     def _finds_more(
         self, suggestion: str, words: list[str | tuple[str, ...]] | None, total: int, filter: wq.Query | None

@@ -1,0 +1,315 @@
+"""Fast paths for evaluating queries: term-at-a-time scoring, and filters as sets.
+
+Whoosh scores a query one document at a time through a tree of Python matchers,
+about 10 µs per document and word, and a free-text query of common words matches
+thousands of documents. Most of a free-text query is plain terms, so here each
+term's posting list is read a block at a time and scored in one loop with Whoosh's
+own BM25F formula and statistics (the scores are Whoosh's), and the words are
+combined in dicts. Anything else (phrases, nested groups, exact fields) is scored
+by its own Whoosh matcher. :class:`ScoredDocs` then hands the scores to Whoosh's
+collectors, with per-block maxima so the top-N collector skips what cannot make
+the page.
+
+Filters (exact terms, date ranges) become sets of document numbers read from
+posting lists and columns, instead of Whoosh's matchers over hundreds of terms.
+"""
+
+from __future__ import annotations
+
+import array
+import bisect
+import sys
+import weakref
+from typing import Iterable
+
+from whoosh import matching, scoring
+from whoosh import query as wq
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
+from whoosh.matching.wrappers import FilterMatcher
+from whoosh.util.numeric import byte_to_length, length_to_byte
+
+#: Documents per block of :class:`ScoredDocs` (what the top-N collector can skip at once).
+BLOCK = 32
+
+# Per segment reader and field: K1 * ((1 - B) + B * length / average length) of every
+# document, the part of BM25 that depends on the document only.
+_NORMS: "weakref.WeakKeyDictionary[object, dict]" = weakref.WeakKeyDictionary()
+# Per segment reader and field: every document's value of a numeric column.
+_COLUMNS: "weakref.WeakKeyDictionary[object, dict]" = weakref.WeakKeyDictionary()
+
+
+def matching_docs(searcher, query: wq.Query) -> set[int]:
+    """The (top-level) numbers of the documents ``query`` matches, unscored: for filters and counts."""
+    if isinstance(query, wq.And):
+        found = matching_docs(searcher, query.subqueries[0])
+        for sub in query.subqueries[1:]:
+            if not found:
+                break
+            found &= matching_docs(searcher, sub)
+        return found
+    if isinstance(query, wq.Or):
+        return set().union(*(matching_docs(searcher, sub) for sub in query.subqueries))
+    if type(query) is wq.Term:
+        return _term_docs(searcher, query)
+    if isinstance(query, wq.NumericRange) and searcher.schema[query.fieldname].column_type is not None:
+        return _range_docs(searcher, query)
+    return set(searcher.docs_for_query(query))
+
+
+def _term_docs(searcher, term: wq.Term) -> set[int]:
+    found: set[int] = set()
+    for reader, offset in searcher.reader().leaf_readers():
+        text = searcher.schema[term.fieldname].to_bytes(term.text)
+        if (term.fieldname, text) not in reader:
+            continue
+        matcher = reader.postings(term.fieldname, text)
+        deleted: frozenset[int] = frozenset()
+        if isinstance(matcher, FilterMatcher):
+            deleted, matcher = matcher._ids, matcher.child
+        for ids, _ in _blocks(matcher):
+            found.update(offset + docnum for docnum in ids if docnum not in deleted)
+    return found
+
+
+def _range_docs(searcher, query: wq.NumericRange) -> set[int]:
+    """Live documents whose column value lies in the range; 0 is the column's "no value"."""
+    low, high = query.start, query.end
+    found: set[int] = set()
+    for reader, offset in searcher.reader().leaf_readers():
+        values = _column_values(reader, query.fieldname)
+        inside = {
+            docnum
+            for docnum, value in enumerate(values)
+            if value
+            and (low is None or value > low or (value == low and not query.startexcl))
+            and (high is None or value < high or (value == high and not query.endexcl))
+        }
+        if reader.has_deletions():
+            inside = {docnum for docnum in inside if not reader.is_deleted(docnum)}
+        found.update(offset + docnum for docnum in inside)
+    return found
+
+
+def _column_values(reader, field: str):
+    cached = _COLUMNS.setdefault(reader, {})
+    if field not in cached:
+        column = reader.column_reader(field, translate=False)
+        try:  # Whoosh stores fixed-size numbers big-endian, one after another
+            values = array.array(column._typecode)
+            values.frombytes(bytes(column._dbfile.get(column._basepos, column._count * column._fixedlen)))
+            if sys.byteorder == "little":
+                values.byteswap()
+        except AttributeError:  # another kind of column: read value by value
+            values = [column[docnum] for docnum in range(reader.doc_count_all())]
+        cached[field] = values
+    return cached[field]
+
+
+def query_scores(searcher, query: wq.Query, context=None) -> dict[int, float]:
+    """Document number → score of ``query`` in ``searcher``'s segment (queries
+    with a ``scores`` method of their own are asked for it)."""
+    if hasattr(query, "scores"):
+        return query.scores(searcher, context)
+    fast = _terms_scores(searcher, query)
+    if fast is not None:
+        return fast
+    found: dict[int, float] = {}
+    matcher = query.matcher(searcher, context)
+    while matcher.is_active():
+        found[matcher.id()] = matcher.score()
+        matcher.next()
+    return found
+
+
+def accumulate(scores: Iterable[dict[int, float]]) -> tuple[dict[int, float], dict[int, int]]:
+    """Summed scores, and how many of ``scores`` have each document."""
+    sums: dict[int, float] = {}
+    counts: dict[int, int] = {}
+    for found in scores:
+        for docnum, score in found.items():
+            if docnum in sums:
+                sums[docnum] += score
+                counts[docnum] += 1
+            else:
+                sums[docnum] = score
+                counts[docnum] = 1
+    return sums, counts
+
+
+def _terms_scores(searcher, query: wq.Query) -> dict[int, float] | None:
+    """Scores of a term, or of an OR of terms, from their posting lists; ``None``
+    for any other query, or a weighting other than BM25F."""
+    if type(query) is wq.Term:
+        return _term_scores(searcher, query)
+    if isinstance(query, wq.Or) and all(type(sub) is wq.Term for sub in query.subqueries):
+        combined: dict[int, float] | None = None
+        for sub in query.subqueries:
+            scores = _term_scores(searcher, sub)
+            if scores is None:
+                return None
+            if combined is None:
+                combined = scores
+            else:
+                for docnum, score in scores.items():
+                    combined[docnum] = combined.get(docnum, 0.0) + score
+        if combined is not None and query.boost != 1.0:
+            combined = {docnum: score * query.boost for docnum, score in combined.items()}
+        return combined
+    return None
+
+
+def _term_scores(searcher, term: wq.Term) -> dict[int, float] | None:
+    weighting = searcher.weighting
+    schema = searcher.schema
+    if type(weighting) is not scoring.BM25F or term.fieldname not in schema or not schema[term.fieldname].scorable:
+        return None
+    reader = searcher.reader()
+    field, text = term.fieldname, term.text
+    try:
+        text = schema[field].to_bytes(text)
+    except Exception:  # a value the field cannot hold: let Whoosh say what it does
+        return None
+    if (field, text) not in reader:
+        return {}
+    parent = searcher.get_parent()
+    idf = parent.idf(field, text)
+    average = parent.avg_field_length(field) or 1
+    k1 = weighting.K1
+    b = weighting._field_B.get(field, weighting.B)
+    norms = _norms(reader, field, average, b, k1)
+    matcher = reader.postings(field, text)
+    deleted: frozenset[int] = frozenset()
+    if isinstance(matcher, FilterMatcher):  # the segment has deleted documents
+        deleted, matcher = matcher._ids, matcher.child
+    scores: dict[int, float] = {}
+    boost = term.boost
+    top = k1 + 1
+    for ids, weights in _blocks(matcher):
+        for docnum, weight in zip(ids, weights):
+            # Whoosh's scoring.bm25, with the document's part precomputed.
+            scores[docnum] = idf * ((weight * top) / (weight + norms[docnum]))
+    if deleted:
+        for docnum in deleted.intersection(scores):
+            del scores[docnum]
+    if boost != 1.0:
+        scores = {docnum: score * boost for docnum, score in scores.items()}
+    return scores
+
+
+def _blocks(matcher) -> Iterable[tuple]:
+    """(ids, weights) of a fresh posting matcher, a block at a time."""
+    if isinstance(matcher, W3LeafMatcher):
+        while not matcher._atend:
+            matcher._read_ids()
+            matcher._read_weights()
+            yield matcher._ids, matcher._weights
+            matcher._next_block()
+    elif isinstance(matcher, matching.ListMatcher):  # postings inlined in the term's entry
+        yield matcher._ids, [matcher.weight() for _ in matcher.all_ids()] if matcher._weights is None else matcher._weights
+    else:
+        ids, weights = [], []
+        while matcher.is_active():
+            ids.append(matcher.id())
+            weights.append(matcher.weight())
+            matcher.next()
+        yield ids, weights
+
+
+def _norms(reader, field: str, average: float, b: float, k1: float) -> list[float]:
+    key = (field, average, b, k1)
+    cached = _NORMS.setdefault(reader, {})
+    if key not in cached:
+        # Whoosh's doc_field_length: a stored byte of 0 reads as no length.
+        cached[key] = [k1 * ((1 - b) + b * (byte_to_length(value) if value else 0) / average) for value in _length_bytes(reader, field)]
+    return cached[key]
+
+
+def _length_bytes(reader, field: str) -> bytes | list[int]:
+    """Every document's field length as Whoosh stores it (one byte, log scale)."""
+    count = reader.doc_count_all()
+    try:
+        column = reader._perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN)
+        if column is None:
+            return bytes(count)
+        stored = bytes(column._dbfile.get(column._basepos, column._count))
+        return stored[:count] + bytes(max(0, count - len(stored)))
+    except AttributeError:  # not a Whoosh 3 segment: ask document by document
+        return [length_to_byte(reader.doc_field_length(docnum, field, 0)) for docnum in range(count)]
+
+
+class ScoredDocs(matching.Matcher):
+    """A matcher over documents whose scores are already known, in document order.
+
+    Blocks of :data:`BLOCK` documents carry their best score, so Whoosh's top-N
+    collector skips blocks that cannot beat its current page (and then counts the
+    matches with :meth:`all_ids`).
+    """
+
+    def __init__(self, scores: dict[int, float] | None = None, *, _state: tuple | None = None) -> None:
+        if _state is not None:
+            self._ids, self._scores, self._block_best, self._i = _state
+            return
+        self._ids = sorted(scores or ())
+        self._scores = [scores[docnum] for docnum in self._ids] if scores else []
+        self._block_best = [max(self._scores[at : at + BLOCK]) for at in range(0, len(self._scores), BLOCK)]
+        self._i = 0
+
+    def is_active(self) -> bool:
+        return self._i < len(self._ids)
+
+    def id(self) -> int:
+        return self._ids[self._i]
+
+    def score(self) -> float:
+        return self._scores[self._i]
+
+    weight = score
+
+    def next(self) -> bool:
+        self._i += 1
+        return self._i % BLOCK == 0
+
+    def skip_to(self, target: int) -> None:
+        self._i = bisect.bisect_left(self._ids, target, self._i)
+
+    def supports(self, astype: str) -> bool:
+        return False
+
+    def supports_block_quality(self) -> bool:
+        return True
+
+    def max_quality(self) -> float:
+        return max(self._block_best[self._i // BLOCK :], default=0.0)
+
+    def block_quality(self) -> float:
+        return self._block_best[self._i // BLOCK]
+
+    def skip_to_quality(self, minquality: float) -> int:
+        skipped = 0
+        while self._i < len(self._ids) and self._block_best[self._i // BLOCK] <= minquality:
+            self._i = (self._i // BLOCK + 1) * BLOCK
+            skipped += 1
+        return skipped
+
+    def replace(self, minquality: float = 0) -> matching.Matcher:
+        if not self.is_active() or (minquality and self.max_quality() <= minquality):
+            return matching.NullMatcher()
+        return self
+
+    def all_ids(self):
+        return iter(self._ids[self._i :])
+
+    def copy(self) -> "ScoredDocs":
+        return ScoredDocs(_state=(self._ids, self._scores, self._block_best, self._i))
+
+    def children(self) -> list:
+        return []
+
+    def term_matchers(self):
+        return iter(())
+
+    def matching_terms(self, id=None):
+        return iter(())
+
+    def spans(self):
+        return []
