@@ -20,7 +20,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field, replace
 from importlib import metadata, resources
-from typing import Iterable, Iterator
+from typing import Collection, Iterable, Iterator
 
 from whoosh.analysis import Token as _WhooshToken
 from whoosh.analysis import Tokenizer as _WhooshTokenizer
@@ -259,12 +259,27 @@ def analyze(text: str, *, subwords: bool = False, user: UserDict | None = None) 
     return _tokens(text, origin, _words(normalized, user), subwords, user)
 
 
-def words_and_tokens(text: str, *, user: UserDict | None = None) -> tuple[list[tuple[int, int]], list[Token]]:
-    """:func:`word_spans` and index-time :func:`analyze` tokens of ``text`` from one
-    segmentation (snippets need both for the same passage)."""
+def spans_and_matches(
+    text: str, terms: Collection[str], *, user: UserDict | None = None
+) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """:func:`word_spans` of ``text``, and the spans of its index-time tokens
+    (sub-words included) that are among ``terms``, from one segmentation.
+
+    Snippets need both for the same passage; only words that contain a term are
+    taken apart into their sub-words.
+    """
     normalized, origin = normalize(text)
     words = list(_words(normalized, user))
-    return _spans(text, origin, words), list(_tokens(text, origin, words, True, user))
+    spans = _spans(text, origin, words)
+    matches: list[tuple[int, int]] = []
+    stop = stopwords()
+    for word, span in zip(words, spans):
+        if word[0] in terms and word[0] not in stop:
+            matches.append(span)
+        if word[3] and len(word[0]) > 2 and any(term in word[0] for term in terms if term != word[0]):
+            parts = _tokens(text, origin, [word], True, user)
+            matches.extend((part.start, part.end) for part in parts if part.subword and part.text in terms)
+    return spans, matches
 
 
 def _tokens(

@@ -24,7 +24,7 @@ from whoosh import query as wq
 from .analysis import UserDict, grams, phrase_terms
 from .analysis import terms as analyze_terms
 from .schema import TEXT_FIELDS, exact_value
-from .scoring import ScoredDocs, accumulate, query_scores
+from .scoring import Precomputed, accumulate, query_scores
 
 Occur = Literal["should", "must", "must_not"]
 
@@ -358,7 +358,7 @@ class _FieldsOr(wq.Or):
     matcher_type = wq.Or.DEFAULT_MATCHER
 
 
-class Coordinated(wq.CompoundQuery):
+class Coordinated(Precomputed, wq.CompoundQuery):
     """OR of words, where each matched word adds :data:`COORDINATION_WEIGHT` to the score.
 
     ``bonus`` queries add their score when they match but are not words: they
@@ -391,9 +391,6 @@ class Coordinated(wq.CompoundQuery):
         fallback = None if self.fallback is None else self.fallback.normalize()
         return Coordinated([q.normalize() for q in self.subqueries], [q.normalize() for q in self.bonus], fallback, self.boost)
 
-    def matcher(self, searcher, context=None):
-        return ScoredDocs(self.scores(searcher, context))
-
     def scores(self, searcher, context=None) -> dict[int, float]:
         """Document number → score, for every document of the segment that matches."""
         sums, counts = accumulate(query_scores(searcher, word, context) for word in self.subqueries)
@@ -408,7 +405,7 @@ class Coordinated(wq.CompoundQuery):
         return total
 
 
-class AtLeast(wq.CompoundQuery):
+class AtLeast(Precomputed, wq.CompoundQuery):
     """Documents matching at least ``least`` of the subqueries, scored by their sum
     (Whoosh's ``Or(minmatch=…)`` is not implemented)."""
 
@@ -425,9 +422,6 @@ class AtLeast(wq.CompoundQuery):
 
     def normalize(self) -> wq.Query:
         return AtLeast([q.normalize() for q in self.subqueries], self.least, self.boost)
-
-    def matcher(self, searcher, context=None):
-        return ScoredDocs(self.scores(searcher, context))
 
     def scores(self, searcher, context=None) -> dict[int, float]:
         sums, counts = accumulate(query_scores(searcher, sub, context) for sub in self.subqueries)

@@ -237,6 +237,25 @@ def _length_bytes(reader, field: str) -> bytes | list[int]:
         return [length_to_byte(reader.doc_field_length(docnum, field, 0)) for docnum in range(count)]
 
 
+class Precomputed:
+    """For queries that score a whole segment at once (their ``scores`` method).
+
+    After a top-N search Whoosh asks for a matcher again to count the matches;
+    each segment's scores are kept for the life of the query object, so they are
+    computed once.
+    """
+
+    def scores(self, searcher, context=None) -> dict[int, float]:
+        raise NotImplementedError
+
+    def matcher(self, searcher, context=None) -> "ScoredDocs":
+        computed = self.__dict__.setdefault("_scored_segments", {})
+        key = id(searcher.reader())
+        if key not in computed:
+            computed[key] = ScoredDocs(self.scores(searcher, context))
+        return computed[key].copy()
+
+
 class ScoredDocs(matching.Matcher):
     """A matcher over documents whose scores are already known, in document order.
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 from collections.abc import Collection, Iterable, Sequence
 
-from .analysis import Token, UserDict, analyze, phrase_pattern, searchable_text, words_and_tokens
+from .analysis import UserDict, phrase_pattern, searchable_text, spans_and_matches
 
 SNIPPET_CHARS = 120
 _SENTENCE_ENDS = "。！？；!?;\n…"
@@ -25,8 +25,8 @@ _MARGIN = 24
 
 def highlight(text: str, terms: Collection[str], *, user: UserDict | None = None) -> str:
     """All of ``text``, HTML-escaped, with query terms wrapped in ``<mark>``."""
-    tokens = analyze(text, subwords=True, user=user) if terms else ()
-    return _render(text, 0, len(text), _marks(tokens, 0, 0, len(text), terms))
+    matches = spans_and_matches(text, terms, user=user)[1] if terms else []
+    return _render(text, 0, len(text), _marks(matches, 0, 0, len(text)))
 
 
 def snippet(
@@ -53,9 +53,9 @@ def snippet(
     # One segmentation of the passage and a margin around it serves both the cut
     # (never inside a word) and the marks.
     region_start, region_end = max(0, start - _MARGIN), min(len(text), end + _MARGIN)
-    spans, tokens = words_and_tokens(text[region_start:region_end], user=user)
+    spans, matches = spans_and_matches(text[region_start:region_end], terms, user=user)
     start, end = _snap_to_words(text, start, end, region_start, region_end, spans)
-    body = _render(text, start, end, _marks(tokens, region_start, start, end, terms))
+    body = _render(text, start, end, _marks(matches, region_start, start, end))
     prefix = "…" if start > 0 and text[start - 1] != "\n" else ""
     suffix = "…" if end < len(text) and text[end] != "\n" else ""
     return prefix + body.replace("\n", " ") + suffix
@@ -152,16 +152,10 @@ def _snap_to_words(
     return start, end
 
 
-def _marks(tokens: Iterable[Token], offset: int, start: int, end: int, terms: Collection[str]) -> list[tuple[int, int]]:
-    """Spans of query terms among ``tokens`` (words and sub-words of a text that
-    begins at ``offset``) that lie within ``[start, end)``."""
-    if not terms:
-        return []
-    spans = sorted(
-        (token.start + offset, token.end + offset)
-        for token in tokens
-        if token.text in terms and start <= token.start + offset and token.end + offset <= end
-    )
+def _marks(matches: Iterable[tuple[int, int]], offset: int, start: int, end: int) -> list[tuple[int, int]]:
+    """``matches`` (spans of query terms in a text that begins at ``offset``) that lie
+    within ``[start, end)``, overlapping ones merged."""
+    spans = sorted((a + offset, b + offset) for a, b in matches if start <= a + offset and b + offset <= end)
     merged: list[tuple[int, int]] = []
     for a, b in spans:
         if merged and a <= merged[-1][1]:
