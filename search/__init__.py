@@ -24,6 +24,7 @@ _HOMES = {
     "Skipped": "corpus",
     "ArticleNotFoundError": "errors",
     "CorpusError": "errors",
+    "IndexBuildError": "errors",
     "IndexCorruptError": "errors",
     "IndexLockedError": "errors",
     "IndexNotFoundError": "errors",
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
     from .errors import (
         ArticleNotFoundError,
         CorpusError,
+        IndexBuildError,
         IndexCorruptError,
         IndexLockedError,
         IndexNotFoundError,
@@ -80,6 +82,7 @@ __all__ = [
     "Facets",
     "Hit",
     "Index",
+    "IndexBuildError",
     "IndexCorruptError",
     "IndexLockedError",
     "IndexNotFoundError",

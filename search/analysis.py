@@ -130,6 +130,11 @@ def _segmenter(user: UserDict | None = None) -> Segmenter:
     return Segmenter(user.entries if user else ())
 
 
+def warm_up(user: UserDict | None = None) -> None:
+    """Load (and if need be compile and cache) the segmenter for ``user``'s words now."""
+    _segmenter(user)
+
+
 def normalize(text: str) -> tuple[str, list[int] | None]:
     """NFKC-normalise ``text`` and fold traditional characters to simplified ones;
     return it with a map from its indexes to ``text``'s.

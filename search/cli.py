@@ -86,6 +86,15 @@ def index_command(
             show_default=False,
         ),
     ] = None,
+    workers: Annotated[
+        Optional[int],
+        typer.Option(
+            "--workers",
+            help="Processes that share a rebuild of 1,000 files or more [default: one per CPU, at most 4].",
+            min=1,
+            show_default=False,
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Build or update an index from a folder of articles."""
@@ -111,6 +120,7 @@ def index_command(
             exclude=tuple(exclude or ()),
             lock_timeout=lock_timeout,
             user_dict=user_dict,
+            workers=workers,
             progress=(lambda done, total: bar.update(task, completed=done, total=total)) if bar else None,
         )
     errors = _console(stderr=True)

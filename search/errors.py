@@ -38,6 +38,10 @@ class IndexLockedError(NewsSearchError):
     exit_code = 4
 
 
+class IndexBuildError(NewsSearchError):
+    """A rebuild could not be finished; the index that was live stays live."""
+
+
 class UsageError(NewsSearchError):
     """A bad option value, such as a date that is not a date."""
 

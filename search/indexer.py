@@ -30,12 +30,18 @@ from .corpus import (
     walk,
 )
 from .analysis import UserDict
-from .errors import CorpusError, UsageError
+from .errors import CorpusError, IndexBuildError, UsageError
 from .schema import build_schema, check_compatible, exact_value, index_settings, user_dict_of
 from .storage import IndexDir, corrupt, default_index_dir, open_whoosh, read_meta, write_meta
 
 #: Called as ``progress(done, total)`` while files are processed.
 ProgressCallback = Callable[[int, int], None]
+
+#: A rebuild of this many files or more is shared between worker processes.
+PARALLEL_FROM = 1000
+MAX_WORKERS = 4
+#: Memory for a writer's in-memory postings before it spills them to disk.
+_LIMIT_MB = 256
 
 
 @dataclass
@@ -75,6 +81,7 @@ def index_corpus(
     lock_timeout: float = 10.0,
     progress: ProgressCallback | None = None,
     user_dict: str | os.PathLike[str] | None = None,
+    workers: int | None = None,
 ) -> IndexReport:
     """Bring the index at ``index_dir`` up to date with the files under ``corpus``.
 
@@ -85,6 +92,10 @@ def index_corpus(
     ``user_dict`` is a jieba user dictionary (``word [frequency] [tag]`` lines);
     its words are stored in the index and used for its queries too. A rebuild
     without one keeps the words the live index has; an empty file drops them.
+
+    A rebuild of :data:`PARALLEL_FROM` files or more is split between ``workers``
+    processes (default: one per CPU, at most :data:`MAX_WORKERS`), each writing
+    one segment of the new index; ``workers=1`` builds in this process.
     """
     started = time.perf_counter()
     location = IndexDir(index_dir if index_dir is not None else default_index_dir())
@@ -129,15 +140,19 @@ def index_corpus(
                     f"{user_dict} differs from the user dictionary index {location.root} was built with: "
                     "add --rebuild to re-segment every article with it"
                 )
+        workers = _worker_count(workers, len(sources)) if report.rebuilt else 1
         try:
             if not report.rebuilt:
                 known = indexed_files(ix)
-            writer = ix.writer(limitmb=256)
+            writer = ix.writer(limitmb=_LIMIT_MB)
         except Exception as error:  # damaged segment files
             raise corrupt(location.root, error) from None
         try:
-            _apply(writer, sources, known, report, progress)
-            writer.commit(optimize=report.rebuilt)
+            if workers > 1:
+                _build_in_parallel(writer, generation, sources, workers, report, progress)
+            else:
+                _apply(writer, sources, known, report, progress)
+                writer.commit(optimize=report.rebuilt)
         except BaseException:
             writer.cancel()
             raise
@@ -160,6 +175,111 @@ def index_corpus(
             location.switch_to(generation)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _worker_count(asked: int | None, files: int) -> int:
+    if asked is not None:
+        if asked < 1:
+            raise UsageError(f"workers must be 1 or more, not {asked}")
+        return min(asked, max(1, files))
+    if files < PARALLEL_FROM:
+        return 1
+    return max(1, min(os.cpu_count() or 1, MAX_WORKERS))
+
+
+def _build_in_parallel(
+    writer: IndexWriter,
+    generation: Path,
+    sources: list[SourceFile],
+    workers: int,
+    report: IndexReport,
+    progress: ProgressCallback | None,
+) -> None:
+    """Index ``sources`` into a new generation in ``workers`` processes, one segment each.
+
+    Workers are spawned (nothing of this process is inherited: not the index lock,
+    not threads), open the generation themselves and segment with the user
+    dictionary its schema holds. This process only gathers their segments and
+    commits them together: if any worker fails, nothing is committed.
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from .analysis import warm_up
+
+    warm_up(user_dict_of(writer.schema))  # compiles the dictionary caches once, for every worker
+    context = multiprocessing.get_context("spawn")
+    ticks = context.SimpleQueue()
+    parts = _split_by_size(sources, workers)
+    with ProcessPoolExecutor(len(parts), mp_context=context, initializer=_start_worker, initargs=(ticks,)) as pool:
+        futures = [pool.submit(_index_part, str(generation), part) for part in parts]
+        done = 0
+        while not all(future.done() for future in futures) or not ticks.empty():
+            if ticks.empty():
+                time.sleep(0.05)
+                continue
+            done += ticks.get()
+            if progress:
+                progress(done, len(sources))
+        try:
+            results = [future.result() for future in futures]
+        except Exception as error:  # a worker died, or failed outside any one file
+            for future in futures:
+                future.cancel()
+            raise IndexBuildError(
+                f"the rebuild stopped: a worker process failed ({type(error).__name__}: {error}); "
+                "the index that was live is unchanged: run it again, or with --workers 1"
+            ) from error
+    for _, part_report in results:
+        report.added += part_report.added
+        report.skipped.extend(part_report.skipped)
+        report.warnings.extend(part_report.warnings)
+    writer._close_segment()  # this process's own segment is empty: it is not committed
+    writer._commit_toc([segment for segment, _ in results])
+    writer._finish()
+
+
+def _split_by_size(sources: list[SourceFile], parts: int) -> list[list[SourceFile]]:
+    """``sources`` in runs of about equal bytes, in order (so documents keep the walk's order)."""
+    total = sum(source.size for source in sources) or 1
+    split: list[list[SourceFile]] = [[] for _ in range(parts)]
+    seen = 0
+    for source in sources:
+        split[min(parts - 1, seen * parts // total)].append(source)
+        seen += source.size
+    return [part for part in split if part]
+
+
+_worker_ticks = None
+
+
+def _start_worker(ticks) -> None:
+    global _worker_ticks
+    _worker_ticks = ticks
+
+
+def _index_part(generation: str, sources: list[SourceFile]):
+    """In a worker: index ``sources`` into a segment of the index at ``generation``, uncommitted."""
+    from whoosh.writing import SegmentWriter
+
+    ix = whoosh.index.open_dir(generation)
+    writer = SegmentWriter(ix, _lk=False, limitmb=_LIMIT_MB)  # the parent holds the locks
+    report = IndexReport(index=Path(generation), corpus=Path())
+    pending = 0
+
+    def tick(done: int, total: int) -> None:
+        nonlocal pending
+        pending += 1
+        if pending == 20 or done == total:
+            _worker_ticks.put(pending)
+            pending = 0
+
+    try:
+        _apply(writer, sources, {}, report, tick)
+        return writer._finalize_segment(), report
+    except BaseException:
+        writer.cancel()
+        raise
 
 
 def _live_user_dict(live: Path) -> UserDict | None:

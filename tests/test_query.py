@@ -143,13 +143,11 @@ def test_plain_words_give_a_coordinated_query_over_the_text_fields():
     assert term_pairs(query) == {(f, w) for f in TEXT_FIELDS for w in ("滴滴", "关停")}
 
 
-def test_an_unspaced_chunk_counts_as_separate_words_with_a_proximity_bonus():
+def test_an_unspaced_chunk_counts_as_separate_words():
     query = compiled("滴滴关停")
     assert isinstance(query, Coordinated)
-    assert len(query.subqueries) == 2
-    proximity = [bonus for bonus in query.bonus if not isinstance(bonus, AtLeast)]
-    assert proximity, "words of one chunk earn a proximity bonus"
-    assert all(isinstance(q, wq.Phrase) and q.slop > 1 for bonus in proximity for q in leaves(bonus))
+    assert term_pairs(query) == {(f, w) for f in TEXT_FIELDS for w in ("滴滴", "关停")}
+    assert all(isinstance(bonus, AtLeast) for bonus in query.bonus), "only title n-grams add to the score"
 
 
 def test_title_ngrams_add_to_the_score_and_find_articles_only_in_a_loose_search():

@@ -1,0 +1,130 @@
+"""A rebuild shared between worker processes gives the index one process would."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from search import IndexBuildError, index_corpus, open_index
+from search.indexer import _split_by_size
+from search.corpus import SourceFile
+
+REPO = Path(__file__).resolve().parent.parent
+QUERIES = ["中国", "习近平 会见", '"国务院常务会议"', "经济 发展", "联播快讯", "苏超联赛", "title:会议"]
+
+
+@pytest.fixture(scope="module")
+def corpus(story_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """600 stories, one file that cannot be parsed, and one word only a user dictionary keeps whole."""
+    folder = tmp_path_factory.mktemp("parallel-corpus")
+    for path in sorted(story_corpus.rglob("*.md"))[:600]:
+        target = folder / path.relative_to(story_corpus)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, target)
+    (folder / "broken.md").write_bytes(b"\x00binary")
+    (folder / "user.md").write_text("---\ntitle: 苏超联赛开幕\ndate: 2022-10-01\n---\n<p>苏超联赛今天开幕。</p>\n", "utf-8")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def user_words(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("words") / "words.txt"
+    path.write_text("苏超联赛 100000\n", "utf-8")
+    return path
+
+
+def _results(location: Path) -> list[tuple[int, list[str], list[float]]]:
+    with open_index(location) as index:
+        found = []
+        for query in QUERIES:
+            result = index.search(query, limit=20, suggest=False)
+            found.append((result.total, [hit.path for hit in result.hits], [round(hit.score, 6) for hit in result.hits]))
+        return found
+
+
+def test_workers_build_the_index_one_process_builds(corpus, user_words, tmp_path):
+    ticks: list[tuple[int, int]] = []
+    alone = index_corpus(corpus, tmp_path / "alone", rebuild=True, workers=1, user_dict=user_words)
+    shared = index_corpus(
+        corpus, tmp_path / "shared", rebuild=True, workers=2, user_dict=user_words, progress=lambda *tick: ticks.append(tick)
+    )
+    assert shared.added == alone.added == 601 and shared.documents == 601
+    assert [s.path for s in shared.skipped] == [s.path for s in alone.skipped] == ["broken.md"]
+    assert ticks[-1] == (602, 602) and len(ticks) > 2
+    with open_index(tmp_path / "shared") as index:
+        assert len(index._searcher.subsearchers) == 2  # one segment per worker
+        # The workers segmented with the index's user dictionary.
+        assert index.search("苏超联赛").hits[0].path == "user.md"
+        assert "<mark>苏超联赛</mark>" in index.search("苏超联赛").hits[0].title_html
+    assert _results(tmp_path / "shared") == _results(tmp_path / "alone")
+
+
+def test_an_update_after_a_parallel_rebuild_sees_every_file(corpus, tmp_path):
+    location = tmp_path / "index"
+    index_corpus(corpus, location, rebuild=True, workers=2)
+    again = index_corpus(corpus, location)
+    assert (again.added, again.updated, again.removed, again.unchanged) == (0, 0, 0, 601)
+
+
+def test_parts_keep_the_order_and_share_the_bytes():
+    sources = [SourceFile(f"{n:03}.md", Path(f"{n:03}.md"), size, 0) for n, size in enumerate([10] * 30 + [100] * 3)]
+    parts = _split_by_size(sources, 2)
+    assert [source for part in parts for source in part] == sources
+    assert len(parts) == 2 and abs(sum(s.size for s in parts[0]) - sum(s.size for s in parts[1])) <= 100
+
+
+def test_workers_must_be_positive(corpus, tmp_path):
+    from search import UsageError
+
+    with pytest.raises(UsageError, match="workers"):
+        index_corpus(corpus, tmp_path / "index", rebuild=True, workers=0)
+
+
+def _children(pid: int) -> list[int]:
+    found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+    return [int(child) for child in found]
+
+
+def test_a_killed_worker_fails_the_rebuild_and_the_live_index_stays(corpus, tmp_path):
+    location = tmp_path / "index"
+    index_corpus(corpus, location, workers=1)
+    before = _results(location)
+    (corpus / "late.md").write_text("---\ntitle: 后来的文章\n---\n<p>后来</p>\n", "utf-8")
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-c", "from search.cli import main; main()"]
+            + ["index", str(corpus), "--index", str(location), "--rebuild", "--workers", "2"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=REPO,
+        )
+        deadline = time.monotonic() + 60
+        workers: list[int] = []
+        while time.monotonic() < deadline and not workers:
+            workers = [
+                child
+                for child in _children(process.pid)
+                if "spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes().decode(errors="replace")
+            ]
+            time.sleep(0.05)
+        assert workers, "no worker process started"
+        time.sleep(0.5)  # let it index a little
+        os.kill(workers[0], signal.SIGKILL)
+        _, stderr = process.communicate(timeout=120)
+    finally:
+        (corpus / "late.md").unlink()
+    assert process.returncode == 1
+    assert "worker process failed" in stderr and "Traceback" not in stderr
+    assert len(stderr.strip().splitlines()) == 1
+    assert _results(location) == before
+    # The next run clears what the failed one left and builds.
+    report = index_corpus(corpus, location, rebuild=True, workers=2)
+    assert report.documents == 601
