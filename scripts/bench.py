@@ -239,11 +239,16 @@ def folder_bytes(path: Path) -> int:
 # one JSON object as its last line of stdout.
 
 
-def peak_rss_mb() -> dict[str, float]:
-    """Peak resident set size of this process and of its largest finished child (MB)."""
+def peak_rss_mb(children_at_once: int = 1) -> dict[str, float]:
+    """Peak resident set size of this process and of its largest finished child (MB).
+
+    ``rss_mb`` counts the largest child ``children_at_once`` times (workers that ran
+    side by side): an upper bound of the memory in use at any one time.
+    """
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kilobytes
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return {"rss_self_mb": round(own, 1), "rss_children_mb": round(children, 1), "rss_mb": round(own + children, 1)}
+    total = own + children * max(1, children_at_once)
+    return {"rss_self_mb": round(own, 1), "rss_children_mb": round(children, 1), "rss_mb": round(total, 1)}
 
 
 def worker_build(system: str, corpus: str, directory: str, procs: str = "1") -> dict:
@@ -255,6 +260,7 @@ def worker_build(system: str, corpus: str, directory: str, procs: str = "1") -> 
         report = index_corpus(corpus, directory, rebuild=True)
         seconds = time.perf_counter() - started
         documents, skipped = report.documents, len(report.skipped)
+        return {"seconds": seconds, "documents": documents, "skipped": skipped, **peak_rss_mb(report.workers), "workers": report.workers}
     else:
         sys.path.insert(0, str(SCRIPTS))
         import whoosh.index
@@ -685,7 +691,7 @@ def main(argv: list[str] | None = None) -> int:
         "documents": documents,
         "notes": [
             "build: time of the build call in a fresh process (imports excluded, reading files and jieba's dictionary load included); naive uses one writer process",
-            "peak RSS: getrusage(RUSAGE_SELF) of the build process, plus its largest child (procs=2 only)",
+            "peak RSS: getrusage(RUSAGE_SELF) of the build process plus its largest child times the number of worker processes (ours, large rebuilds) or once (naive procs=2): an upper bound",
             "query latency: in-process library calls, warm; 'no snippets' for ours stubs out snippet() and highlight(); naive ignores filter options (it has no filter fields)",
             "--batch: whole-process wall of `news-search search --batch FILE` vs a process running naive search + highlight over the same query texts (filters dropped for both)",
             "cold CLI: whole-process wall of `news-search search QUERY --index DIR` (after one untimed run), median of --cli-runs per round",

@@ -145,6 +145,7 @@ def index_command(
                 "notes": report.notes,
                 "documents": report.documents,
                 "seconds": round(report.seconds, 3),
+                "workers": report.workers,
             }
         )
     else:
@@ -180,8 +181,9 @@ def _progress_bar(quiet: bool):
 def _print_summary(report) -> None:
     console = _console()
     verb = "built" if report.rebuilt else "updated"
+    shared = f" by {report.workers} workers" if report.workers > 1 else ""
     console.print(
-        f"{verb} {report.index} from {report.corpus} in {report.seconds:.1f}s: "
+        f"{verb} {report.index} from {report.corpus} in {report.seconds:.1f}s{shared}: "
         f"{report.added} added, {report.updated} updated, {report.removed} removed, "
         f"{report.unchanged} unchanged, {len(report.skipped)} skipped; {report.documents} documents",
         markup=False,

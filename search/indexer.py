@@ -9,11 +9,15 @@ to it only when it is complete (see :mod:`search.storage`).
 from __future__ import annotations
 
 import os
+import pickle
+import selectors
+import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 import whoosh.index
 from whoosh.writing import IndexWriter
@@ -60,6 +64,8 @@ class IndexReport:
     notes: list[str] = field(default_factory=list)
     documents: int = 0
     seconds: float = 0.0
+    #: Processes that shared the work (more than 1 only for a large rebuild).
+    workers: int = 1
 
 
 @dataclass(frozen=True)
@@ -140,7 +146,7 @@ def index_corpus(
                     f"{user_dict} differs from the user dictionary index {location.root} was built with: "
                     "add --rebuild to re-segment every article with it"
                 )
-        workers = _worker_count(workers, len(sources)) if report.rebuilt else 1
+        report.workers = _worker_count(workers, len(sources)) if report.rebuilt else 1
         try:
             if not report.rebuilt:
                 known = indexed_files(ix)
@@ -148,15 +154,16 @@ def index_corpus(
         except Exception as error:  # damaged segment files
             raise corrupt(location.root, error) from None
         try:
-            if workers > 1:
-                _build_in_parallel(writer, generation, sources, workers, report, progress)
+            if report.workers > 1:
+                _build_in_parallel(writer, generation, sources, report, progress)
             else:
                 _apply(writer, sources, known, report, progress)
                 writer.commit(optimize=report.rebuilt)
         except BaseException:
             writer.cancel()
             raise
-        report.documents = ix.doc_count()
+        # Counted from the table of contents: opening a reader would map every segment.
+        report.documents = sum(segment.doc_count() for segment in ix._segments())
         kept = user_dict_of(ix.schema)
         ix.close()
         meta.update(index_settings())
@@ -191,45 +198,36 @@ def _build_in_parallel(
     writer: IndexWriter,
     generation: Path,
     sources: list[SourceFile],
-    workers: int,
     report: IndexReport,
     progress: ProgressCallback | None,
 ) -> None:
-    """Index ``sources`` into a new generation in ``workers`` processes, one segment each.
+    """Index ``sources`` into a new generation in ``report.workers`` processes, one segment each.
 
-    Workers are spawned (nothing of this process is inherited: not the index lock,
-    not threads), open the generation themselves and segment with the user
-    dictionary its schema holds. This process only gathers their segments and
-    commits them together: if any worker fails, nothing is committed.
+    Workers are new Python processes (``python -c``), not forks and not
+    multiprocessing's ``spawn``, which would run the caller's main script again in
+    each of them. They inherit no open files (not the index lock), open the
+    generation themselves and segment with the user dictionary its schema holds.
+    This process only gathers their segments and commits them together: if any
+    worker fails, nothing is committed.
     """
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
     from .analysis import warm_up
 
     warm_up(user_dict_of(writer.schema))  # compiles the dictionary caches once, for every worker
-    context = multiprocessing.get_context("spawn")
-    ticks = context.SimpleQueue()
-    parts = _split_by_size(sources, workers)
-    with ProcessPoolExecutor(len(parts), mp_context=context, initializer=_start_worker, initargs=(ticks,)) as pool:
-        futures = [pool.submit(_index_part, str(generation), part) for part in parts]
+    parts = _split_by_size(sources, report.workers)
+    workers: list[_Worker] = []
+    try:
+        for number, part in enumerate(parts):
+            # The memory one writer would have is shared between them.
+            workers.append(_Worker(generation, number, part, _LIMIT_MB // len(parts)))
         done = 0
-        while not all(future.done() for future in futures) or not ticks.empty():
-            if ticks.empty():
-                time.sleep(0.05)
-                continue
-            done += ticks.get()
+        for ticks in _Worker.progress(workers):
+            done += ticks
             if progress:
                 progress(done, len(sources))
-        try:
-            results = [future.result() for future in futures]
-        except Exception as error:  # a worker died, or failed outside any one file
-            for future in futures:
-                future.cancel()
-            raise IndexBuildError(
-                f"the rebuild stopped: a worker process failed ({type(error).__name__}: {error}); "
-                "the index that was live is unchanged: run it again, or with --workers 1"
-            ) from error
+        results = [worker.result() for worker in workers]
+    finally:
+        for worker in workers:
+            worker.stop()
     for _, part_report in results:
         report.added += part_report.added
         report.skipped.extend(part_report.skipped)
@@ -237,6 +235,62 @@ def _build_in_parallel(
     writer._close_segment()  # this process's own segment is empty: it is not committed
     writer._commit_toc([segment for segment, _ in results])
     writer._finish()
+
+
+class _Worker:
+    """One worker process of a parallel rebuild, and the files it is given and gives back."""
+
+    def __init__(self, generation: Path, number: int, sources: list[SourceFile], limit_mb: int) -> None:
+        self.job = generation / f"build-part-{number}.pickle"
+        self.result_path = self.job.with_suffix(".result")
+        self.errors = self.job.with_suffix(".stderr")
+        self.job.write_bytes(pickle.dumps((str(generation), sources, limit_mb)))
+        with open(self.errors, "wb") as errors:
+            self.process = subprocess.Popen(
+                [sys.executable, "-c", "from search.indexer import _worker_main; _worker_main()", str(self.job)],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=errors,
+            )
+
+    @staticmethod
+    def progress(workers: list["_Worker"]) -> Iterator[int]:
+        """Files done, as the workers report them (one line per batch), until all have stopped."""
+        selector = selectors.DefaultSelector()
+        for worker in workers:
+            selector.register(worker.process.stdout.fileno(), selectors.EVENT_READ, data=bytearray())
+        while selector.get_map():
+            for key, _ in selector.select():
+                chunk = os.read(key.fd, 4096)
+                if not chunk:
+                    selector.unregister(key.fd)
+                    continue
+                key.data.extend(chunk)
+                *lines, rest = key.data.split(b"\n")
+                key.data[:] = rest
+                yield sum(int(line) for line in lines if line.strip().isdigit())
+        selector.close()
+
+    def result(self) -> tuple[object, IndexReport]:
+        """The worker's segment and report; :class:`IndexBuildError` if it failed."""
+        code = self.process.wait()
+        if code != 0 or not self.result_path.exists():
+            lines = self.errors.read_text("utf-8", errors="replace").strip().splitlines()
+            reason = lines[-1] if lines else f"killed by signal {-code}" if code < 0 else f"exit status {code}"
+            raise IndexBuildError(
+                f"the rebuild stopped: a worker process failed ({reason}); "
+                "the index that was live is unchanged: run it again, or with --workers 1"
+            )
+        return pickle.loads(self.result_path.read_bytes())
+
+    def stop(self) -> None:
+        """Kill the process if it still runs (the rebuild failed or was interrupted); remove its files."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self.process.stdout.close()
+        for path in (self.job, self.result_path, self.errors):
+            path.unlink(missing_ok=True)
 
 
 def _split_by_size(sources: list[SourceFile], parts: int) -> list[list[SourceFile]]:
@@ -250,20 +304,16 @@ def _split_by_size(sources: list[SourceFile], parts: int) -> list[list[SourceFil
     return [part for part in split if part]
 
 
-_worker_ticks = None
-
-
-def _start_worker(ticks) -> None:
-    global _worker_ticks
-    _worker_ticks = ticks
-
-
-def _index_part(generation: str, sources: list[SourceFile]):
-    """In a worker: index ``sources`` into a segment of the index at ``generation``, uncommitted."""
+def _worker_main() -> None:
+    """A worker process: index the files of the job named on the command line into a
+    segment of the generation, uncommitted; report progress on stdout, write the
+    segment and the report beside the job."""
     from whoosh.writing import SegmentWriter
 
+    job = Path(sys.argv[1])
+    generation, sources, limit_mb = pickle.loads(job.read_bytes())
     ix = whoosh.index.open_dir(generation)
-    writer = SegmentWriter(ix, _lk=False, limitmb=_LIMIT_MB)  # the parent holds the locks
+    writer = SegmentWriter(ix, _lk=False, limitmb=limit_mb)  # the parent holds the locks
     report = IndexReport(index=Path(generation), corpus=Path())
     pending = 0
 
@@ -271,15 +321,19 @@ def _index_part(generation: str, sources: list[SourceFile]):
         nonlocal pending
         pending += 1
         if pending == 20 or done == total:
-            _worker_ticks.put(pending)
+            sys.stdout.write(f"{pending}\n")
+            sys.stdout.flush()
             pending = 0
 
     try:
         _apply(writer, sources, {}, report, tick)
-        return writer._finalize_segment(), report
+        segment = writer._finalize_segment()
     except BaseException:
         writer.cancel()
         raise
+    staging = job.with_suffix(".partial")
+    staging.write_bytes(pickle.dumps((segment, report)))
+    os.replace(staging, job.with_suffix(".result"))
 
 
 def _live_user_dict(live: Path) -> UserDict | None:

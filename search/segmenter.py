@@ -43,7 +43,7 @@ _PREVIOUS = {"B": "ES", "M": "MB", "S": "SE", "E": "BM"}
 
 #: Sentences up to this length have their words remembered, this many at most.
 _MEMO_LONGEST = 24
-_MEMO_SIZE = 200_000
+_MEMO_SIZE = 50_000
 
 #: A dictionary edge: a word ending at this index (inclusive), and its frequency.
 Edge = tuple[int, int]

@@ -112,7 +112,7 @@ def test_a_killed_worker_fails_the_rebuild_and_the_live_index_stays(corpus, tmp_
             workers = [
                 child
                 for child in _children(process.pid)
-                if "spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes().decode(errors="replace")
+                if "_worker_main" in Path(f"/proc/{child}/cmdline").read_bytes().decode(errors="replace")
             ]
             time.sleep(0.05)
         assert workers, "no worker process started"
@@ -128,3 +128,17 @@ def test_a_killed_worker_fails_the_rebuild_and_the_live_index_stays(corpus, tmp_
     # The next run clears what the failed one left and builds.
     report = index_corpus(corpus, location, rebuild=True, workers=2)
     assert report.documents == 601
+
+
+def test_a_script_without_a_main_guard_can_rebuild_in_parallel(corpus, tmp_path):
+    """Workers never run the caller's script again (multiprocessing's spawn would)."""
+    script = tmp_path / "rebuild.py"
+    script.write_text(
+        "from search import index_corpus\n"
+        f"report = index_corpus({str(corpus)!r}, {str(tmp_path / 'index')!r}, rebuild=True, workers=2)\n"
+        "print(report.workers, report.documents)\n",
+        "utf-8",
+    )
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["2", "601"]
