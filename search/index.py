@@ -22,7 +22,7 @@ from .schema import TEXT_FIELDS, check_compatible, exact_value, user_dict_of
 from .scoring import matching_docs
 from .snippets import SNIPPET_CHARS, highlight, snippet
 from .storage import IndexDir, corrupt, default_index_dir, open_whoosh, read_meta
-from .suggest import Suggester
+from .suggest import Suggester, pinyin_cache_name
 
 SortOrder = Literal["relevance", "date"]
 SORT_ORDERS: tuple[str, ...] = ("relevance", "date")
@@ -269,7 +269,7 @@ class Index:
             results = run(query_syntax.to_whoosh(tree, loose=True, user=self._user))
         by_relevance = sort == "relevance"
         hits = [self._hit(result, terms, phrases, snippet_chars, by_relevance) for result in results[(page - 1) * limit : page * limit]]
-        suggestion = self._suggest(query, found_by_words, filters) if suggest and query.strip() else None
+        suggestion = self._suggest(query, found_by_words, allowed) if suggest and query.strip() else None
         return SearchResult(
             query=query,
             total=len(results),
@@ -280,10 +280,11 @@ class Index:
             suggestion=suggestion,
         )
 
-    def _suggest(self, query: str, total: int, filters: wq.Query | None) -> str | None:
+    def _suggest(self, query: str, total: int, allowed: set[int] | None) -> str | None:
         if self._suggester is None:
-            self._suggester = Suggester(self._searcher, self._user)
-        return self._suggester.suggest(query, total, filters)
+            cache = self._generation / pinyin_cache_name(self._whoosh.latest_generation())
+            self._suggester = Suggester(self._searcher, self._user, cache)
+        return self._suggester.suggest(query, total, allowed)
 
     def _facets(self, results) -> Facets:
         """The groups Whoosh counted, categories named as written and sorted for display."""

@@ -341,10 +341,10 @@ def _grams_query(text: str, share: float) -> wq.Query | None:
 
 def _over_fields(fields: tuple[str, ...], make) -> wq.Query:
     queries = [make(name) for name in fields]
-    return queries[0] if len(queries) == 1 else _FieldsOr(queries)
+    return queries[0] if len(queries) == 1 else FieldsOr(queries)
 
 
-class _FieldsOr(wq.Or):
+class FieldsOr(wq.Or):
     """One word or phrase in several fields, scores summed. Always a tree of union
     matchers: Whoosh's default for indexes under 5,000 documents preloads 2,048-document
     score arrays, which costs more than the whole search for a rare word."""

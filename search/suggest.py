@@ -29,17 +29,22 @@ documents holding all its words, else more documents.
 
 Cost: checking whether a query finds little takes term lookups and at most a
 few capped intersections (under 5 ms on 16,000 news stories). The pinyin map is
-built on first need, once per open index: importing pypinyin (0.2–0.5 s, 57 MB)
-and reading 13,000 title words (0.5–1 s, 8 MB) on those 16,000 stories. A query
-that finds enough never builds it nor imports pypinyin.
+built on first need, once per state of the index: importing pypinyin (0.2–0.5 s,
+57 MB) and reading 13,000 title words (0.5–1 s, 8 MB) on those 16,000 stories; it is
+then kept in the index folder (``suggest-pinyin-N.marshal``, N the commit) and later
+processes load it in milliseconds. A query that finds enough never builds it nor
+imports pypinyin.
 """
 
 from __future__ import annotations
 
+import marshal
+import os
 import re
 import threading
 from dataclasses import dataclass
 from itertools import islice
+from pathlib import Path
 from typing import Iterable, Iterator
 
 from whoosh import query as wq
@@ -47,7 +52,6 @@ from whoosh import query as wq
 from . import query as query_syntax
 from .analysis import Token, UserDict, analyze, is_chinese, phrase_terms, pieces
 from .schema import TEXT_FIELDS
-from .scoring import matching_docs
 
 #: A query that finds fewer documents than this may get a suggestion.
 FEW_HITS = 3
@@ -85,10 +89,15 @@ class _Span:
 
 
 class Suggester:
-    """Suggestions for one open index; the vocabularies are built on first need."""
+    """Suggestions for one open index; the vocabularies are built on first need.
 
-    def __init__(self, searcher, user: UserDict | None = None) -> None:
+    ``pinyin_cache`` is where the pinyin map of this state of the index is kept
+    between processes (written by the first that builds it, if it can).
+    """
+
+    def __init__(self, searcher, user: UserDict | None = None, pinyin_cache: Path | None = None) -> None:
         self._searcher = searcher
+        self._pinyin_cache = pinyin_cache
         self._user = user  # the index's own words: queries are cut as its text was
         self._reader = searcher.reader()
         self._lock = threading.Lock()
@@ -99,8 +108,9 @@ class Suggester:
     def pinyin_map_built(self) -> bool:
         return self._pinyin is not None
 
-    def suggest(self, query: str, total: int, filter: wq.Query | None = None) -> str | None:
-        """A better query than ``query`` (which found ``total`` documents), or ``None``."""
+    def suggest(self, query: str, total: int, allowed: set[int] | None = None) -> str | None:
+        """A better query than ``query`` (which found ``total`` documents among the
+        ``allowed`` ones, all if ``None``), or ``None``."""
         tree = query_syntax.parse(query)
         wanted = query_syntax.highlight_terms(tree, self._user)
         tokens = [token for token in analyze(query, user=self._user) if _looked_for(token.text, wanted, self._user)]
@@ -111,7 +121,7 @@ class Suggester:
         finds_little = (
             total < FEW_HITS
             or min(frequency.values()) == 0
-            or (words is not None and _several(words) and self._count(words, filter, FEW_HITS) < FEW_HITS)
+            or (words is not None and _several(words) and self._count(words, allowed, FEW_HITS) < FEW_HITS)
         )
         if not finds_little:
             return None
@@ -121,7 +131,7 @@ class Suggester:
             others = [t for t in tokens if not (span.start <= t.start < span.end) and frequency[t.text] > 0]
             nearest = sorted(others, key=lambda t: abs(t.start - span.start))
             context = list(dict.fromkeys(t.text for t in nearest))[:_CONTEXT]
-            best = self._best(span, context, _glued(tokens, span, self._user), filter)
+            best = self._best(span, context, _glued(tokens, span, self._user), allowed)
             if best is not None:
                 edits.append((best[0], span, best[1]))
         if not edits:
@@ -134,7 +144,7 @@ class Suggester:
         attempts = [chosen] + ([chosen[:1]] if len(chosen) > 1 else [])  # all edits, else the best alone
         for attempt in attempts:
             suggestion = _replaced(query, attempt)
-            if suggestion != query and self._finds_more(suggestion, words, total, filter):
+            if suggestion != query and self._finds_more(suggestion, words, total, allowed):
                 return suggestion
         return None
 
@@ -144,20 +154,24 @@ class Suggester:
         """In how many documents ``term`` is, at least (the most of any one text field)."""
         return max(self._reader.doc_frequency(name, term) for name in TEXT_FIELDS)
 
-    def _count(self, words: Iterable[str | tuple[str, ...]], filter: wq.Query | None, cap: int) -> int:
-        """Documents (passing ``filter``) that hold every one of ``words``, counted up to ``cap``.
+    def _count(self, words: Iterable[str | tuple[str, ...]], allowed: set[int] | None, cap: int) -> int:
+        """Documents (among ``allowed``) that hold every one of ``words``, counted up to ``cap``.
 
         A word is a term, or a tuple of terms that must stand side by side.
         """
         clauses: list[wq.Query] = [_anywhere(word) for word in dict.fromkeys(words)]
         if not clauses:
             return 0
-        if filter is not None:
-            clauses.append(filter)
-        return min(cap, len(matching_docs(self._searcher, wq.And(clauses))))
+        # Step the intersection and stop at the cap: most queries get there in a few documents.
+        matcher = wq.And(clauses).matcher(self._searcher, self._searcher.boolean_context())
+        found = 0
+        while found < cap and matcher.is_active():
+            found += allowed is None or matcher.id() in allowed
+            matcher.next()
+        return found
 
     def _finds_more(
-        self, suggestion: str, words: list[str | tuple[str, ...]] | None, total: int, filter: wq.Query | None
+        self, suggestion: str, words: list[str | tuple[str, ...]] | None, total: int, allowed: set[int] | None
     ) -> bool:
         """Whether ``suggestion`` finds more than the query of ``words`` that found ``total``.
 
@@ -167,14 +181,14 @@ class Suggester:
         tree = query_syntax.parse(suggestion)
         suggested_words = _plain_words(tree, self._user)
         if words is not None and suggested_words is not None:
-            return self._holding(suggested_words, filter) > self._holding(words, filter)
-        found = self._searcher.search(query_syntax.to_whoosh(tree, user=self._user), limit=None, filter=filter, scored=False, terms=False)
+            return self._holding(suggested_words, allowed) > self._holding(words, allowed)
+        found = self._searcher.search(query_syntax.to_whoosh(tree, user=self._user), limit=None, filter=allowed, scored=False, terms=False)
         return len(found) > total
 
-    def _holding(self, words: list[str | tuple[str, ...]], filter: wq.Query | None) -> tuple[int, int]:
+    def _holding(self, words: list[str | tuple[str, ...]], allowed: set[int] | None) -> tuple[int, int]:
         """Documents with all ``words`` (up to a cap), and how many of them some document has."""
         distinct = list(dict.fromkeys(words))
-        return self._count(distinct, filter, _COUNT_CAP), sum(1 for word in distinct if self._count([word], filter, 1))
+        return self._count(distinct, allowed, _COUNT_CAP), sum(1 for word in distinct if self._count([word], allowed, 1))
 
     # -- doubtful words ---------------------------------------------------------
 
@@ -201,7 +215,7 @@ class Suggester:
                         yield _Span(run[0].start, token.end, text, joined)
 
     def _best(
-        self, span: _Span, context: list[str], glued: tuple[tuple[str, ...], tuple[str, ...]], filter: wq.Query | None
+        self, span: _Span, context: list[str], glued: tuple[tuple[str, ...], tuple[str, ...]], allowed: set[int] | None
     ) -> tuple[tuple[float, ...], str] | None:
         """The best replacement of a span, with its rank: documents with it between the words
         typed against it (合作共营: 合作共赢 before 合作供应), with the other words, alone; × weight."""
@@ -220,13 +234,13 @@ class Suggester:
         ranked.sort(reverse=True)
         best = None
         for _, words, steps in ranked[:_CANDIDATES]:
-            alone = self._count([words], filter, _COUNT_CAP)
+            alone = self._count([words], allowed, _COUNT_CAP)
             if not alone:
                 continue
-            together = self._count([words, *context], filter, _COUNT_CAP) if context else alone
+            together = self._count([words, *context], allowed, _COUNT_CAP) if context else alone
             left, right = glued
             phrase = (*left, *(piece for word in words for piece in pieces(word, self._user)), *right)
-            adjacent = self._count([phrase], filter, _COUNT_CAP) if left or right else 0
+            adjacent = self._count([phrase], allowed, _COUNT_CAP) if left or right else 0
             weight = STEP_WEIGHT**steps
             rank = (adjacent * weight, together * weight, alone * weight)
             if best is None or rank > best[0]:
@@ -288,6 +302,8 @@ class Suggester:
         """Fuzzy pinyin → (word, pinyin) for the Chinese words of :data:`VOCABULARY_FIELDS`."""
         with self._lock:
             if self._pinyin is None:
+                self._pinyin = _read_cache(self._pinyin_cache)
+            if self._pinyin is None:
                 from pypinyin import lazy_pinyin
 
                 sounds: dict[tuple[str, ...], list[tuple[str, tuple[str, ...]]]] = {}
@@ -297,6 +313,7 @@ class Suggester:
                         reading = tuple(lazy_pinyin(word))
                         sounds.setdefault(tuple(map(_fuzzy, reading)), []).append((word, reading))
                 self._pinyin = sounds
+                _write_cache(self._pinyin_cache, sounds)
             return self._pinyin
 
     def _latin_map(self) -> dict[str, list[str]]:
@@ -311,6 +328,37 @@ class Suggester:
                             deletions.setdefault(key, []).append(word)
                 self._latin = deletions
             return self._latin
+
+
+def _read_cache(path: Path | None):
+    try:
+        return marshal.loads(path.read_bytes()) if path is not None else None
+    except (OSError, ValueError, EOFError, TypeError):  # none yet, or damaged: build it again
+        return None
+
+
+def _write_cache(path: Path | None, value: object) -> None:
+    """Keep ``value`` at ``path`` for later processes, replacing the caches of earlier
+    states of the index; an index folder that cannot be written is left alone."""
+    if path is None:
+        return
+    try:
+        staging = path.with_name(f".{path.name}.{os.getpid()}")
+        staging.write_bytes(marshal.dumps(value))
+        os.replace(staging, path)
+        for old in path.parent.glob(f"{_PINYIN_CACHE}-*.marshal"):
+            if old != path:
+                old.unlink(missing_ok=True)
+    except OSError:
+        pass
+
+
+def pinyin_cache_name(state: int) -> str:
+    """The file a generation keeps its pinyin map in, for one state (commit) of it."""
+    return f"{_PINYIN_CACHE}-{state}.marshal"
+
+
+_PINYIN_CACHE = "suggest-pinyin"
 
 
 def _terms(reader, name: str, ascii_only: bool = False) -> Iterator[str]:
@@ -391,7 +439,7 @@ def _several(words: list[str | tuple[str, ...]]) -> bool:
 def _anywhere(word: str | tuple[str, ...]) -> wq.Query:
     """A term, or terms side by side, in any text field."""
     if isinstance(word, str):
-        return wq.Or([wq.Term(name, word) for name in TEXT_FIELDS])
+        return query_syntax.FieldsOr([wq.Term(name, word) for name in TEXT_FIELDS])
     if len(word) == 1:
         return _anywhere(word[0])
     return wq.Or([wq.Phrase(name, list(word)) for name in TEXT_FIELDS])
