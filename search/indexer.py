@@ -400,7 +400,7 @@ def document(article: Article) -> dict[str, object]:
         "body": article.body,
         "_stored_body": article.body[:MAX_STORED_BODY],
         "categories": "\n".join(article.categories + article.tags),
-        "content_hash": article.content_hash,
+        "content_hash": article.content_hash.encode("ascii"),
         "size": article.size,
         "mtime_ns": article.mtime_ns,
         "meta": {
@@ -427,7 +427,7 @@ def indexed_files(ix: whoosh.index.Index) -> dict[str, IndexedFile]:
     with ix.reader() as reader:
         columns = [reader.column_reader(name) for name in ("path", "size", "mtime_ns", "content_hash")]
         return {
-            paths[docnum]: IndexedFile(sizes[docnum], mtimes[docnum], hashes[docnum])
+            paths[docnum]: IndexedFile(sizes[docnum], mtimes[docnum], hashes[docnum].decode("ascii"))
             for paths, sizes, mtimes, hashes in [columns]
             for docnum in reader.all_doc_ids()
         }

@@ -8,7 +8,7 @@ from . import analysis
 from .errors import IndexCorruptError, IndexVersionError
 
 #: Bumped whenever fields change in a way old indexes cannot serve.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 #: Field weights in free-text search: title above categories above body.
 FIELD_BOOSTS = {"title": 4.0, "categories": 2.0, "body": 1.0}
@@ -42,9 +42,10 @@ def build_schema(user: analysis.UserDict | None = None) -> fields.Schema:
         # Missing dates sort as the oldest, so undated articles come last newest-first.
         date=fields.DATETIME(sortable=columns.NumericColumn("Q", default=0)),
         meta=fields.STORED(),
-        content_hash=fields.ID(sortable=True),
-        size=fields.NUMERIC(int, bits=64, sortable=True),
-        mtime_ns=fields.NUMERIC(int, bits=64, sortable=True),
+        # What an update compares with the files: values per document, never searched.
+        content_hash=fields.COLUMN(columns.VarBytesColumn()),
+        size=fields.COLUMN(columns.NumericColumn("q")),
+        mtime_ns=fields.COLUMN(columns.NumericColumn("q")),
     )
 
 
