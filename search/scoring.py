@@ -58,14 +58,11 @@ def matching_docs(searcher, query: wq.Query) -> set[int]:
 
 def _term_docs(searcher, term: wq.Term) -> set[int]:
     found: set[int] = set()
+    text = searcher.schema[term.fieldname].to_bytes(term.text)
     for reader, offset in searcher.reader().leaf_readers():
-        text = searcher.schema[term.fieldname].to_bytes(term.text)
         if (term.fieldname, text) not in reader:
             continue
-        matcher = reader.postings(term.fieldname, text)
-        deleted: frozenset[int] = frozenset()
-        if isinstance(matcher, FilterMatcher):
-            deleted, matcher = matcher._ids, matcher.child
+        matcher, deleted = _postings(reader, term.fieldname, text)
         for ids, _ in _blocks(matcher):
             found.update(offset + docnum for docnum in ids if docnum not in deleted)
     return found
@@ -141,7 +138,7 @@ def _terms_scores(searcher, query: wq.Query) -> dict[int, float] | None:
     for any other query, or a weighting other than BM25F."""
     if type(query) is wq.Term:
         return _term_scores(searcher, query)
-    if isinstance(query, wq.Or) and all(type(sub) is wq.Term for sub in query.subqueries):
+    if isinstance(query, wq.Or) and query.scale is None and all(type(sub) is wq.Term for sub in query.subqueries):
         combined: dict[int, float] | None = None
         for sub in query.subqueries:
             scores = _term_scores(searcher, sub)
@@ -177,10 +174,7 @@ def _term_scores(searcher, term: wq.Term) -> dict[int, float] | None:
     k1 = weighting.K1
     b = weighting._field_B.get(field, weighting.B)
     norms = _norms(reader, field, average, b, k1)
-    matcher = reader.postings(field, text)
-    deleted: frozenset[int] = frozenset()
-    if isinstance(matcher, FilterMatcher):  # the segment has deleted documents
-        deleted, matcher = matcher._ids, matcher.child
+    matcher, deleted = _postings(reader, field, text)
     scores: dict[int, float] = {}
     boost = term.boost
     top = k1 + 1
@@ -196,6 +190,15 @@ def _term_scores(searcher, term: wq.Term) -> dict[int, float] | None:
     return scores
 
 
+def _postings(reader, field: str, text: bytes) -> tuple[matching.Matcher, frozenset[int]]:
+    """A term's posting matcher in one segment, and the segment's deleted documents
+    (which Whoosh would filter out one by one)."""
+    matcher = reader.postings(field, text)
+    if isinstance(matcher, FilterMatcher):
+        return matcher.child, matcher._ids
+    return matcher, frozenset()
+
+
 def _blocks(matcher) -> Iterable[tuple]:
     """(ids, weights) of a fresh posting matcher, a block at a time."""
     if isinstance(matcher, W3LeafMatcher):
@@ -205,7 +208,10 @@ def _blocks(matcher) -> Iterable[tuple]:
             yield matcher._ids, matcher._weights
             matcher._next_block()
     elif isinstance(matcher, matching.ListMatcher):  # postings inlined in the term's entry
-        yield matcher._ids, [matcher.weight() for _ in matcher.all_ids()] if matcher._weights is None else matcher._weights
+        weights = matcher._weights
+        if weights is None:  # one weight for all, or 1.0 (as ListMatcher.weight() reads them)
+            weights = [matcher._all_weights or 1.0] * len(matcher._ids)
+        yield matcher._ids, weights
     else:
         ids, weights = [], []
         while matcher.is_active():
@@ -277,7 +283,8 @@ class ScoredDocs(matching.Matcher):
         return self._i < len(self._ids)
 
     def id(self) -> int:
-        return self._ids[self._i]
+        # Past the end: one more than the last document (Whoosh's AndNot asks after skipping).
+        return self._ids[self._i] if self._i < len(self._ids) else (self._ids[-1] + 1 if self._ids else 0)
 
     def score(self) -> float:
         return self._scores[self._i]
@@ -301,7 +308,7 @@ class ScoredDocs(matching.Matcher):
         return max(self._block_best[self._i // BLOCK :], default=0.0)
 
     def block_quality(self) -> float:
-        return self._block_best[self._i // BLOCK]
+        return self._block_best[self._i // BLOCK] if self._i < len(self._ids) else 0.0
 
     def skip_to_quality(self, minquality: float) -> int:
         skipped = 0

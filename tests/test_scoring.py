@@ -110,3 +110,19 @@ def test_matching_docs_are_whooshs(searcher):
         assert matching_docs(searcher, query) == expected, query
         nonempty += bool(expected)
     assert nonempty >= 8
+
+
+def test_a_precomputed_matcher_skipped_to_its_end_can_still_be_asked_where_it_is():
+    """Whoosh's AndNot asks its positive side for its id right after skipping blocks."""
+    from whoosh.matching import AndNotMatcher, ListMatcher
+
+    from search.scoring import BLOCK, ScoredDocs
+
+    scores = {docnum: float(docnum % 7) for docnum in range(3 * BLOCK)}
+    both = AndNotMatcher(ScoredDocs(scores), ListMatcher([5, 40]))
+    assert both.skip_to_quality(100.0) > 0
+    assert not both.is_active()
+    rising = {docnum: 1.0 if docnum < BLOCK else 9.0 for docnum in range(3 * BLOCK)}
+    shown = AndNotMatcher(ScoredDocs(rising), ListMatcher([5, BLOCK]))
+    assert shown.skip_to_quality(5.0) == 1  # the first block cannot beat 5
+    assert (shown.id(), shown.score()) == (BLOCK + 1, 9.0)  # BLOCK itself is excluded
