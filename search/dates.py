@@ -11,8 +11,6 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time, timedelta, timezone
 
-from dateutil import parser as _dateutil
-
 #: The zone a date without one is read in.
 LOCAL_TIMEZONE = timezone(timedelta(hours=8), "CST")
 
@@ -42,6 +40,8 @@ def parse_date(value: object) -> datetime | None:
             return to_utc(datetime(*(int(part or 0) for part in chinese.groups())))
         # A date missing its year, month or day would be completed from today:
         # parse with two different defaults and refuse when they disagree.
+        from dateutil import parser as _dateutil  # 20 ms to import: only when a date needs it
+
         first, second = (_dateutil.parse(value.strip(), default=default) for default in _DEFAULTS)
     except (ValueError, OverflowError, TypeError):
         return None

@@ -16,7 +16,6 @@ from whoosh.util.times import long_to_datetime
 
 from . import query as query_syntax
 from .analysis import terms as analyze_terms
-from .dates import LOCAL_TIMEZONE, parse_bound, to_utc
 from .errors import ArticleNotFoundError, IndexCorruptError, IndexVersionError, UsageError
 from .schema import TEXT_FIELDS, check_compatible, exact_value, user_dict_of
 from .scoring import matching_docs
@@ -420,9 +419,11 @@ def _local_month(value: int) -> str | None:
     """``YYYY-MM`` in China Standard Time of a ``date`` column value (0: no date)."""
     if not value:
         return None
+    from . import dates  # dateutil: imported only when dates are asked for
+
     moment = long_to_datetime(value).replace(tzinfo=timezone.utc)
     try:
-        moment = moment.astimezone(LOCAL_TIMEZONE)
+        moment = moment.astimezone(dates.LOCAL_TIMEZONE)
     except OverflowError:  # the last hours of year 9999
         pass
     return f"{moment.year:04d}-{moment.month:02d}"
@@ -457,13 +458,15 @@ def _bound(value: DateBound, *, end: bool) -> datetime | None:
     """A naive UTC datetime for Whoosh's date field."""
     if value is None:
         return None
+    from . import dates  # dateutil: imported only when dates are asked for
+
     if isinstance(value, str):
         try:
-            moment = parse_bound(value, end=end)
+            moment = dates.parse_bound(value, end=end)
         except ValueError as error:
             raise UsageError(str(error)) from None
     elif isinstance(value, datetime):
-        moment = to_utc(value)
+        moment = dates.to_utc(value)
     else:
-        moment = parse_bound(value.isoformat(), end=end)
+        moment = dates.parse_bound(value.isoformat(), end=end)
     return moment.astimezone(timezone.utc).replace(tzinfo=None)

@@ -25,7 +25,7 @@ import os
 import re
 import shutil
 import tempfile
-from importlib import metadata
+from importlib import util
 from pathlib import Path
 from typing import Iterator, Sequence
 
@@ -282,12 +282,17 @@ class _Base:
         return cls(trie, frequencies, log_probabilities, info)
 
 
-def _jieba_version() -> str:
-    return metadata.version("jieba")
-
-
 def _cache_path() -> Path:
-    return cache_dir() / f"jieba-{_jieba_version()}-format{CACHE_FORMAT}"
+    """The compiled copy of the installed jieba's dictionary (named by that file's
+    size and time, found without importing jieba or reading package metadata)."""
+    spec = util.find_spec("jieba")
+    dictionary = Path(spec.origin).parent / "dict.txt" if spec and spec.origin else None
+    try:
+        stat = dictionary.stat() if dictionary else None
+    except OSError:
+        stat = None
+    key = f"{stat.st_size}-{stat.st_mtime_ns}" if stat else "unknown"
+    return cache_dir() / f"jieba-dict-{key}-format{CACHE_FORMAT}"
 
 
 @functools.cache
