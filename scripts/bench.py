@@ -15,7 +15,8 @@ single Whoosh writer process, as jieba's README suggests. Each round (``--runs``
 default 3) measures, naive and ours alternating (the order flips every round):
 
 - full build, each in a fresh subprocess: build time, docs/s, peak RSS
-  (``getrusage`` in that process), index size on disk;
+  (``getrusage`` of that process, plus its largest worker once per worker process:
+  an upper bound of the memory in use at once), index size on disk;
 - query latency in-process (library calls, after a warm-up pass) over the fixed
   query set ``scripts/bench-queries.txt``, with and without snippets:
   p50/p95/p99 of ``--passes`` passes pooled;

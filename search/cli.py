@@ -90,7 +90,7 @@ def index_command(
         Optional[int],
         typer.Option(
             "--workers",
-            help="Processes that share a rebuild of 1,000 files or more [default: one per CPU, at most 4].",
+            help="Processes that share a rebuild [default: one per CPU, at most 4, for 1,000 files or more; else 1].",
             min=1,
             show_default=False,
         ),

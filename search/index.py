@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Literal
@@ -74,7 +75,9 @@ class Hit(_Described):
 
     def to_json(self) -> dict[str, object]:
         """The JSON form: the title is given highlighted, like the snippet."""
-        data = asdict(self)
+        # Field by field, lists copied: dataclasses.asdict deep-copies every value (slow in --batch).
+        data = {name.name: getattr(self, name.name) for name in dataclass_fields(self)}
+        data["categories"], data["tags"] = list(self.categories), list(self.tags)
         data["title"] = data.pop("title_html")
         data["score"] = None if self.score is None else round(self.score, 4)
         return data

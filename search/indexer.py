@@ -146,7 +146,8 @@ def index_corpus(
                     f"{user_dict} differs from the user dictionary index {location.root} was built with: "
                     "add --rebuild to re-segment every article with it"
                 )
-        report.workers = _worker_count(workers, len(sources)) if report.rebuilt else 1
+        asked = _worker_count(workers, len(sources))  # checked on updates too
+        report.workers = asked if report.rebuilt else 1
         try:
             if not report.rebuilt:
                 known = indexed_files(ix)
@@ -245,12 +246,16 @@ class _Worker:
         self.result_path = self.job.with_suffix(".result")
         self.errors = self.job.with_suffix(".stderr")
         self.job.write_bytes(pickle.dumps((str(generation), sources, limit_mb)))
+        # The worker imports this package from where this process did, installed or not.
+        package_home = str(Path(__file__).resolve().parent.parent)
+        environment = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [package_home, os.environ.get("PYTHONPATH")])))
         with open(self.errors, "wb") as errors:
             self.process = subprocess.Popen(
                 [sys.executable, "-c", "from search.indexer import _worker_main; _worker_main()", str(self.job)],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=errors,
+                env=environment,
             )
 
     @staticmethod
