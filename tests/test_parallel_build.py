@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from search import IndexBuildError, index_corpus, open_index
+from search import index_corpus, open_index
 from search.indexer import _split_by_size
 from search.corpus import SourceFile
 
