@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
 import whoosh.index
-from whoosh.writing import IndexWriter
+from whoosh.util.numeric import byte_to_length
+from whoosh.writing import IndexWriter, SegmentWriter
 
 from .corpus import (
     DEFAULT_INCLUDE,
@@ -35,6 +36,7 @@ from .corpus import (
 )
 from .analysis import UserDict
 from .errors import CorpusError, IndexBuildError, UsageError
+from .scoring import length_bytes
 from .schema import build_schema, check_compatible, exact_value, index_settings, user_dict_of
 from .storage import IndexDir, corrupt, default_index_dir, open_whoosh, read_meta, write_meta
 
@@ -151,7 +153,7 @@ def index_corpus(
         try:
             if not report.rebuilt:
                 known = indexed_files(ix)
-            writer = ix.writer(limitmb=_LIMIT_MB)
+            writer = _SegmentWriter(ix, limitmb=_LIMIT_MB)
         except Exception as error:  # damaged segment files
             raise corrupt(location.root, error) from None
         try:
@@ -183,6 +185,39 @@ def index_corpus(
             location.switch_to(generation)
     report.seconds = time.perf_counter() - started
     return report
+
+
+class _SegmentWriter(SegmentWriter):
+    """Whoosh's segment writer, except that while it writes the postings it reads
+    each document's field lengths from memory: Whoosh reads them from the file one
+    byte per posting (8% of a build)."""
+
+    def _flush_segment(self) -> None:
+        self.perdocwriter.close()
+        per_document = self.per_document_reader() if self.codec.length_stats else None
+        lengths = _Lengths(per_document, self.docnum) if per_document is not None else None
+        self.fieldwriter.add_postings(self.schema, lengths, self.pool.iter_postings())
+        self.fieldwriter.close()
+        if per_document is not None:
+            per_document.close()
+
+
+class _Lengths:
+    """``doc_field_length`` of a new segment, each field's lengths read once."""
+
+    def __init__(self, per_document, count: int) -> None:
+        self._per_document, self._count = per_document, count
+        self._bytes: dict[str, bytes] = {}
+
+    def doc_field_length(self, docnum: int, fieldname: str, default: int | None = 0) -> int | None:
+        stored = self._bytes.get(fieldname)
+        if stored is None:
+            try:
+                stored = self._bytes[fieldname] = length_bytes(self._per_document, fieldname, self._count)
+            except AttributeError:  # not a Whoosh 3 segment
+                return self._per_document.doc_field_length(docnum, fieldname, default)
+        value = stored[docnum] if docnum < len(stored) else 0
+        return byte_to_length(value) if value else None  # as Whoosh 3 answers
 
 
 def _worker_count(asked: int | None, files: int) -> int:
@@ -313,12 +348,10 @@ def _worker_main() -> None:
     """A worker process: index the files of the job named on the command line into a
     segment of the generation, uncommitted; report progress on stdout, write the
     segment and the report beside the job."""
-    from whoosh.writing import SegmentWriter
-
     job = Path(sys.argv[1])
     generation, sources, limit_mb = pickle.loads(job.read_bytes())
     ix = whoosh.index.open_dir(generation)
-    writer = SegmentWriter(ix, _lk=False, limitmb=limit_mb)  # the parent holds the locks
+    writer = _SegmentWriter(ix, _lk=False, limitmb=limit_mb)  # the parent holds the locks
     report = IndexReport(index=Path(generation), corpus=Path())
     pending = 0
 

@@ -234,13 +234,19 @@ def _length_bytes(reader, field: str) -> bytes | list[int]:
     """Every document's field length as Whoosh stores it (one byte, log scale)."""
     count = reader.doc_count_all()
     try:
-        column = reader._perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN)
-        if column is None:
-            return bytes(count)
-        stored = bytes(column._dbfile.get(column._basepos, column._count))
-        return stored[:count] + bytes(max(0, count - len(stored)))
+        return length_bytes(reader._perdoc, field, count)
     except AttributeError:  # not a Whoosh 3 segment: ask document by document
         return [length_to_byte(reader.doc_field_length(docnum, field, 0)) for docnum in range(count)]
+
+
+def length_bytes(per_document, field: str, count: int) -> bytes:
+    """A field's length bytes for ``count`` documents, read at once from a Whoosh 3
+    per-document reader (0 where a document has none)."""
+    column = per_document._cached_reader(_lenfield(field), LENGTHS_COLUMN)
+    if column is None:
+        return bytes(count)
+    stored = bytes(column._dbfile.get(column._basepos, column._count))
+    return stored[:count] + bytes(max(0, count - len(stored)))
 
 
 class Precomputed:
