@@ -15,7 +15,6 @@ from __future__ import annotations
 import bisect
 import functools
 import hashlib
-import marshal
 import os
 import re
 import unicodedata
@@ -26,7 +25,8 @@ from typing import Collection, Iterable, Iterator
 from whoosh.analysis import Token as _WhooshToken
 from whoosh.analysis import Tokenizer as _WhooshTokenizer
 
-from .segmenter import Segmenter, cache_dir
+from .cache import cache_dir, read_cached, write_cached
+from .segmenter import Segmenter
 
 #: Bumped whenever a change here would make old indexes tokenize differently.
 ANALYSIS_VERSION = 3
@@ -184,11 +184,10 @@ def _simplified_table() -> dict[int, int]:
     """
     import opencc
 
-    cached = cache_dir() / f"t2s-opencc-{getattr(opencc, '__version__', 'unknown')}.marshal"
-    try:
-        return marshal.loads(cached.read_bytes())
-    except (OSError, ValueError, EOFError, TypeError):
-        pass
+    path = cache_dir() / f"t2s-opencc-{getattr(opencc, '__version__', 'unknown')}.marshal"
+    cached = read_cached(path)
+    if isinstance(cached, dict):
+        return cached
     ideographs = [chr(code) for start, end in _IDEOGRAPH_BLOCKS for code in range(start, end)]
     converted = opencc.OpenCC("t2s").convert("\n".join(ideographs)).split("\n")
     if len(converted) != len(ideographs):  # never seen; keep the text unfolded rather than shifted
@@ -198,13 +197,7 @@ def _simplified_table() -> dict[int, int]:
         for original, simple in zip(ideographs, converted)
         if len(simple) == 1 and simple != original
     }
-    try:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        staging = cached.with_name(f".{cached.name}.{os.getpid()}")
-        staging.write_bytes(marshal.dumps(table))
-        os.replace(staging, cached)
-    except OSError:  # an unwritable cache only means building the table again next time
-        pass
+    write_cached(path, table)
     return table
 
 

@@ -31,6 +31,8 @@ from typing import Iterator, Sequence
 
 import marisa_trie
 
+from .cache import cache_dir, read_cached, write_cached
+
 #: Bumped when the cache layout changes; old caches are then ignored.
 CACHE_FORMAT = 1
 
@@ -47,15 +49,6 @@ _MEMO_SIZE = 50_000
 
 #: A dictionary edge: a word ending at this index (inclusive), and its frequency.
 Edge = tuple[int, int]
-
-
-def cache_dir() -> Path:
-    """Where compiled dictionaries live: ``$NEWS_SEARCH_CACHE``, else the user cache folder."""
-    configured = os.environ.get("NEWS_SEARCH_CACHE")
-    if configured:
-        return Path(configured)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "news-search"
 
 
 class Segmenter:
@@ -315,12 +308,12 @@ def _base() -> _Base:
 @functools.cache
 def _hmm_model() -> tuple[dict, dict, dict]:
     """jieba's HMM probabilities (start, transition, emission), from the cache or jieba."""
-    try:
-        return marshal.loads((_cache_path() / "hmm.marshal").read_bytes())
-    except (OSError, ValueError, EOFError, TypeError):
-        import jieba.finalseg
+    cached = read_cached(_cache_path() / "hmm.marshal")
+    if cached is not None:
+        return cached
+    import jieba.finalseg
 
-        return jieba.finalseg.start_P, jieba.finalseg.trans_P, jieba.finalseg.emit_P
+    return jieba.finalseg.start_P, jieba.finalseg.trans_P, jieba.finalseg.emit_P
 
 
 @functools.cache
@@ -343,21 +336,12 @@ def _user_overlay(user_words: tuple[tuple[str, int | None], ...]) -> tuple[int, 
 
     listing = json.dumps(user_words, ensure_ascii=False)
     digest = hashlib.blake2b(listing.encode(), digest_size=12).hexdigest()
-    path = _cache_path() / "user" / f"{digest}.json"
-    try:
-        cached = json.loads(path.read_text("utf-8"))
-        if cached["words"] == listing:
-            return int(cached["total"]), dict(cached["frequencies"])
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
+    path = _cache_path() / "user" / f"{digest}.marshal"
+    cached = read_cached(path)
+    if isinstance(cached, tuple) and len(cached) == 3 and cached[0] == listing:  # the very same words
+        return cached[1], cached[2]
     tokenizer = _jieba_tokenizer(user_words)
     overlay = {word: tokenizer.FREQ[word] for word, _ in user_words}
     _jieba_tokenizer.cache_clear()  # one jieba dictionary is 150 MB: do not keep it
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        staging = path.with_name(f".{path.name}.{os.getpid()}")
-        staging.write_text(json.dumps({"words": listing, "total": tokenizer.total, "frequencies": overlay}, ensure_ascii=False), "utf-8")
-        os.replace(staging, path)
-    except OSError:
-        pass
+    write_cached(path, (listing, tokenizer.total, overlay))
     return tokenizer.total, overlay

@@ -38,8 +38,6 @@ imports pypinyin.
 
 from __future__ import annotations
 
-import marshal
-import os
 import re
 import threading
 from dataclasses import dataclass
@@ -51,6 +49,7 @@ from whoosh import query as wq
 
 from . import query as query_syntax
 from .analysis import Token, UserDict, analyze, is_chinese, phrase_terms, pieces
+from .cache import read_cached, write_cached
 from .schema import TEXT_FIELDS
 
 #: A query that finds fewer documents than this may get a suggestion.
@@ -302,7 +301,7 @@ class Suggester:
         """Fuzzy pinyin → (word, pinyin) for the Chinese words of :data:`VOCABULARY_FIELDS`."""
         with self._lock:
             if self._pinyin is None:
-                self._pinyin = _read_cache(self._pinyin_cache)
+                self._pinyin = read_cached(self._pinyin_cache)
             if self._pinyin is None:
                 from pypinyin import lazy_pinyin
 
@@ -313,7 +312,7 @@ class Suggester:
                         reading = tuple(lazy_pinyin(word))
                         sounds.setdefault(tuple(map(_fuzzy, reading)), []).append((word, reading))
                 self._pinyin = sounds
-                _write_cache(self._pinyin_cache, sounds)
+                _keep_pinyin_map(self._pinyin_cache, sounds)
             return self._pinyin
 
     def _latin_map(self) -> dict[str, list[str]]:
@@ -330,27 +329,15 @@ class Suggester:
             return self._latin
 
 
-def _read_cache(path: Path | None):
-    try:
-        return marshal.loads(path.read_bytes()) if path is not None else None
-    except (OSError, ValueError, EOFError, TypeError):  # none yet, or damaged: build it again
-        return None
-
-
-def _write_cache(path: Path | None, value: object) -> None:
-    """Keep ``value`` at ``path`` for later processes, replacing the caches of earlier
+def _keep_pinyin_map(path: Path | None, sounds: dict) -> None:
+    """Keep the pinyin map for later processes, in place of the maps of earlier
     states of the index; an index folder that cannot be written is left alone."""
     if path is None:
         return
-    try:
-        staging = path.with_name(f".{path.name}.{os.getpid()}")
-        staging.write_bytes(marshal.dumps(value))
-        os.replace(staging, path)
-        for old in path.parent.glob(f"{_PINYIN_CACHE}-*.marshal"):
-            if old != path:
-                old.unlink(missing_ok=True)
-    except OSError:
-        pass
+    write_cached(path, sounds)
+    for old in path.parent.glob(f"{_PINYIN_CACHE}-*.marshal"):
+        if old != path:
+            old.unlink(missing_ok=True)
 
 
 def pinyin_cache_name(state: int) -> str:
