@@ -93,7 +93,7 @@ def _column_values(reader, field: str):
         column = reader.column_reader(field, translate=False)
         try:  # Whoosh stores fixed-size numbers big-endian, one after another
             values = array.array(column._typecode)
-            values.frombytes(bytes(column._dbfile.get(column._basepos, column._count * column._fixedlen)))
+            values.frombytes(_stored_bytes(column))
             if sys.byteorder == "little":
                 values.byteswap()
         except AttributeError:  # another kind of column: read value by value
@@ -245,8 +245,14 @@ def length_bytes(per_document, field: str, count: int) -> bytes:
     column = per_document._cached_reader(_lenfield(field), LENGTHS_COLUMN)
     if column is None:
         return bytes(count)
-    stored = bytes(column._dbfile.get(column._basepos, column._count))
+    stored = _stored_bytes(column)
     return stored[:count] + bytes(max(0, count - len(stored)))
+
+
+def _stored_bytes(column) -> bytes:
+    """All the values a fixed-size Whoosh column holds, as stored, read at once
+    (documents after the last stored one have the column's default)."""
+    return bytes(column._dbfile.get(column._basepos, column._count * column._fixedlen))
 
 
 class Precomputed:
