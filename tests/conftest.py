@@ -68,6 +68,22 @@ def story_corpus(tmp_path_factory: pytest.TempPathFactory, cctv_corpus: Path) ->
     return out
 
 
+@pytest.fixture(scope="session")
+def first_stories(story_corpus: Path, tmp_path_factory: pytest.TempPathFactory):
+    """``first_stories(count, name)``: a new folder holding a copy of the first ``count``
+    stories of :func:`story_corpus`, free to change or to index."""
+
+    def copy(count: int, name: str) -> Path:
+        folder = tmp_path_factory.mktemp(name)
+        for source in sorted(story_corpus.rglob("*.md"))[:count]:
+            target = folder / source.relative_to(story_corpus)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
+        return folder
+
+    return copy
+
+
 @pytest.fixture
 def sample_copy(tmp_path: Path) -> Path:
     """A writable copy of the bundled sample corpus."""

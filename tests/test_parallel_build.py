@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -21,13 +20,9 @@ QUERIES = ["中国", "习近平 会见", '"国务院常务会议"', "经济 发�
 
 
 @pytest.fixture(scope="module")
-def corpus(story_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def corpus(first_stories) -> Path:
     """600 stories, one file that cannot be parsed, and one word only a user dictionary keeps whole."""
-    folder = tmp_path_factory.mktemp("parallel-corpus")
-    for path in sorted(story_corpus.rglob("*.md"))[:600]:
-        target = folder / path.relative_to(story_corpus)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, target)
+    folder = first_stories(600, "parallel-corpus")
     (folder / "broken.md").write_bytes(b"\x00binary")
     (folder / "user.md").write_text("---\ntitle: 苏超联赛开幕\ndate: 2022-10-01\n---\n<p>苏超联赛今天开幕。</p>\n", "utf-8")
     return folder

@@ -3,7 +3,6 @@ index of real stories with two segments and deleted documents."""
 
 from __future__ import annotations
 
-import shutil
 from datetime import datetime
 from pathlib import Path
 
@@ -18,13 +17,9 @@ WORDS = ["中国", "发展", "习近平", "经济", "联播", "快讯", "国务�
 
 
 @pytest.fixture(scope="module")
-def updated_index(story_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def updated_index(first_stories, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """400 stories indexed, then 20 changed and 10 deleted by an update: two segments, deletions."""
-    corpus = tmp_path_factory.mktemp("scoring-corpus")
-    for path in sorted(story_corpus.rglob("*.md"))[:400]:
-        target = corpus / path.relative_to(story_corpus)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, target)
+    corpus = first_stories(400, "scoring-corpus")
     location = tmp_path_factory.mktemp("scoring-index")
     index_corpus(corpus, location)
     stories = sorted(corpus.rglob("*.md"))

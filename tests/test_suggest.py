@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -19,13 +18,9 @@ from search.suggest import _edit_distance, _fuzzy, _pinyin_readings, _plain_word
 
 
 @pytest.fixture(scope="module")
-def story_index(story_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def story_index(first_stories, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An index of the first 400 CCTV stories (autumn 2022): real news vocabulary, built in seconds."""
-    corpus = tmp_path_factory.mktemp("stories-400")
-    for source in sorted(story_corpus.rglob("*.md"))[:400]:
-        target = corpus / source.relative_to(story_corpus)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
+    corpus = first_stories(400, "stories-400")
     location = tmp_path_factory.mktemp("story-index-400")
     assert index_corpus(corpus, location).added == 400
     return location
