@@ -34,7 +34,7 @@ from .corpus import (
     read_source,
     walk,
 )
-from .analysis import UserDict
+from .analysis import UserDict, warm_up
 from .errors import CorpusError, IndexBuildError, UsageError
 from .scoring import length_bytes
 from .schema import build_schema, check_compatible, exact_value, index_settings, user_dict_of
@@ -246,8 +246,6 @@ def _build_in_parallel(
     This process only gathers their segments and commits them together: if any
     worker fails, nothing is committed.
     """
-    from .analysis import warm_up
-
     warm_up(user_dict_of(writer.schema))  # compiles the dictionary caches once, for every worker
     parts = _split_by_size(sources, report.workers)
     workers: list[_Worker] = []
@@ -278,7 +276,7 @@ class _Worker:
 
     def __init__(self, generation: Path, number: int, sources: list[SourceFile], limit_mb: int) -> None:
         self.job = generation / f"build-part-{number}.pickle"
-        self.result_path = self.job.with_suffix(".result")
+        self.result_path = _result_of(self.job)
         self.errors = self.job.with_suffix(".stderr")
         self.job.write_bytes(pickle.dumps((str(generation), sources, limit_mb)))
         # The worker imports this package from where this process did, installed or not.
@@ -371,7 +369,12 @@ def _worker_main() -> None:
         raise
     staging = job.with_suffix(".partial")
     staging.write_bytes(pickle.dumps((segment, report)))
-    os.replace(staging, job.with_suffix(".result"))
+    os.replace(staging, _result_of(job))
+
+
+def _result_of(job: Path) -> Path:
+    """Where a worker leaves its segment and report: beside its job, when complete."""
+    return job.with_suffix(".result")
 
 
 def _live_user_dict(live: Path) -> UserDict | None:
