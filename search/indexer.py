@@ -35,6 +35,7 @@ from .corpus import (
     walk,
 )
 from .analysis import UserDict, warm_up
+from .codec import CompactCodec
 from .errors import CorpusError, IndexBuildError, UsageError
 from .scoring import length_bytes
 from .schema import build_schema, check_compatible, exact_value, index_settings, user_dict_of
@@ -190,7 +191,10 @@ def index_corpus(
 class _SegmentWriter(SegmentWriter):
     """Whoosh's segment writer, except that while it writes the postings it reads
     each document's field lengths from memory: Whoosh reads them from the file one
-    byte per posting (8% of a build)."""
+    byte per posting (8% of a build). Its segments use :class:`CompactCodec`."""
+
+    def __init__(self, ix: whoosh.index.Index, **options: object) -> None:
+        super().__init__(ix, codec=CompactCodec(), **options)
 
     def _flush_segment(self) -> None:
         self.perdocwriter.close()

@@ -1,0 +1,148 @@
+"""The compact posting blocks read back exactly what Whoosh 3's own codec does."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+import whoosh.index
+from whoosh import fields, formats
+from whoosh.analysis import RegexTokenizer
+from whoosh.codec.whoosh3 import W3Codec, W3TermInfo
+from whoosh.filedb.structfile import StructFile
+from whoosh.qparser import QueryParser
+from whoosh.writing import SegmentWriter
+
+from search import index_corpus
+from search.codec import CompactCodec, CompactMatcher, CompactPostingsWriter
+from search.corpus import read_article, walk
+from search.indexer import document
+from search.schema import build_schema
+
+
+class HalfBoost(RegexTokenizer):
+    """Tokens weighing 0.5 or 1.5 by position: weights that are not whole numbers."""
+
+    def __call__(self, *args, **kwargs):
+        for token in super().__call__(*args, **kwargs):
+            token.boost = 0.5 if token.pos % 2 else 1.5
+            yield token
+
+
+def _postings(ix: whoosh.index.Index) -> dict:
+    """Every term's postings (id, weight, value) and the statistics kept for it."""
+    found = {}
+    with ix.reader() as reader:
+        for field, text in reader.all_terms():
+            matcher = reader.postings(field, text)
+            items = []
+            while matcher.is_active():
+                items.append((matcher.id(), matcher.weight(), matcher.value()))
+                matcher.next()
+            info = reader.term_info(field, text)
+            found[field, text] = (items, info.max_weight(), info.min_length(), info.max_length(), info.doc_frequency())
+    return found
+
+
+def _build(folder: Path, schema: fields.Schema, documents: list[dict], codec, *, segments: int = 1) -> whoosh.index.Index:
+    folder.mkdir(parents=True, exist_ok=True)
+    ix = whoosh.index.create_in(str(folder), schema)
+    share = -(-len(documents) // segments)
+    for start in range(0, len(documents), share):
+        writer = SegmentWriter(ix, codec=codec)
+        for fields_ in documents[start : start + share]:
+            writer.add_document(**fields_)
+        writer.commit()
+    return ix
+
+
+@pytest.fixture(scope="module")
+def story_documents(first_stories) -> list[dict]:
+    folder = first_stories(300, "codec-stories")
+    return [document(read_article(source)) for source in walk(folder)]
+
+
+@pytest.mark.parametrize("blocklimit", [128, 3])
+def test_story_postings_equal_whoosh_codec(tmp_path, story_documents, blocklimit):
+    # Every field of our schema: positions, frequencies, bare ids, dates, columns.
+    schema = build_schema()
+    theirs = _build(tmp_path / "w3", schema, story_documents, W3Codec(blocklimit=blocklimit))
+    ours = _build(tmp_path / "compact", schema, story_documents, CompactCodec(blocklimit=blocklimit), segments=2)
+    expected, found = _postings(theirs), _postings(ours)
+    assert found == expected
+    assert len(found) > 10_000
+    # Long lists span many blocks, so block boundaries and the last-block mark are read.
+    assert max(len(items) for items, *_ in found.values()) > 2 * blocklimit
+
+
+def test_fractional_weights_long_values_and_big_gaps(tmp_path):
+    schema = fields.Schema(
+        id=fields.ID(stored=True),
+        text=fields.TEXT(analyzer=HalfBoost(), phrase=True),
+        counts=fields.TEXT(phrase=False),
+    )
+    documents = [
+        # The same word 300 times: a posting whose positions take more than 255 bytes.
+        {"id": "long", "text": " ".join(["echo"] * 300), "counts": " ".join(["many"] * 70_000)},
+        *({"id": f"d{number}", "text": f"alpha beta w{number % 7}", "counts": "alpha"} for number in range(40)),
+    ]
+    theirs = _build(tmp_path / "w3", schema, documents, W3Codec(blocklimit=8))
+    ours = _build(tmp_path / "compact", schema, documents, CompactCodec(blocklimit=8))
+    found = _postings(ours)
+    assert found == _postings(theirs)
+    assert found["text", b"echo"][0][0][1] == 0.5 * 150 + 1.5 * 150
+    assert found["counts", b"many"][0][0][1] == 70_000  # a weight beyond two bytes is kept exactly
+
+
+def test_gaps_beyond_two_bytes_round_trip():
+    # Document numbers far apart need four-byte gaps; the first id is stored whole.
+    ids = [3, 70_000, 70_001, 5_000_000, 4_000_000_000]
+    buffer = io.BytesIO()
+    postfile = StructFile(buffer)
+    writer = CompactPostingsWriter(postfile, blocklimit=2, compression=3)
+    info = W3TermInfo()
+    writer.start_postings(formats.Frequency(), info)
+    for number, docnum in enumerate(ids):
+        writer.add_posting(docnum, float(number + 1), b"")
+    writer.finish_postings()
+    matcher = CompactMatcher(StructFile(io.BytesIO(buffer.getvalue())), 0, formats.Frequency())
+    read = []
+    while matcher.is_active():
+        read.append((matcher.id(), matcher.weight()))
+        matcher.next()
+    assert read == [(docnum, number + 1) for number, docnum in enumerate(ids)]
+    assert info.max_id() == ids[-1] and info.doc_frequency() == len(ids)
+
+
+def test_old_segments_and_compact_segments_mix_and_merge(tmp_path):
+    # An index written by Whoosh's codec, updated with ours: both read, then merged into one.
+    schema = fields.Schema(id=fields.ID(stored=True, unique=True), text=fields.TEXT(phrase=True))
+    ix = _build(tmp_path, schema, [{"id": f"a{n}", "text": f"shared words old{n}"} for n in range(20)], W3Codec())
+    writer = SegmentWriter(ix, codec=CompactCodec())
+    for number in range(20):
+        writer.add_document(id=f"b{number}", text=f"shared words new{number}")
+    writer.delete_by_term("id", "a3")
+    writer.commit()
+    assert {type(segment.codec()) for segment in ix._segments()} == {W3Codec, CompactCodec}
+
+    def found(text: str) -> list[str]:
+        with ix.searcher() as searcher:
+            query = QueryParser("text", ix.schema).parse(text)
+            return sorted(hit["id"] for hit in searcher.search(query, limit=None))
+
+    before = found('"shared words"')
+    assert len(before) == 39 and "a3" not in before
+    writer = SegmentWriter(ix, codec=CompactCodec())
+    writer.commit(optimize=True)
+    assert [type(segment.codec()) for segment in ix._segments()] == [CompactCodec]
+    assert found('"shared words"') == before
+    assert found("new7") == ["b7"]
+
+
+def test_rebuilt_index_uses_compact_blocks(tmp_path, first_stories):
+    report = index_corpus(first_stories(40, "codec-index"), tmp_path / "index", workers=1)
+    generation = next(path for path in (tmp_path / "index").iterdir() if path.name.startswith("gen-"))
+    ix = whoosh.index.open_dir(str(generation))
+    assert report.documents == 40
+    assert {type(segment.codec()) for segment in ix._segments()} == {CompactCodec}
