@@ -5,13 +5,15 @@ about 10 µs per document and word, and a free-text query of common words matche
 thousands of documents. Most of a free-text query is plain terms, so here each
 term's posting list is read a block at a time and scored in one loop with Whoosh's
 own BM25F formula and statistics (the scores are Whoosh's), and the words are
-combined in dicts. Anything else (phrases, nested groups, exact fields) is scored
-by its own Whoosh matcher. :class:`ScoredDocs` then hands the scores to Whoosh's
+combined in dicts. A phrase is scored the same way where all its words are, and
+its positions are read only for those documents. Anything else (nested groups,
+exact fields) is scored by its own Whoosh matcher. :class:`ScoredDocs` then hands the scores to Whoosh's
 collectors, with per-block maxima so the top-N collector skips what cannot make
 the page.
 
 Filters (exact terms, date ranges) become sets of document numbers read from
-posting lists and columns, instead of Whoosh's matchers over hundreds of terms.
+posting lists and columns, instead of Whoosh's matchers over hundreds of terms;
+the suggester's counts of documents holding several words are set intersections.
 """
 
 from __future__ import annotations
@@ -107,7 +109,7 @@ def query_scores(searcher, query: wq.Query, context=None) -> dict[int, float]:
     with a ``scores`` method of their own are asked for it)."""
     if hasattr(query, "scores"):
         return query.scores(searcher, context)
-    fast = _terms_scores(searcher, query)
+    fast = _fast_scores(searcher, query)
     if fast is not None:
         return fast
     found: dict[int, float] = {}
@@ -133,15 +135,17 @@ def accumulate(scores: Iterable[dict[int, float]]) -> tuple[dict[int, float], di
     return sums, counts
 
 
-def _terms_scores(searcher, query: wq.Query) -> dict[int, float] | None:
-    """Scores of a term, or of an OR of terms, from their posting lists; ``None``
-    for any other query, or a weighting other than BM25F."""
+def _fast_scores(searcher, query: wq.Query) -> dict[int, float] | None:
+    """Scores of a term, a phrase, or an OR of them, from their posting lists;
+    ``None`` for any other query, or a weighting other than BM25F."""
     if type(query) is wq.Term:
         return _term_scores(searcher, query)
-    if isinstance(query, wq.Or) and query.scale is None and all(type(sub) is wq.Term for sub in query.subqueries):
+    if type(query) is wq.Phrase:
+        return _phrase_scores(searcher, query)
+    if isinstance(query, wq.Or) and query.scale is None and all(type(sub) in (wq.Term, wq.Phrase) for sub in query.subqueries):
         combined: dict[int, float] | None = None
         for sub in query.subqueries:
-            scores = _term_scores(searcher, sub)
+            scores = _fast_scores(searcher, sub)
             if scores is None:
                 return None
             if combined is None:
@@ -188,6 +192,157 @@ def _term_scores(searcher, term: wq.Term) -> dict[int, float] | None:
     if boost != 1.0:
         scores = {docnum: score * boost for docnum, score in scores.items()}
     return scores
+
+
+def _phrase_scores(searcher, phrase: wq.Phrase) -> dict[int, float] | None:
+    """Scores of a phrase of words side by side: Whoosh's (the sum of its terms'
+    scores where they stand in order), with positions read only for documents that
+    hold every word."""
+    field = phrase.fieldname
+    if phrase.slop != 1 or len(phrase.words) < 2 or field not in searcher.schema:
+        return None
+    per_term = [_term_scores(searcher, wq.Term(field, word)) for word in phrase.words]
+    if any(scores is None for scores in per_term):
+        return None
+    if not all(per_term):
+        return {}
+    candidates = sorted(set.intersection(*(set(scores) for scores in sorted(per_term, key=len))))
+    reader = searcher.reader()
+    cursors = [_PositionCursor(reader, field, searcher.schema[field].to_bytes(word)) for word in phrase.words]
+    found = {docnum: _binary_sum([scores[docnum] for scores in per_term]) for docnum in candidates if _side_by_side(cursors, docnum)}
+    if phrase.boost != 1.0:
+        found = {docnum: score * phrase.boost for docnum, score in found.items()}
+    return found
+
+
+def _binary_sum(values: list[float]) -> float:
+    """``values`` added up in the order of Whoosh's binary tree of matchers (the same last bits)."""
+    if len(values) == 1:
+        return values[0]
+    half = len(values) // 2
+    return _binary_sum(values[:half]) + _binary_sum(values[half:])
+
+
+def _side_by_side(cursors: list["_PositionCursor"], docnum: int) -> bool:
+    """Whether the cursors' terms stand at consecutive positions, in order, in ``docnum``."""
+    starts: set[int] | None = None
+    for shift, cursor in enumerate(cursors):
+        positions = cursor.positions(docnum)
+        if not positions:
+            return False
+        shifted = {position - shift for position in positions}
+        starts = shifted if starts is None else starts & shifted
+        if not starts:
+            return False
+    return True
+
+
+class _PositionCursor:
+    """A term's positions in one segment, for documents asked in rising order;
+    only the blocks that hold them are read."""
+
+    def __init__(self, reader, field: str, text: bytes) -> None:
+        matcher = reader.postings(field, text) if (field, text) in reader else None
+        if isinstance(matcher, FilterMatcher):
+            matcher = matcher.child  # deleted documents are never asked for
+        self._matcher = matcher
+        self._by_block = isinstance(matcher, W3LeafMatcher)
+        self._ids: tuple = ()
+        self._values = None
+
+    def positions(self, docnum: int) -> list[int] | None:
+        matcher = self._matcher
+        if matcher is None:
+            return None
+        if not self._by_block:  # any other matcher: step it
+            if matcher.is_active() and matcher.id() < docnum:
+                matcher.skip_to(docnum)
+            if not matcher.is_active() or matcher.id() != docnum:
+                return None
+            return list(matcher.value_as("positions"))
+        while not matcher._atend and matcher._maxid < docnum:
+            matcher._next_block()
+            self._ids = ()
+        if matcher._atend:
+            return None
+        if not self._ids:
+            matcher._read_ids()
+            self._ids, self._values = matcher._ids, None
+        at = bisect.bisect_left(self._ids, docnum)
+        if at == len(self._ids) or self._ids[at] != docnum:
+            return None
+        if self._values is None:
+            matcher._read_values()
+            self._values = matcher._values
+        return matcher.format.decode_positions(self._values[at])
+
+
+def count_together(searcher, words: list[tuple[str, ...]], fields: tuple[str, ...], allowed: set[int] | None, cap: int) -> int:
+    """Documents (among ``allowed``, all if ``None``) holding every one of ``words``,
+    counted up to ``cap``; a word is a tuple of terms that stand side by side in
+    one of ``fields`` (one term: anywhere in them)."""
+    found = 0
+    for reader, offset in searcher.reader().leaf_readers():
+        found += _count_in_segment(reader, offset, words, fields, allowed, cap - found)
+        if found >= cap:
+            return cap
+    return found
+
+
+def _count_in_segment(reader, offset: int, words, fields, allowed, cap: int) -> int:
+    docs: dict[tuple[str, str], set[int]] = {}
+
+    def holding(field: str, term: str) -> set[int]:
+        if (field, term) not in docs:
+            docs[field, term] = _segment_term_docs(reader, field, term)
+        return docs[field, term]
+
+    candidates: set[int] | None = None
+    phrases: list[tuple[str, ...]] = []
+    for word in sorted(words, key=len):  # single terms narrow the candidates cheaply
+        per_field = [set.intersection(*(holding(field, term) for term in word)) for field in fields]
+        having = set().union(*per_field)
+        candidates = having if candidates is None else candidates & having
+        if len(word) > 1:
+            phrases.append(word)
+        if not candidates:
+            return 0
+    assert candidates is not None
+    if allowed is not None:
+        candidates = {docnum for docnum in candidates if docnum + offset in allowed}
+    if not phrases:
+        return min(cap, len(candidates))
+    cursors = {
+        (phrase, field): [_PositionCursor(reader, field, term.encode("utf-8")) for term in phrase]
+        for phrase in phrases
+        for field in fields
+        if all(holding(field, term) for term in phrase)
+    }
+    found = 0
+    for docnum in sorted(candidates):
+        if all(
+            any(
+                (phrase, field) in cursors and docnum in holding(field, phrase[0]) and _side_by_side(cursors[phrase, field], docnum)
+                for field in fields
+            )
+            for phrase in phrases
+        ):
+            found += 1
+            if found >= cap:
+                break
+    return found
+
+
+def _segment_term_docs(reader, field: str, term: str) -> set[int]:
+    """Live documents of one segment (its own numbers) holding ``term`` in ``field``."""
+    text = term.encode("utf-8")
+    if (field, text) not in reader:
+        return set()
+    matcher, deleted = _postings(reader, field, text)
+    found: set[int] = set()
+    for ids, _ in _blocks(matcher):
+        found.update(ids)
+    return found - deleted if deleted else found
 
 
 def _postings(reader, field: str, text: bytes) -> tuple[matching.Matcher, frozenset[int]]:

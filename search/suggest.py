@@ -45,12 +45,11 @@ from itertools import islice
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from whoosh import query as wq
-
 from . import query as query_syntax
 from .analysis import Token, UserDict, analyze, is_chinese, phrase_terms, pieces
 from .cache import read_cached, write_cached
 from .schema import TEXT_FIELDS
+from .scoring import count_together
 
 #: A query that finds fewer documents than this may get a suggestion.
 FEW_HITS = 3
@@ -158,16 +157,8 @@ class Suggester:
 
         A word is a term, or a tuple of terms that must stand side by side.
         """
-        clauses: list[wq.Query] = [_anywhere(word) for word in dict.fromkeys(words)]
-        if not clauses:
-            return 0
-        # Step the intersection and stop at the cap: most queries get there in a few documents.
-        matcher = wq.And(clauses).matcher(self._searcher, self._searcher.boolean_context())
-        found = 0
-        while found < cap and matcher.is_active():
-            found += allowed is None or matcher.id() in allowed
-            matcher.next()
-        return found
+        distinct = [word if isinstance(word, tuple) else (word,) for word in dict.fromkeys(words)]
+        return count_together(self._searcher, distinct, TEXT_FIELDS, allowed, cap) if distinct else 0
 
     def _finds_more(
         self, suggestion: str, words: list[str | tuple[str, ...]] | None, total: int, allowed: set[int] | None
@@ -421,15 +412,6 @@ def _glued(tokens: list[Token], span: _Span, user: UserDict | None = None) -> tu
 def _several(words: list[str | tuple[str, ...]]) -> bool:
     """Whether there is more to hold than one term."""
     return len(set(words)) > 1 or any(isinstance(word, tuple) for word in words)
-
-
-def _anywhere(word: str | tuple[str, ...]) -> wq.Query:
-    """A term, or terms side by side, in any text field."""
-    if isinstance(word, str):
-        return query_syntax.FieldsOr([wq.Term(name, word) for name in TEXT_FIELDS])
-    if len(word) == 1:
-        return _anywhere(word[0])
-    return wq.Or([wq.Phrase(name, list(word)) for name in TEXT_FIELDS])
 
 
 def _replaced(query: str, edits: list[tuple[_Span, str]]) -> str:

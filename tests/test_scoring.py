@@ -121,3 +121,71 @@ def test_a_precomputed_matcher_skipped_to_its_end_can_still_be_asked_where_it_is
     shown = AndNotMatcher(ScoredDocs(rising), ListMatcher([5, BLOCK]))
     assert shown.skip_to_quality(5.0) == 1  # the first block cannot beat 5
     assert (shown.id(), shown.score()) == (BLOCK + 1, 9.0)  # BLOCK itself is excluded
+
+
+PHRASES = [["国内", "联播"], ["联播", "快讯"], ["国内", "联播", "快讯"], ["习近平", "会见"], ["中国", "发展"], ["经济", "经济"], ["快讯", "国内"]]
+
+
+@pytest.mark.parametrize("field", ["title", "body"])
+def test_phrase_scores_are_whooshs(searcher, field):
+    compared = 0
+    for segment, _ in searcher.subsearchers:
+        for words in PHRASES:
+            for boost in (1.0, 0.5):
+                phrase = wq.Phrase(field, words, boost=boost)
+                expected = _whoosh_scores(segment, phrase)
+                assert query_scores(segment, phrase) == pytest.approx(expected, rel=1e-12), words
+                compared += len(expected)
+        either = wq.Or([wq.Phrase(name, ["联播", "快讯"]) for name in ("title", "body", "categories")] + [wq.Term(field, "会见")])
+        assert query_scores(segment, either) == pytest.approx(_whoosh_scores(segment, either), rel=1e-12)
+    assert compared > 50
+
+
+def test_positions_read_by_block_are_the_matchers(searcher):
+    # Any other matcher is stepped one document at a time: both ways agree.
+    from search.scoring import _PositionCursor
+
+    found = 0
+    for segment, _ in searcher.subsearchers:
+        reader = segment.reader()
+        docs = sorted(set(reader.postings("body", "中国".encode()).all_ids()))[::3]
+        by_block = _PositionCursor(reader, "body", "中国".encode())
+        stepped = _PositionCursor(reader, "body", "中国".encode())
+        stepped._by_block = False
+        assert by_block._by_block
+        read = [(by_block.positions(docnum), stepped.positions(docnum)) for docnum in docs + [10**6]]
+        assert all(left == right for left, right in read)
+        found += sum(1 for left, _ in read if left)
+    assert found > 20
+
+
+@pytest.mark.parametrize("cap", [1, 7, 1000])
+def test_counts_of_words_together_are_whooshs(searcher, cap):
+    """Documents holding every word (a tuple: side by side, in any text field), as
+    Whoosh's intersection of per-field ORs counts them, up to a cap."""
+    from search.scoring import count_together
+
+    fields = ("title", "body", "categories")
+    word_sets = [
+        [("中国",)],
+        [("中国",), ("发展",)],
+        [("国内", "联播")],
+        [("国内", "联播", "快讯"), ("经济",)],
+        [("习近平", "会见"), ("合作",), ("人民",)],
+        [("中国", "发展"), ("经济", "合作")],
+        [("不存在的词",), ("中国",)],
+    ]
+    everything = set(searcher.document_numbers())
+    allowed_sets = [None, {docnum for docnum in everything if docnum % 3}]
+    nonzero = 0
+    for words in word_sets:
+        clauses = [
+            wq.Or([wq.Term(name, word[0]) for name in fields] if len(word) == 1 else [wq.Phrase(name, list(word)) for name in fields])
+            for word in words
+        ]
+        for allowed in allowed_sets:
+            matched = set(searcher.docs_for_query(wq.And(clauses)))
+            expected = min(cap, len(matched if allowed is None else matched & allowed))
+            assert count_together(searcher, words, fields, allowed, cap) == expected, (words, allowed)
+            nonzero += expected > 0
+    assert nonzero >= 10
