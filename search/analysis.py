@@ -350,6 +350,43 @@ def _parts(word, parts, position, start, span, segmenter, stop) -> Iterator[Toke
             yield Token(part, position + slot, *span(start + inner, start + inner + len(part)), True, True)
 
 
+def index_positions(text: str, user: UserDict | None = None) -> dict[str, list[int]]:
+    """Each term the index keeps of ``text`` with its positions: what
+    :class:`ChineseTokenizer` yields at index time (inner words from
+    :data:`INNER_POSITIONS` on), without a token object per word."""
+    normalized, origin = normalize(text)
+    stop = stopwords()
+    segmenter = _segmenter(user)
+    found: dict[str, list[int]] = {}
+    inner: list[str] = []
+    position = 0
+
+    def span(start: int, end: int) -> tuple[int, int]:
+        return (start, end) if origin is None else _original_span(text, origin, start, end)
+
+    for word, start, _, chinese in _words(normalized, user):
+        if word in stop:
+            continue
+        if word in found:
+            found[word].append(position)
+        else:
+            found[word] = [position]
+        if not chinese:
+            position += 1
+            continue
+        parts = pieces(word, user)
+        if len(word) > 2:
+            for part in sorted(_parts(word, parts, position, start, span, segmenter, stop), key=_by_position):
+                if part.inner:
+                    inner.append(part.text)
+                else:
+                    found.setdefault(part.text, []).append(part.position)
+        position += len(parts)
+    for number, word in enumerate(inner):
+        found.setdefault(word, []).append(INNER_POSITIONS + number)
+    return found
+
+
 def _by_position(token: Token) -> tuple[int, int, int]:
     return token.position, token.start, token.end
 

@@ -96,6 +96,24 @@ class CompactPostingsWriter(W3PostingsWriter):
     def __init__(self, postfile, blocklimit: int, compression: int) -> None:
         super().__init__(postfile, blocklimit, compression=compression)
 
+    def add_term_postings(self, ids: list[int], weights: list[float], values: list[bytes], lengths: list) -> None:
+        """All of a term's postings at once (between ``start_postings`` and
+        ``finish_postings``), in blocks as :meth:`add_posting` would make them."""
+        size = self._blocklimit
+        for start in range(0, len(ids), size):
+            end = start + size
+            self._ids = array("I", ids[start:end])
+            block_weights = weights[start:end]
+            self._weights = array("f", block_weights)
+            self._values = [value for value in values[start:end] if value]
+            known = [length for length in lengths[start:end] if length]
+            self._minlength = min(known) if known else None
+            self._maxlength = max(known) if known else 0
+            self._maxweight = max(0, max(block_weights))
+            if end < len(ids):
+                self._write_block()
+        # The last block is left for finish_postings, which writes it marked as the last.
+
     def _write_block(self, last: bool = False) -> None:
         self._terminfo.add_block(self)
         ids, weights, values = self._ids, self._weights, self._values

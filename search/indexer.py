@@ -20,8 +20,7 @@ from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
 import whoosh.index
-from whoosh.util.numeric import byte_to_length
-from whoosh.writing import IndexWriter, SegmentWriter
+from whoosh.writing import IndexWriter
 
 from .corpus import (
     DEFAULT_INCLUDE,
@@ -35,11 +34,10 @@ from .corpus import (
     walk,
 )
 from .analysis import UserDict, warm_up
-from .codec import CompactCodec
 from .errors import CorpusError, IndexBuildError, UsageError
-from .scoring import length_bytes
 from .schema import build_schema, check_compatible, exact_value, index_settings, user_dict_of
 from .storage import IndexDir, corrupt, default_index_dir, open_whoosh, read_meta, write_meta
+from .writer import NewsSegmentWriter
 
 #: Called as ``progress(done, total)`` while files are processed.
 ProgressCallback = Callable[[int, int], None]
@@ -154,7 +152,7 @@ def index_corpus(
         try:
             if not report.rebuilt:
                 known = indexed_files(ix)
-            writer = _SegmentWriter(ix, limitmb=_LIMIT_MB)
+            writer = NewsSegmentWriter(ix, limitmb=_LIMIT_MB)
         except Exception as error:  # damaged segment files
             raise corrupt(location.root, error) from None
         try:
@@ -186,42 +184,6 @@ def index_corpus(
             location.switch_to(generation)
     report.seconds = time.perf_counter() - started
     return report
-
-
-class _SegmentWriter(SegmentWriter):
-    """Whoosh's segment writer, except that while it writes the postings it reads
-    each document's field lengths from memory: Whoosh reads them from the file one
-    byte per posting (8% of a build). Its segments use :class:`CompactCodec`."""
-
-    def __init__(self, ix: whoosh.index.Index, **options: object) -> None:
-        super().__init__(ix, codec=CompactCodec(), **options)
-
-    def _flush_segment(self) -> None:
-        self.perdocwriter.close()
-        per_document = self.per_document_reader() if self.codec.length_stats else None
-        lengths = _Lengths(per_document, self.docnum) if per_document is not None else None
-        self.fieldwriter.add_postings(self.schema, lengths, self.pool.iter_postings())
-        self.fieldwriter.close()
-        if per_document is not None:
-            per_document.close()
-
-
-class _Lengths:
-    """``doc_field_length`` of a new segment, each field's lengths read once."""
-
-    def __init__(self, per_document, count: int) -> None:
-        self._per_document, self._count = per_document, count
-        self._bytes: dict[str, bytes] = {}
-
-    def doc_field_length(self, docnum: int, fieldname: str, default: int | None = 0) -> int | None:
-        stored = self._bytes.get(fieldname)
-        if stored is None:
-            try:
-                stored = self._bytes[fieldname] = length_bytes(self._per_document, fieldname, self._count)
-            except AttributeError:  # not a Whoosh 3 segment
-                return self._per_document.doc_field_length(docnum, fieldname, default)
-        value = stored[docnum] if docnum < len(stored) else 0
-        return byte_to_length(value) if value else None  # as Whoosh 3 answers
 
 
 def _worker_count(asked: int | None, files: int) -> int:
@@ -353,7 +315,7 @@ def _worker_main() -> None:
     job = Path(sys.argv[1])
     generation, sources, limit_mb = pickle.loads(job.read_bytes())
     ix = whoosh.index.open_dir(generation)
-    writer = _SegmentWriter(ix, _lk=False, limitmb=limit_mb)  # the parent holds the locks
+    writer = NewsSegmentWriter(ix, _lk=False, limitmb=limit_mb)  # the parent holds the locks
     report = IndexReport(index=Path(generation), corpus=Path())
     pending = 0
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import pytest
 import whoosh.index
@@ -19,6 +18,7 @@ from search.codec import CompactCodec, CompactMatcher, CompactPostingsWriter
 from search.corpus import read_article, walk
 from search.indexer import document
 from search.schema import build_schema
+from segments import build, postings
 
 
 class HalfBoost(RegexTokenizer):
@@ -28,33 +28,6 @@ class HalfBoost(RegexTokenizer):
         for token in super().__call__(*args, **kwargs):
             token.boost = 0.5 if token.pos % 2 else 1.5
             yield token
-
-
-def _postings(ix: whoosh.index.Index) -> dict:
-    """Every term's postings (id, weight, value) and the statistics kept for it."""
-    found = {}
-    with ix.reader() as reader:
-        for field, text in reader.all_terms():
-            matcher = reader.postings(field, text)
-            items = []
-            while matcher.is_active():
-                items.append((matcher.id(), matcher.weight(), matcher.value()))
-                matcher.next()
-            info = reader.term_info(field, text)
-            found[field, text] = (items, info.max_weight(), info.min_length(), info.max_length(), info.doc_frequency())
-    return found
-
-
-def _build(folder: Path, schema: fields.Schema, documents: list[dict], codec, *, segments: int = 1) -> whoosh.index.Index:
-    folder.mkdir(parents=True, exist_ok=True)
-    ix = whoosh.index.create_in(str(folder), schema)
-    share = -(-len(documents) // segments)
-    for start in range(0, len(documents), share):
-        writer = SegmentWriter(ix, codec=codec)
-        for fields_ in documents[start : start + share]:
-            writer.add_document(**fields_)
-        writer.commit()
-    return ix
 
 
 @pytest.fixture(scope="module")
@@ -67,9 +40,9 @@ def story_documents(first_stories) -> list[dict]:
 def test_story_postings_equal_whoosh_codec(tmp_path, story_documents, blocklimit):
     # Every field of our schema: positions, frequencies, bare ids, dates, columns.
     schema = build_schema()
-    theirs = _build(tmp_path / "w3", schema, story_documents, W3Codec(blocklimit=blocklimit))
-    ours = _build(tmp_path / "compact", schema, story_documents, CompactCodec(blocklimit=blocklimit), segments=2)
-    expected, found = _postings(theirs), _postings(ours)
+    theirs = build(tmp_path / "w3", schema, story_documents, codec=W3Codec(blocklimit=blocklimit))
+    ours = build(tmp_path / "compact", schema, story_documents, codec=CompactCodec(blocklimit=blocklimit), segments=2)
+    expected, found = postings(theirs), postings(ours)
     assert found == expected
     assert len(found) > 10_000
     # Long lists span many blocks, so block boundaries and the last-block mark are read.
@@ -87,10 +60,10 @@ def test_fractional_weights_long_values_and_big_gaps(tmp_path):
         {"id": "long", "text": " ".join(["echo"] * 300), "counts": " ".join(["many"] * 70_000)},
         *({"id": f"d{number}", "text": f"alpha beta w{number % 7}", "counts": "alpha"} for number in range(40)),
     ]
-    theirs = _build(tmp_path / "w3", schema, documents, W3Codec(blocklimit=8))
-    ours = _build(tmp_path / "compact", schema, documents, CompactCodec(blocklimit=8))
-    found = _postings(ours)
-    assert found == _postings(theirs)
+    theirs = build(tmp_path / "w3", schema, documents, codec=W3Codec(blocklimit=8))
+    ours = build(tmp_path / "compact", schema, documents, codec=CompactCodec(blocklimit=8))
+    found = postings(ours)
+    assert found == postings(theirs)
     assert found["text", b"echo"][0][0][1] == 0.5 * 150 + 1.5 * 150
     assert found["counts", b"many"][0][0][1] == 70_000  # a weight beyond two bytes is kept exactly
 
@@ -118,7 +91,7 @@ def test_gaps_beyond_two_bytes_round_trip():
 def test_old_segments_and_compact_segments_mix_and_merge(tmp_path):
     # An index written by Whoosh's codec, updated with ours: both read, then merged into one.
     schema = fields.Schema(id=fields.ID(stored=True, unique=True), text=fields.TEXT(phrase=True))
-    ix = _build(tmp_path, schema, [{"id": f"a{n}", "text": f"shared words old{n}"} for n in range(20)], W3Codec())
+    ix = build(tmp_path, schema, [{"id": f"a{n}", "text": f"shared words old{n}"} for n in range(20)], codec=W3Codec())
     writer = SegmentWriter(ix, codec=CompactCodec())
     for number in range(20):
         writer.add_document(id=f"b{number}", text=f"shared words new{number}")

@@ -1,0 +1,77 @@
+"""Our segment writer writes the index Whoosh's own writer would: the same
+postings, stored fields, field lengths and columns, whichever path a posting takes."""
+
+from __future__ import annotations
+
+import pytest
+from whoosh import fields
+from whoosh.analysis import RegexTokenizer
+
+from search.analysis import ChineseTokenizer, index_positions
+from search.codec import CompactCodec
+from search.corpus import read_article, walk
+from search.indexer import document
+from search.schema import build_schema
+from search.writer import NewsSegmentWriter
+from segments import build, documents, postings
+
+
+@pytest.fixture(scope="module")
+def stories(first_stories) -> list[dict]:
+    return [document(read_article(source)) for source in walk(first_stories(250, "writer-stories"))]
+
+
+def _same_index(tmp_path, schema, docs, **ours) -> None:
+    theirs = build(tmp_path / "whoosh", schema, docs, codec=CompactCodec())
+    mine = build(tmp_path / "ours", schema, docs, writer=NewsSegmentWriter, **ours)
+    assert postings(mine) == postings(theirs)
+    assert documents(mine) == documents(theirs)
+
+
+def test_stories_are_written_as_whooshs_writer_writes_them(tmp_path, stories):
+    _same_index(tmp_path, build_schema(), stories, segments=2)
+
+
+def test_a_pool_past_its_memory_spills_to_whooshs_pool_and_writes_the_same(tmp_path, stories, monkeypatch):
+    from search import writer
+
+    spills = []
+    real = writer.TermPool._spill
+    monkeypatch.setattr(writer.TermPool, "_spill", lambda pool: spills.append(1) or real(pool))
+    _same_index(tmp_path, build_schema(), stories, limitmb=1)
+    assert spills  # 250 stories need more than 1 MB
+
+
+def test_a_boosted_text_field_and_merged_segments_are_written_as_whoosh_does(tmp_path, stories):
+    # A field boost takes Whoosh's path for a field the fast path holds too.
+    boosted = [dict(story, _title_boost=2.0) if number % 5 == 0 else story for number, story in enumerate(stories[:60])]
+    _same_index(tmp_path / "boost", build_schema(), boosted)
+    # Merged segments come into the pool through Whoosh's own path.
+    schema = build_schema()
+    theirs = build(tmp_path / "w", schema, stories[:90], codec=CompactCodec(), segments=3)
+    mine = build(tmp_path / "o", schema, stories[:90], writer=NewsSegmentWriter, segments=3)
+    for ix in (theirs, mine):
+        writer = NewsSegmentWriter(ix)
+        writer.commit(optimize=True)
+        assert len(ix._segments()) == 1
+    assert postings(mine) == postings(theirs)
+    assert documents(mine) == documents(theirs)
+
+
+def test_other_analysers_and_fields_go_whooshs_way(tmp_path):
+    schema = fields.Schema(
+        id=fields.ID(stored=True),
+        plain=fields.TEXT(analyzer=RegexTokenizer(), stored=True),
+        chinese=fields.TEXT(analyzer=ChineseTokenizer(), phrase=False),
+        count=fields.NUMERIC(stored=True),
+    )
+    docs = [{"id": f"d{n}", "plain": f"alpha beta {n}", "chinese": "国内联播快讯", "count": n} for n in range(30)]
+    _same_index(tmp_path, schema, docs)
+
+
+@pytest.mark.parametrize("text", ["中华人民共和国成立", "ＧＤＰ２０２４年增长５.２％", "カ\u3099 中国式现代化 win11", "", "的 了 和"])
+def test_index_positions_are_the_tokenizers(text):
+    expected: dict[str, list[int]] = {}
+    for token in ChineseTokenizer()(text, positions=True, mode="index"):
+        expected.setdefault(token.text, []).append(token.pos)
+    assert index_positions(text) == expected
