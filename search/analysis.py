@@ -376,15 +376,30 @@ def index_positions(text: str, user: UserDict | None = None) -> dict[str, list[i
             continue
         parts = pieces(word, user)
         if len(word) > 2:
-            for part in sorted(_parts(word, parts, position, start, span, segmenter, stop), key=_by_position):
-                if part.inner:
-                    inner.append(part.text)
+            if origin is None:  # offsets are the normalised text's: the word's layout is always the same
+                layout = _layout(word, user)
+            else:
+                layout = [
+                    (part.text, part.position - position, part.inner)
+                    for part in sorted(_parts(word, parts, position, start, span, segmenter, stop), key=_by_position)
+                ]
+            for part, offset, is_inner in layout:
+                if is_inner:
+                    inner.append(part)
                 else:
-                    found.setdefault(part.text, []).append(part.position)
+                    found.setdefault(part, []).append(position + offset)
         position += len(parts)
     for number, word in enumerate(inner):
         found.setdefault(word, []).append(INNER_POSITIONS + number)
     return found
+
+
+@functools.lru_cache(maxsize=65536)
+def _layout(word: str, user: UserDict | None) -> tuple[tuple[str, int, bool], ...]:
+    """The pieces and inner words of a compound as :func:`_parts` yields them, in
+    index order: (text, position after the word's, inner)."""
+    parts = _parts(word, pieces(word, user), 0, 0, lambda start, end: (start, end), _segmenter(user), stopwords())
+    return tuple((part.text, part.position, part.inner) for part in sorted(parts, key=_by_position))
 
 
 def _by_position(token: Token) -> tuple[int, int, int]:

@@ -143,23 +143,25 @@ def _fast_scores(searcher, query: wq.Query) -> dict[int, float] | None:
     if type(query) is wq.Phrase:
         return _phrase_scores(searcher, query)
     if isinstance(query, wq.Or) and query.scale is None and all(type(sub) in (wq.Term, wq.Phrase) for sub in query.subqueries):
-        combined: dict[int, float] | None = None
+        combined: dict[int, float] = {}
         for sub in query.subqueries:
-            scores = _fast_scores(searcher, sub)
+            if type(sub) is wq.Term:  # added in place: no dict per field
+                if _term_scores(searcher, sub, combined) is None:
+                    return None
+                continue
+            scores = _phrase_scores(searcher, sub)
             if scores is None:
                 return None
-            if combined is None:
-                combined = scores
-            else:
-                for docnum, score in scores.items():
-                    combined[docnum] = combined.get(docnum, 0.0) + score
-        if combined is not None and query.boost != 1.0:
+            for docnum, score in scores.items():
+                combined[docnum] = combined.get(docnum, 0.0) + score
+        if query.boost != 1.0:
             combined = {docnum: score * query.boost for docnum, score in combined.items()}
         return combined
     return None
 
 
-def _term_scores(searcher, term: wq.Term) -> dict[int, float] | None:
+def _term_scores(searcher, term: wq.Term, into: dict[int, float] | None = None) -> dict[int, float] | None:
+    """Document → score of ``term`` in the segment, added to the scores ``into`` has if given."""
     weighting = searcher.weighting
     schema = searcher.schema
     if type(weighting) is not scoring.BM25F or term.fieldname not in schema or not schema[term.fieldname].scorable:
@@ -170,8 +172,9 @@ def _term_scores(searcher, term: wq.Term) -> dict[int, float] | None:
         text = schema[field].to_bytes(text)
     except Exception:  # a value the field cannot hold: let Whoosh say what it does
         return None
+    scores: dict[int, float] = {} if into is None else into
     if (field, text) not in reader:
-        return {}
+        return scores
     parent = searcher.get_parent()
     idf = parent.idf(field, text)
     average = parent.avg_field_length(field) or 1
@@ -179,18 +182,20 @@ def _term_scores(searcher, term: wq.Term) -> dict[int, float] | None:
     b = weighting._field_B.get(field, weighting.B)
     norms = _norms(reader, field, average, b, k1)
     matcher, deleted = _postings(reader, field, text)
-    scores: dict[int, float] = {}
     boost = term.boost
     top = k1 + 1
+    found = scores.get
     for ids, weights in _blocks(matcher):
-        for docnum, weight in zip(ids, weights):
-            # Whoosh's scoring.bm25, with the document's part precomputed.
-            scores[docnum] = idf * ((weight * top) / (weight + norms[docnum]))
-    if deleted:
-        for docnum in deleted.intersection(scores):
-            del scores[docnum]
-    if boost != 1.0:
-        scores = {docnum: score * boost for docnum, score in scores.items()}
+        pairs = zip(ids, weights)
+        if deleted:
+            pairs = [(docnum, weight) for docnum, weight in pairs if docnum not in deleted]
+        # Whoosh's scoring.bm25, with the document's part precomputed (0.0 + x is x).
+        if boost == 1.0:
+            for docnum, weight in pairs:
+                scores[docnum] = found(docnum, 0.0) + idf * ((weight * top) / (weight + norms[docnum]))
+        else:
+            for docnum, weight in pairs:
+                scores[docnum] = found(docnum, 0.0) + idf * ((weight * top) / (weight + norms[docnum])) * boost
     return scores
 
 

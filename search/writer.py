@@ -40,7 +40,12 @@ class NewsSegmentWriter(SegmentWriter):
 
     def __init__(self, ix, limitmb: int = 128, **options: object) -> None:
         super().__init__(ix, codec=CompactCodec(), limitmb=limitmb, **options)
+        unsupported = [name for name, field in self.schema.items() if field.vector or field.separate_spelling()]
+        if unsupported:
+            self.cancel()
+            raise ValueError(f"fields with term vectors or spelling words are not written here: {', '.join(unsupported)}")
         self.pool = TermPool(self._tempstorage, self.newsegment, limitmb=limitmb)
+        self._fast = {name for name, field in self.schema.items() if _positional(field)}
 
     def add_document(self, **fields: object) -> None:
         self._check_state()
@@ -57,35 +62,22 @@ class NewsSegmentWriter(SegmentWriter):
             field = self.schema[fieldname]
             fieldboost = self._field_boost(fields, fieldname, docboost)
             length = 0
-            if _positional(field) and fieldboost == 1.0 and isinstance(value, str):
+            if fieldname in self._fast and fieldboost == 1.0 and isinstance(value, str):
                 found = index_positions(value, field.analyzer.user)
                 self.pool.add_positions(fieldname, docnum, found, field.format.field_boost)
                 length = sum(len(positions) for positions in found.values()) if field.scorable else 0
-            elif field.indexed or field.separate_spelling() or field.vector:
-                # Anything else as Whoosh's own add_document does it.
-                length = self._index_as_whoosh(fieldname, field, value, fieldboost, docnum)
-            stored = fields.get("_stored_%s" % fieldname, value)
+            elif field.indexed:  # any other field as Whoosh's own add_document does it
+                for tbytes, freq, weight, vbytes in field.index(value):
+                    if field.scorable:
+                        length += freq
+                    self.pool.add((fieldname, tbytes, docnum, weight * fieldboost, vbytes))
+            stored = fields.get(f"_stored_{fieldname}", value)
             perdocwriter.add_field(fieldname, field, stored if field.stored else None, length)
             if field.column_type and stored is not None:
                 perdocwriter.add_column_value(fieldname, field.column_type, field.to_column_value(stored))
         perdocwriter.finish_doc()
         self._added = True
         self.docnum += 1
-
-    def _index_as_whoosh(self, fieldname: str, field, value: object, fieldboost: float, docnum: int) -> int:
-        length = 0
-        if field.indexed:
-            for tbytes, freq, weight, vbytes in field.index(value):
-                if field.scorable:
-                    length += freq
-                self.pool.add((fieldname, tbytes, docnum, weight * fieldboost, vbytes))
-        if field.separate_spelling():
-            for word in field.spellable_words(value):
-                self.pool.add((field.spelling_fieldname(fieldname), word.encode("utf-8"), 0, 1, None))
-        if field.vector:
-            items = sorted((text, weight, vbytes) for text, _, weight, vbytes in field.vector.word_values(value, field.analyzer, mode="index"))
-            self.perdocwriter.add_vector_items(fieldname, field, items)
-        return length
 
     def _flush_segment(self) -> None:
         self.perdocwriter.close()
@@ -99,12 +91,7 @@ class NewsSegmentWriter(SegmentWriter):
 
 def _positional(field) -> bool:
     """Whether a field is one of our Chinese text fields with positions."""
-    return (
-        isinstance(field.analyzer, ChineseTokenizer)
-        and type(field.format) is formats.Positions
-        and not field.separate_spelling()
-        and not field.vector
-    )
+    return isinstance(field.analyzer, ChineseTokenizer) and type(field.format) is formats.Positions
 
 
 class TermPool:

@@ -75,3 +75,14 @@ def test_index_positions_are_the_tokenizers(text):
     for token in ChineseTokenizer()(text, positions=True, mode="index"):
         expected.setdefault(token.text, []).append(token.pos)
     assert index_positions(text) == expected
+
+
+def test_fields_this_writer_does_not_write_are_refused(tmp_path):
+    import whoosh.index
+
+    schema = fields.Schema(text=fields.TEXT(vector=True))
+    tmp_path.mkdir(exist_ok=True)
+    ix = whoosh.index.create_in(str(tmp_path), schema)
+    with pytest.raises(ValueError, match="term vectors or spelling"):
+        NewsSegmentWriter(ix)
+    ix.writer().cancel()  # the lock was released
