@@ -117,14 +117,18 @@ class Segmenter:
             best[start] = max((log(frequency or 1) - log_total + best[end + 1][0], end) for end, frequency in graph[start])
         return best
 
-    def cut(self, text: str) -> Iterator[str]:
+    def cut(self, text: str) -> Sequence[str]:
         """The words of a run of Chinese characters, as jieba's ``cut(text, HMM=True)``."""
+        if _JIEBA_HAN.fullmatch(text):  # the usual case: one block
+            return self._cut_block(text)
+        words: list[str] = []
         at = 0
         for block in _JIEBA_HAN.finditer(text):
-            yield from text[at : block.start()]  # characters jieba does not segment stand alone
-            yield from self._cut_block(block.group())
+            words.extend(text[at : block.start()])  # characters jieba does not segment stand alone
+            words.extend(self._cut_block(block.group()))
             at = block.end()
-        yield from text[at:]
+        words.extend(text[at:])
+        return words
 
     def _cut_block(self, sentence: str) -> tuple[str, ...]:
         """The words of a sentence of characters jieba segments; short ones are
