@@ -286,6 +286,8 @@ def count_together(searcher, words: list[tuple[str, ...]], fields: tuple[str, ..
     """Documents (among ``allowed``, all if ``None``) holding every one of ``words``,
     counted up to ``cap``; a word is a tuple of terms that stand side by side in
     one of ``fields`` (one term: anywhere in them)."""
+    if not words or not all(words):  # nothing asked for, or a word of no terms that no document holds
+        return 0
     found = 0
     for reader, offset in searcher.reader().leaf_readers():
         found += _count_in_segment(reader, offset, words, fields, allowed, cap - found)

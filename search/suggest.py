@@ -158,7 +158,7 @@ class Suggester:
         A word is a term, or a tuple of terms that must stand side by side.
         """
         distinct = [word if isinstance(word, tuple) else (word,) for word in dict.fromkeys(words)]
-        return count_together(self._searcher, distinct, TEXT_FIELDS, allowed, cap) if distinct else 0
+        return count_together(self._searcher, distinct, TEXT_FIELDS, allowed, cap)
 
     def _finds_more(
         self, suggestion: str, words: list[str | tuple[str, ...]] | None, total: int, allowed: set[int] | None

@@ -189,3 +189,4 @@ def test_counts_of_words_together_are_whooshs(searcher, cap):
             assert count_together(searcher, words, fields, allowed, cap) == expected, (words, allowed)
             nonzero += expected > 0
     assert nonzero >= 10
+    assert count_together(searcher, [], fields, None, cap) == count_together(searcher, [("中国",), ()], fields, None, cap) == 0
