@@ -19,7 +19,7 @@ from . import query as query_syntax
 from .analysis import terms as analyze_terms
 from .errors import ArticleNotFoundError, IndexCorruptError, IndexVersionError, UsageError
 from .schema import TEXT_FIELDS, check_compatible, exact_value, user_dict_of
-from .scoring import matching_docs
+from .scoring import Precomputed, Restricted, matching_docs
 from .snippets import SNIPPET_CHARS, highlight, snippet
 from .storage import IndexDir, corrupt, default_index_dir, open_whoosh, read_meta
 from .suggest import Suggester, pinyin_cache_name
@@ -251,10 +251,12 @@ class Index:
             allowed = {-1}  # Whoosh reads an empty filter set as no filter: allow no real document
 
         def run(compiled: wq.Query):
+            # Queries scored a segment at a time take the filter as they score.
+            restricted = allowed is not None and isinstance(compiled, Precomputed)
             return self._searcher.search(
-                compiled,
+                Restricted(compiled, allowed) if restricted else compiled,
                 limit=page * limit,
-                filter=allowed,
+                filter=None if restricted else allowed,
                 sortedby="date" if sort == "date" else None,
                 reverse=sort == "date",
                 terms=False,

@@ -22,6 +22,7 @@ import array
 import bisect
 import sys
 import weakref
+from collections import Counter
 from typing import Iterable
 
 from whoosh import matching, scoring
@@ -123,15 +124,15 @@ def query_scores(searcher, query: wq.Query, context=None) -> dict[int, float]:
 def accumulate(scores: Iterable[dict[int, float]]) -> tuple[dict[int, float], dict[int, int]]:
     """Summed scores, and how many of ``scores`` have each document."""
     sums: dict[int, float] = {}
-    counts: dict[int, int] = {}
+    counts: Counter[int] = Counter()
     for found in scores:
-        for docnum, score in found.items():
-            if docnum in sums:
-                sums[docnum] += score
-                counts[docnum] += 1
-            else:
-                sums[docnum] = score
-                counts[docnum] = 1
+        if not sums:
+            sums = dict(found)
+        else:
+            before = sums.get
+            for docnum, score in found.items():
+                sums[docnum] = before(docnum, 0.0) + score  # 0.0 + x is x
+        counts.update(found.keys())  # counted in C
     return sums, counts
 
 
@@ -434,6 +435,39 @@ class Precomputed:
         if key not in computed:
             computed[key] = ScoredDocs(self.scores(searcher, context))
         return computed[key].copy()
+
+
+class Restricted(Precomputed, wq.WrappingQuery):
+    """``child`` with only the documents (top-level numbers) in ``allowed``.
+
+    A filter applied to the scores before any collector sees them: Whoosh's
+    filtering collector tests every match one by one.
+    """
+
+    def __init__(self, child: wq.Query, allowed: set[int]) -> None:
+        super().__init__(child)
+        self.allowed = allowed
+
+    def __eq__(self, other: object) -> bool:
+        return super().__eq__(other) and self.allowed == getattr(other, "allowed", None)
+
+    __hash__ = wq.WrappingQuery.__hash__
+
+    def _rewrap(self, child: wq.Query) -> "Restricted":
+        return Restricted(child, self.allowed)
+
+    def scores(self, searcher, context=None) -> dict[int, float]:
+        found = query_scores(searcher, self.child, context)
+        offset, allowed = _offset(searcher), self.allowed
+        return {docnum: score for docnum, score in found.items() if docnum + offset in allowed}
+
+
+def _offset(searcher) -> int:
+    """The top-level number of a (segment) searcher's first document."""
+    parent = searcher.get_parent()
+    if parent is searcher:
+        return 0
+    return next(offset for sub, offset in parent.subsearchers if sub is searcher)
 
 
 class ScoredDocs(matching.Matcher):

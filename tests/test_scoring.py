@@ -190,3 +190,18 @@ def test_counts_of_words_together_are_whooshs(searcher, cap):
             nonzero += expected > 0
     assert nonzero >= 10
     assert count_together(searcher, [], fields, None, cap) == count_together(searcher, [("中国",), ()], fields, None, cap) == 0
+
+
+@pytest.mark.parametrize("text", ["中国 发展", "联播快讯", "经济 -发展", '"国务院 常务会议" 人民'])
+def test_a_restricted_query_finds_what_whooshs_filter_lets_through(searcher, text):
+    from search.scoring import Restricted
+
+    compiled = to_whoosh(parse(text))
+    second = searcher.subsearchers[1][1]  # where the second segment's numbers start
+    everything = set(searcher.document_numbers())
+    for allowed in ({docnum for docnum in everything if docnum % 3 != 1}, {docnum for docnum in everything if docnum >= second}):
+        filtered = searcher.search(compiled, limit=10, filter=allowed)
+        restricted = searcher.search(Restricted(compiled, allowed), limit=10)
+        assert [(hit.docnum, hit.score) for hit in restricted] == [(hit.docnum, hit.score) for hit in filtered]
+        assert len(restricted) == len(filtered)
+    assert len(searcher.search(Restricted(compiled, everything), limit=None)) == len(searcher.search(compiled, limit=None)) > 0
