@@ -33,6 +33,8 @@ from whoosh.util.numeric import byte_to_length, length_to_byte
 
 #: Documents per block of :class:`ScoredDocs` (what the top-N collector can skip at once).
 BLOCK = 32
+#: Posting lists this long score blocks of equal weights from a per-document table.
+_TABLED_FROM = 1000
 
 # Per segment reader and field: K1 * ((1 - B) + B * length / average length) of every
 # document, the part of BM25 that depends on the document only.
@@ -186,7 +188,15 @@ def _term_scores(searcher, term: wq.Term, into: dict[int, float] | None = None) 
     boost = term.boost
     top = k1 + 1
     found = scores.get
+    # A long list's blocks mostly weigh the same (a word once, times the field's
+    # boost): its BM25 part per document is then read from a table, same value.
+    long = reader.doc_frequency(field, text) >= _TABLED_FROM
     for ids, weights in _blocks(matcher):
+        if long and boost == 1.0 and not deleted and weights and weights.count(weights[0]) == len(weights):
+            part = _parts_of_weight(reader, field, average, b, k1, weights[0])
+            for docnum in ids:
+                scores[docnum] = found(docnum, 0.0) + idf * part[docnum]
+            continue
         pairs = zip(ids, weights)
         if deleted:
             pairs = [(docnum, weight) for docnum, weight in pairs if docnum not in deleted]
@@ -390,6 +400,16 @@ def _norms(reader, field: str, average: float, b: float, k1: float) -> list[floa
     if key not in cached:
         # Whoosh's doc_field_length: a stored byte of 0 reads as no length.
         cached[key] = [k1 * ((1 - b) + b * (byte_to_length(value) if value else 0) / average) for value in _length_bytes(reader, field)]
+    return cached[key]
+
+
+def _parts_of_weight(reader, field: str, average: float, b: float, k1: float, weight: float) -> list[float]:
+    """Every document's ``(weight * (k1 + 1)) / (weight + norm)``: BM25 but for the idf."""
+    key = (field, average, b, k1, weight)
+    cached = _NORMS.setdefault(reader, {})
+    if key not in cached:
+        top = k1 + 1
+        cached[key] = [(weight * top) / (weight + norm) for norm in _norms(reader, field, average, b, k1)]
     return cached[key]
 
 

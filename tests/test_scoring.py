@@ -49,8 +49,10 @@ def _whoosh_scores(segment, query: wq.Query) -> dict[int, float]:
     return found
 
 
+@pytest.mark.parametrize("tabled_from", [1, 10**9])  # equal weights from a table, or not
 @pytest.mark.parametrize("field", ["title", "body", "categories", "grams"])
-def test_term_scores_are_whooshs(searcher, field):
+def test_term_scores_are_whooshs(searcher, field, tabled_from, monkeypatch):
+    monkeypatch.setattr("search.scoring._TABLED_FROM", tabled_from)
     compared = 0
     for segment, _ in searcher.subsearchers:
         for word in WORDS + ["中国", "发展"] if field != "grams" else ["中国", "发展", "联播", "快讯"]:
