@@ -124,8 +124,8 @@ class CompactPostingsWriter(W3PostingsWriter):
         if weights.count(1.0) == count:
             weight_code = _WEIGHTS_ONE
         else:
-            whole = [int(weight) for weight in weights]
-            if whole == weights.tolist() and max(whole) < 1 << 16:  # counts of a word: "B" or "H"
+            if all(0 <= weight < 1 << 16 and weight.is_integer() for weight in weights.tolist()):  # counts: "B" or "H"
+                whole = [int(weight) for weight in weights]
                 weight_code = 1 + _smallest(whole)
                 head += _pack(_UNSIGNED[weight_code - 1], whole)
             else:

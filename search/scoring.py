@@ -217,6 +217,8 @@ def _phrase_scores(searcher, phrase: wq.Phrase) -> dict[int, float] | None:
     field = phrase.fieldname
     if phrase.slop != 1 or len(phrase.words) < 2 or field not in searcher.schema:
         return None
+    if not searcher.schema[field].format.supports("positions"):
+        return None  # Whoosh says why a phrase cannot be searched there
     per_term = [_term_scores(searcher, wq.Term(field, word)) for word in phrase.words]
     if any(scores is None for scores in per_term):
         return None

@@ -122,6 +122,8 @@ class TermPool:
     def add_positions(self, fieldname: str, docnum: int, found: dict[str, list[int]], boost: float) -> None:
         """A document's terms in a positional field, with their positions; each
         occurrence weighs ``boost`` (the field's, as Whoosh's format weighs it)."""
+        if not found:  # as Whoosh, a field with no terms in a segment is not written
+            return
         self._boosts[fieldname] = boost
         if fieldname in self._other and self.spilled is None:
             self._spill()

@@ -68,6 +68,20 @@ def test_fractional_weights_long_values_and_big_gaps(tmp_path):
     assert found["counts", b"many"][0][0][1] == 70_000  # a weight beyond two bytes is kept exactly
 
 
+def test_negative_and_odd_weights_are_kept_as_whoosh_keeps_them(tmp_path):
+    # Whoosh lets a document boost make any weight; none of them may stop a commit.
+    schema = fields.Schema(id=fields.ID(stored=True), text=fields.TEXT(phrase=False))
+    documents = [
+        {"id": "a", "text": "alpha beta", "_boost": -1.0},
+        {"id": "b", "text": "alpha", "_boost": float("inf")},
+        {"id": "c", "text": "alpha gamma", "_boost": 70_000.0},
+        {"id": "d", "text": "alpha", "_boost": 2.0},
+    ]
+    theirs = build(tmp_path / "w3", schema, documents, codec=W3Codec())
+    ours = build(tmp_path / "compact", schema, documents, codec=CompactCodec())
+    assert postings(ours) == postings(theirs)
+
+
 def test_gaps_beyond_two_bytes_round_trip():
     # Document numbers far apart need four-byte gaps; the first id is stored whole.
     ids = [3, 70_000, 70_001, 5_000_000, 4_000_000_000]

@@ -143,6 +143,14 @@ def test_phrase_scores_are_whooshs(searcher, field):
     assert compared > 50
 
 
+def test_a_phrase_in_a_field_without_positions_is_whooshs_error(searcher):
+    from whoosh.query.qcore import QueryError
+
+    segment = searcher.subsearchers[0][0]
+    with pytest.raises(QueryError):
+        query_scores(segment, wq.Phrase("grams", ["中国", "国发"]))
+
+
 def test_positions_read_by_block_are_the_matchers(searcher):
     # Any other matcher is stepped one document at a time: both ways agree.
     from search.scoring import _PositionCursor

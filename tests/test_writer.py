@@ -58,6 +58,15 @@ def test_a_boosted_text_field_and_merged_segments_are_written_as_whoosh_does(tmp
     assert documents(mine) == documents(theirs)
 
 
+def test_a_text_field_with_no_terms_in_a_segment_is_not_written(tmp_path, stories):
+    # Only stopwords: Whoosh writes no field, so field numbers on disk stay the same.
+    quiet = [dict(story, categories="的 了") for story in stories[:5]]
+    _same_index(tmp_path, build_schema(), quiet)
+    ours = build(tmp_path / "again", build_schema(), quiet, writer=NewsSegmentWriter)
+    with ours.reader() as reader:
+        assert "categories" not in reader.indexed_field_names()
+
+
 def test_other_analysers_and_fields_go_whooshs_way(tmp_path):
     schema = fields.Schema(
         id=fields.ID(stored=True),
