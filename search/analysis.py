@@ -366,13 +366,12 @@ def index_positions(text: str, user: UserDict | None = None) -> dict[str, list[i
     :data:`INNER_POSITIONS` on), without a token object per word."""
     normalized, origin = normalize(text)
     stop = stopwords()
-    segmenter = _segmenter(user)
     found: dict[str, list[int]] = {}
     inner: list[str] = []
     position = 0
 
     def span(start: int, end: int) -> tuple[int, int]:
-        return (start, end) if origin is None else _original_span(text, origin, start, end)
+        return _original_span(text, origin, start, end)
 
     for word, start, _, chinese in _words(normalized, user):
         if word in stop:
@@ -386,13 +385,8 @@ def index_positions(text: str, user: UserDict | None = None) -> dict[str, list[i
             continue
         parts = pieces(word, user)
         if len(word) > 2:
-            if origin is None:  # offsets are the normalised text's: the word's layout is always the same
-                layout = _layout(word, user)
-            else:
-                layout = [
-                    (part.text, part.position - position, part.inner)
-                    for part in sorted(_parts(word, parts, position, start, span, segmenter, stop), key=_by_position)
-                ]
+            # Offsets of the normalised text (the usual case) leave a word's layout always the same.
+            layout = _layout(word, user) if origin is None else _word_layout(word, user, start, span)
             for part, offset, is_inner in layout:
                 if is_inner:
                     inner.append(part)
@@ -404,12 +398,16 @@ def index_positions(text: str, user: UserDict | None = None) -> dict[str, list[i
     return found
 
 
-@functools.lru_cache(maxsize=65536)
-def _layout(word: str, user: UserDict | None) -> tuple[tuple[str, int, bool], ...]:
-    """The pieces and inner words of a compound as :func:`_parts` yields them, in
-    index order: (text, position after the word's, inner)."""
-    parts = _parts(word, pieces(word, user), 0, 0, lambda start, end: (start, end), _segmenter(user), stopwords())
+def _word_layout(
+    word: str, user: UserDict | None, start: int = 0, span=lambda start, end: (start, end)
+) -> tuple[tuple[str, int, bool], ...]:
+    """The pieces and inner words of a compound (starting at ``start``) as
+    :func:`_parts` yields them, in index order: (text, position after the word's, inner)."""
+    parts = _parts(word, pieces(word, user), 0, start, span, _segmenter(user), stopwords())
     return tuple((part.text, part.position, part.inner) for part in sorted(parts, key=_by_position))
+
+
+_layout = functools.lru_cache(maxsize=65536)(_word_layout)
 
 
 def _by_position(token: Token) -> tuple[int, int, int]:

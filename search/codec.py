@@ -51,7 +51,7 @@ class CompactCodec(W3Codec):
     def postings_writer(self, dbfile, byteids=False):
         if byteids:  # term vectors: not used by news-search, left to Whoosh
             return super().postings_writer(dbfile, byteids)
-        return CompactPostingsWriter(dbfile, self._blocklimit, self._compression)
+        return CompactPostingsWriter(dbfile, self._blocklimit, compression=self._compression)
 
     def postings_reader(self, dbfile, terminfo, format_, term=None, scorer=None):
         if terminfo.is_inlined():
@@ -92,9 +92,6 @@ def _squeeze(data: bytes, level: int) -> tuple[bytes, bool]:
 
 class CompactPostingsWriter(W3PostingsWriter):
     """Writes a term's postings in compact blocks (see the module's docstring)."""
-
-    def __init__(self, postfile, blocklimit: int, compression: int) -> None:
-        super().__init__(postfile, blocklimit, compression=compression)
 
     def add_term_postings(self, ids: list[int], weights: list[float], values: list[bytes], lengths: list) -> None:
         """All of a term's postings at once (between ``start_postings`` and

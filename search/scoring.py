@@ -65,11 +65,7 @@ def _term_docs(searcher, term: wq.Term) -> set[int]:
     found: set[int] = set()
     text = searcher.schema[term.fieldname].to_bytes(term.text)
     for reader, offset in searcher.reader().leaf_readers():
-        if (term.fieldname, text) not in reader:
-            continue
-        matcher, deleted = _postings(reader, term.fieldname, text)
-        for ids, _ in _blocks(matcher):
-            found.update(offset + docnum for docnum in ids if docnum not in deleted)
+        found.update(offset + docnum for docnum in _segment_term_docs(reader, term.fieldname, text))
     return found
 
 
@@ -314,7 +310,7 @@ def _count_in_segment(reader, offset: int, words, fields, allowed, cap: int) -> 
 
     def holding(field: str, term: str) -> set[int]:
         if (field, term) not in docs:
-            docs[field, term] = _segment_term_docs(reader, field, term)
+            docs[field, term] = _segment_term_docs(reader, field, term.encode("utf-8"))
         return docs[field, term]
 
     candidates: set[int] | None = None
@@ -353,9 +349,8 @@ def _count_in_segment(reader, offset: int, words, fields, allowed, cap: int) -> 
     return found
 
 
-def _segment_term_docs(reader, field: str, term: str) -> set[int]:
-    """Live documents of one segment (its own numbers) holding ``term`` in ``field``."""
-    text = term.encode("utf-8")
+def _segment_term_docs(reader, field: str, text: bytes) -> set[int]:
+    """Live documents of one segment (its own numbers) holding ``text`` in ``field``."""
     if (field, text) not in reader:
         return set()
     matcher, deleted = _postings(reader, field, text)

@@ -17,7 +17,6 @@ from __future__ import annotations
 from array import array
 
 from whoosh import formats
-from whoosh.system import emptybytes
 from whoosh.util.numeric import byte_to_length
 from whoosh.writing import PostingPool, SegmentWriter
 
@@ -32,6 +31,8 @@ _TERM_BYTES = 300
 _OTHER_POSTING_BYTES = 96
 # Marks a posting whose positions are kept apart (positions stay below it).
 _SEVERAL = 1 << 31
+# How Whoosh's positional formats encode a posting's positions (the format's settings do not change it).
+_encode_positions = formats.Positions().encode
 
 
 class NewsSegmentWriter(SegmentWriter):
@@ -128,9 +129,8 @@ class TermPool:
         if fieldname in self._other and self.spilled is None:
             self._spill()
         if self.spilled is not None:
-            encode = formats.Positions().encode
             for word, positions in found.items():
-                self.spilled.add((fieldname, word.encode("utf-8"), docnum, float(len(positions)) * boost, encode(positions)))
+                self.spilled.add((fieldname, word.encode("utf-8"), docnum, float(len(positions)) * boost, _encode_positions(positions)))
             return
         terms = self._positional.setdefault(fieldname, {})
         several = self._several
@@ -180,7 +180,7 @@ class TermPool:
         for fieldname, terms in self._positional.items():
             boost = self._boosts[fieldname]
             for tbytes, (ids, spots) in terms.items():
-                for docnum, weight, value in zip(ids, *self._weights_and_values(spots, boost, formats.Positions().encode)):
+                for docnum, weight, value in zip(ids, *self._weights_and_values(spots, boost, _encode_positions)):
                     self.spilled.add((fieldname, tbytes, docnum, weight, value))
         for fieldname, terms in self._other.items():
             for tbytes, kept in terms.items():
@@ -229,8 +229,7 @@ class TermPool:
                 terms = self._other[fieldname]
                 for tbytes in sorted(terms):
                     kept = terms[tbytes]
-                    values = [value or emptybytes for value in kept[2::3]]
-                    _write_term(fieldwriter, tbytes, kept[0::3], kept[1::3], values, length_of)
+                    _write_term(fieldwriter, tbytes, kept[0::3], kept[1::3], kept[2::3], length_of)
             fieldwriter.finish_field()
 
     def cleanup(self) -> None:
