@@ -33,7 +33,7 @@ from .corpus import (
     read_source,
     walk,
 )
-from .analysis import UserDict, warm_up
+from .analysis import UserDict, is_warm
 from .errors import CorpusError, IndexBuildError, UsageError
 from .schema import build_schema, check_compatible, exact_value, index_settings, user_dict_of
 from .storage import IndexDir, corrupt, default_index_dir, open_whoosh, read_meta, write_meta
@@ -212,7 +212,7 @@ def _build_in_parallel(
     This process only gathers their segments and commits them together: if any
     worker fails, nothing is committed.
     """
-    warm_up(user_dict_of(writer.schema))  # compiles the dictionary caches once, for every worker
+    _compile_dictionary(user_dict_of(writer.schema))
     parts = _split_by_size(sources, report.workers)
     workers: list[_Worker] = []
     try:
@@ -237,6 +237,30 @@ def _build_in_parallel(
     writer._finish()
 
 
+def _compile_dictionary(user: UserDict | None) -> None:
+    """Compile the segmenter's dictionary cache once for every worker, if it is not yet
+    (a new install), in a short-lived process: compiling reads jieba's whole dictionary,
+    100 MB that would stay this process's peak for the whole build. If that fails, each
+    worker compiles it for itself, as this process would have."""
+    if is_warm(user):
+        return
+    subprocess.run(
+        [sys.executable, "-c", "import pickle, sys; from search.analysis import warm_up; warm_up(pickle.load(sys.stdin.buffer))"],
+        input=pickle.dumps(user),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=_child_environment(),
+        check=False,
+    )
+
+
+def _child_environment() -> dict[str, str]:
+    """The environment of a Python process that imports this package from where this
+    process did, installed or not."""
+    package_home = str(Path(__file__).resolve().parent.parent)
+    return dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [package_home, os.environ.get("PYTHONPATH")])))
+
+
 class _Worker:
     """One worker process of a parallel rebuild, and the files it is given and gives back."""
 
@@ -245,16 +269,13 @@ class _Worker:
         self.result_path = _result_of(self.job)
         self.errors = self.job.with_suffix(".stderr")
         self.job.write_bytes(pickle.dumps((str(generation), sources, limit_mb)))
-        # The worker imports this package from where this process did, installed or not.
-        package_home = str(Path(__file__).resolve().parent.parent)
-        environment = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [package_home, os.environ.get("PYTHONPATH")])))
         with open(self.errors, "wb") as errors:
             self.process = subprocess.Popen(
                 [sys.executable, "-c", "from search.indexer import _worker_main; _worker_main()", str(self.job)],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=errors,
-                env=environment,
+                env=_child_environment(),
             )
 
     @staticmethod

@@ -35,6 +35,8 @@ from .cache import cache_dir, read_cached, write_cached
 
 #: Bumped when the cache layout changes; old caches are then ignored.
 CACHE_FORMAT = 1
+#: What a compiled dictionary's cache folder holds.
+_CACHE_FILES = ("words.marisa", "frequencies.bin", "log_probabilities.bin", "hmm.marshal", "info.json")
 
 #: The characters jieba's dictionary graph segments; other Chinese characters
 #: (rare extensions, 〇) are words of one character, as jieba cuts them.
@@ -333,16 +335,34 @@ def _jieba_tokenizer(user_words: tuple[tuple[str, int | None], ...] = ()):
     return tokenizer
 
 
-def _user_overlay(user_words: tuple[tuple[str, int | None], ...]) -> tuple[int, dict[str, int]]:
-    """The total and the frequencies jieba gives ``user_words`` once added (it
-    derives a frequency for a word given without one), cached by their digest."""
+def is_compiled(user_words: Sequence[tuple[str, int | None]] = ()) -> bool:
+    """Whether a new :class:`Segmenter` for ``user_words`` would load its dictionary
+    from the cache (fast, small) rather than compile it from jieba (seconds, 100 MB)."""
+    folder = _cache_path()
+    if not all((folder / name).is_file() for name in _CACHE_FILES):
+        return False
+    return not user_words or _cached_overlay(tuple(user_words))[2] is not None
+
+
+def _cached_overlay(user_words: tuple[tuple[str, int | None], ...]) -> tuple[Path, str, tuple | None]:
+    """Where ``user_words``' overlay is cached (by their digest), their listing, and what
+    is kept there for these very words: ``(listing, total, overlay)``, or ``None``."""
     import hashlib
 
     listing = json.dumps(user_words, ensure_ascii=False)
     digest = hashlib.blake2b(listing.encode(), digest_size=12).hexdigest()
     path = _cache_path() / "user" / f"{digest}.marshal"
     cached = read_cached(path)
-    if isinstance(cached, tuple) and len(cached) == 3 and cached[0] == listing:  # the very same words
+    if isinstance(cached, tuple) and len(cached) == 3 and cached[0] == listing:
+        return path, listing, cached
+    return path, listing, None
+
+
+def _user_overlay(user_words: tuple[tuple[str, int | None], ...]) -> tuple[int, dict[str, int]]:
+    """The total and the frequencies jieba gives ``user_words`` once added (it
+    derives a frequency for a word given without one), cached by their digest."""
+    path, listing, cached = _cached_overlay(user_words)
+    if cached is not None:
         return cached[1], cached[2]
     tokenizer = _jieba_tokenizer(user_words)
     overlay = {word: tokenizer.FREQ[word] for word, _ in user_words}

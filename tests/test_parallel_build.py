@@ -137,3 +137,22 @@ def test_a_script_without_a_main_guard_can_rebuild_in_parallel(corpus, tmp_path)
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=tmp_path, timeout=300)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["2", "601"]
+
+
+def test_a_cold_dictionary_cache_is_compiled_outside_the_building_process(corpus, user_words, tmp_path):
+    """A new install compiles jieba's dictionary once, in a process of its own: the
+    process gathering the workers' segments never holds jieba's 100 MB."""
+    script = (
+        "import sys; from search import index_corpus; from search.analysis import _segmenter\n"
+        f"report = index_corpus({str(corpus)!r}, {str(tmp_path / 'index')!r}, rebuild=True, workers=2, user_dict={str(user_words)!r})\n"
+        "print(report.workers, report.documents, 'jieba' in sys.modules, _segmenter.cache_info().currsize)\n"
+    )
+    cache = tmp_path / "cache"
+    environment = dict(os.environ, NEWS_SEARCH_CACHE=str(cache))
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO, env=environment, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["2", "601", "False", "0"]
+    assert len(list(cache.glob("jieba-*/words.marisa"))) == 1
+    assert len(list(cache.glob("jieba-*/user/*.marshal"))) == 1
+    with open_index(tmp_path / "index") as index:
+        assert index.search("苏超联赛").hits[0].path == "user.md"

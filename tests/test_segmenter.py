@@ -118,6 +118,18 @@ def test_the_dictionary_is_compiled_once_then_loaded_without_jieba(tmp_path):
     assert first.removesuffix("True") == second.removesuffix("False")
 
 
+def test_is_compiled_tells_whether_a_new_segmenter_would_compile(tmp_path):
+    code = (
+        "from search.segmenter import Segmenter, is_compiled; words = [('苏超联赛', None)]\n"
+        "before = is_compiled(), is_compiled(words)\n"
+        "Segmenter()\n"
+        "base = is_compiled(), is_compiled(words)\n"
+        "Segmenter(words)\n"
+        "print(before, base, is_compiled(), is_compiled(words), is_compiled([('苏超', 5)]))"
+    )
+    assert _run(code, tmp_path) == "(False, False) (True, False) True True False"
+
+
 def test_a_damaged_cache_is_compiled_again(tmp_path):
     _run(_CUT_WITHOUT_JIEBA, tmp_path)
     (frequencies,) = tmp_path.glob("jieba-*/frequencies.bin")
