@@ -19,7 +19,7 @@ from . import query as query_syntax
 from .analysis import terms as analyze_terms
 from .errors import ArticleNotFoundError, IndexCorruptError, IndexVersionError, UsageError
 from .schema import TEXT_FIELDS, check_compatible, exact_value, user_dict_of
-from .scoring import Precomputed, Restricted, matching_docs
+from .scoring import Precomputed, Restricted, matching_docs, top_results
 from .snippets import SNIPPET_CHARS, highlight, snippet
 from .storage import IndexDir, corrupt, default_index_dir, open_whoosh, read_meta
 from .suggest import Suggester, pinyin_cache_name
@@ -253,8 +253,12 @@ class Index:
         def run(compiled: wq.Query):
             # Queries scored a segment at a time take the filter as they score.
             restricted = allowed is not None and isinstance(compiled, Precomputed)
+            if restricted:
+                compiled = Restricted(compiled, allowed)
+            if isinstance(compiled, Precomputed) and sort == "relevance" and not facets:
+                return top_results(self._searcher, compiled, page * limit)
             return self._searcher.search(
-                Restricted(compiled, allowed) if restricted else compiled,
+                compiled,
                 limit=page * limit,
                 filter=None if restricted else allowed,
                 sortedby="date" if sort == "date" else None,

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import array
 import bisect
+import heapq
 import sys
 import weakref
 from collections import Counter
@@ -29,6 +30,7 @@ from whoosh import matching, scoring
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
 from whoosh.matching.wrappers import FilterMatcher
+from whoosh.searching import Results
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
 #: Documents per block of :class:`ScoredDocs` (what the top-N collector can skip at once).
@@ -65,7 +67,8 @@ def _term_docs(searcher, term: wq.Term) -> set[int]:
     found: set[int] = set()
     text = searcher.schema[term.fieldname].to_bytes(term.text)
     for reader, offset in searcher.reader().leaf_readers():
-        found.update(offset + docnum for docnum in _segment_term_docs(reader, term.fieldname, text))
+        docs = _segment_term_docs(reader, term.fieldname, text)
+        found.update(map(offset.__add__, docs) if offset else docs)
     return found
 
 
@@ -74,18 +77,25 @@ def _range_docs(searcher, query: wq.NumericRange) -> set[int]:
     low, high = query.start, query.end
     found: set[int] = set()
     for reader, offset in searcher.reader().leaf_readers():
-        values = _column_values(reader, query.fieldname)
-        inside = {
-            docnum
-            for docnum, value in enumerate(values)
-            if value
-            and (low is None or value > low or (value == low and not query.startexcl))
-            and (high is None or value < high or (value == high and not query.endexcl))
-        }
+        values, docnums = _sorted_column(reader, query.fieldname)
+        start = 0 if low is None else (bisect.bisect_right if query.startexcl else bisect.bisect_left)(values, low)
+        end = len(values) if high is None else (bisect.bisect_left if query.endexcl else bisect.bisect_right)(values, high)
+        inside = docnums[start:end]
         if reader.has_deletions():
-            inside = {docnum for docnum in inside if not reader.is_deleted(docnum)}
-        found.update(offset + docnum for docnum in inside)
+            inside = [docnum for docnum in inside if not reader.is_deleted(docnum)]
+        found.update(map(offset.__add__, inside) if offset else inside)
     return found
+
+
+def _sorted_column(reader, field: str) -> tuple[list, list[int]]:
+    """A segment's column values other than 0 ("no value"), sorted, and the document
+    of each: a range is then two binary searches, not a test of every document."""
+    cached = _COLUMNS.setdefault(reader, {})
+    key = ("sorted", field)
+    if key not in cached:
+        pairs = sorted((value, docnum) for docnum, value in enumerate(_column_values(reader, field)) if value)
+        cached[key] = ([value for value, _ in pairs], [docnum for _, docnum in pairs])
+    return cached[key]
 
 
 def _column_values(reader, field: str):
@@ -452,6 +462,25 @@ class Precomputed:
         if key not in computed:
             computed[key] = ScoredDocs(self.scores(searcher, context))
         return computed[key].copy()
+
+
+def top_results(searcher, query: Precomputed, limit: int) -> Results:
+    """Whoosh's results of a top-``limit`` search for ``query``: the same hits in the
+    same order (best score first, ties in document order) and the same count, without
+    its collector stepping through the matches and then counting them all again."""
+    context = searcher.context()
+    total = 0
+    candidates: list[tuple[float, int]] = []
+    for segment, offset in searcher.leaf_searchers():
+        scores = query.scores(segment, context)
+        total += len(scores)
+        # Only documents scoring at least the segment's limit-th best can make the page.
+        floor = heapq.nlargest(limit, scores.values())[-1] if 0 < limit < len(scores) else float("-inf")
+        candidates.extend((score, -offset - docnum) for docnum, score in scores.items() if score >= floor)
+    top = heapq.nlargest(limit, candidates)  # ties: the lower document number first, as Whoosh
+    results = Results(searcher, query, [(score, -negated) for score, negated in top])
+    results._total = total
+    return results
 
 
 class Restricted(Precomputed, wq.WrappingQuery):

@@ -11,7 +11,7 @@ from whoosh import query as wq
 
 from search import index_corpus, open_index
 from search.query import parse, to_whoosh
-from search.scoring import matching_docs, query_scores
+from search.scoring import Precomputed, Restricted, matching_docs, query_scores, top_results
 
 WORDS = ["中国", "发展", "习近平", "经济", "联播", "快讯", "国务院", "会议", "北京", "合作", "人民", "不存在的词"]
 
@@ -83,6 +83,29 @@ def test_the_top_page_is_the_best_of_all_scored_matches(searcher, text):
     top = searcher.search(compiled, limit=10)
     assert [(hit.score, -hit.docnum) for hit in top] == ranked
     assert len(top) == len(everything) > 0
+
+
+@pytest.mark.parametrize("text", ["中国 发展", "联播快讯", '"国务院 常务会议"', "经济 -发展", "中国 OR 经济", "title:会议 人民", "央视网"])
+@pytest.mark.parametrize("limit", [1, 3, 10, 1000])
+def test_top_results_are_whooshs_top_n(searcher, text, limit):
+    """The same page in the same order (ties included) and the same count, filtered or not."""
+    compiled = to_whoosh(parse(text))
+    allowed = set(range(0, searcher.doc_count_all(), 3))
+    for query in [compiled] * isinstance(compiled, Precomputed) + [Restricted(compiled, allowed)]:
+        expected = searcher.search(query, limit=limit)
+        found = top_results(searcher, query, limit)
+        assert [(hit.docnum, hit.score) for hit in found] == [(hit.docnum, hit.score) for hit in expected]
+        assert len(found) == len(expected)
+    assert len(searcher.search(compiled)) > 0
+
+
+def test_top_results_keep_whooshs_order_of_equal_scores(searcher):
+    compiled = to_whoosh(parse("categories:国内"))
+    everything = top_results(searcher, compiled, 1000)
+    scores = [hit.score for hit in everything]
+    assert len(scores) - len(set(scores)) > 10  # many ties
+    for limit in (1, 5, 17):
+        assert [hit.docnum for hit in top_results(searcher, compiled, limit)] == [hit.docnum for hit in searcher.search(compiled, limit=limit)]
 
 
 def test_matching_docs_are_whooshs(searcher):
