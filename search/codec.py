@@ -10,6 +10,9 @@ Ranking reads ids and weights without touching positions, and small lists cost
 a third of what they did. Everything else (term dictionary, columns, stored
 fields, segment files) is Whoosh 3's. Segments record their codec, so indexes
 written by Whoosh's own codec stay readable, and an update may mix both.
+
+A segment's files are read in place from its memory-mapped compound file; Whoosh
+copies each of them into memory when the segment is opened.
 """
 
 from __future__ import annotations
@@ -21,7 +24,9 @@ from array import array
 from itertools import accumulate
 from operator import sub
 
-from whoosh.codec.whoosh3 import W3Codec, W3LeafMatcher, W3PostingsWriter
+from whoosh.codec.whoosh3 import W3Codec, W3LeafMatcher, W3PostingsWriter, W3Segment
+from whoosh.filedb.compound import CompoundStorage
+from whoosh.filedb.structfile import BufferFile
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
 # Block header: signed byte length of the rest of the block (negative for the
@@ -58,6 +63,76 @@ class CompactCodec(W3Codec):
             return super().postings_reader(dbfile, terminfo, format_, term, scorer)
         offset, _ = terminfo.extent()
         return CompactMatcher(dbfile, offset, format_, term=term, scorer=scorer)
+
+
+    def new_segment(self, storage, indexname):
+        return MappedSegment(self, indexname)
+
+
+class MappedSegment(W3Segment):
+    """Whoosh 3's segment, its files read in place when it is opened.
+
+    Whoosh memory-maps a compound segment file and then copies each file in it
+    into a ``BytesIO``: opening an index of all 15,898 stories read 95 MB into
+    memory, a fifth of a cold query's time.
+    """
+
+    def open_compound_file(self, storage):
+        name = self.make_filename(self.COMPOUND_EXT)
+        return _MappedCompound(storage.open_file(name), use_mmap=storage.supports_mmap)
+
+
+class _MappedCompound(CompoundStorage):
+    def open_file(self, name, *args, **kwargs):
+        if not self._source or self.is_closed:  # not memory-mapped: Whoosh's way
+            return super().open_file(name, *args, **kwargs)
+        offset, length = self.range(name)
+        return _MappedFile(self._source, offset, length, name)
+
+
+class _MappedFile(BufferFile):
+    """One file of a memory-mapped compound file: ``get`` reads a slice of the map
+    (as Whoosh's ``BufferFile`` does), reading in sequence goes through a window."""
+
+    def __init__(self, source, offset: int, length: int, name: str) -> None:
+        self._buf = memoryview(source)[offset : offset + length]
+        self._name = name
+        self.file = _Window(source, offset, length)
+        self.onclose = None
+        self.is_real = False
+        self.is_closed = False
+
+
+class _Window:
+    """The file-like reading (``read``, ``readline``, ``seek``, ``tell``) of
+    ``length`` bytes of ``source`` from ``offset``, without copying them."""
+
+    def __init__(self, source, offset: int, length: int) -> None:
+        self._source, self._start, self._end = source, offset, offset + length
+        self._at = offset
+
+    def read(self, size: int | None = -1) -> bytes:
+        start = self._at
+        if start >= self._end:  # sought past the end, as a file may be
+            return b""
+        self._at = self._end if size is None or size < 0 else min(start + size, self._end)
+        return self._source[start : self._at]
+
+    def readline(self, size: int | None = -1) -> bytes:
+        newline = self._source.find(b"\n", self._at, self._end)
+        line_end = self._end if newline < 0 else newline + 1
+        return self.read(line_end - self._at if size is None or size < 0 else min(size, line_end - self._at))
+
+    def seek(self, position: int, whence: int = 0) -> int:
+        base = (self._start, self._at, self._end)[whence]
+        self._at = max(base + position, self._start)
+        return self._at - self._start
+
+    def tell(self) -> int:
+        return self._at - self._start
+
+    def close(self) -> None:
+        pass
 
 
 def _smallest(values) -> int:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import mmap
+import random
 
 import pytest
 import whoosh.index
@@ -14,11 +16,12 @@ from whoosh.qparser import QueryParser
 from whoosh.writing import SegmentWriter
 
 from search import index_corpus
-from search.codec import CompactCodec, CompactMatcher, CompactPostingsWriter
+from search.codec import CompactCodec, CompactMatcher, CompactPostingsWriter, MappedSegment, _Window
 from search.corpus import read_article, walk
 from search.indexer import document
 from search.schema import build_schema
-from segments import build, postings
+from segments import build, documents, postings
+from whoosh.filedb.compound import CompoundStorage
 
 
 class HalfBoost(RegexTokenizer):
@@ -133,3 +136,47 @@ def test_rebuilt_index_uses_compact_blocks(tmp_path, first_stories):
     ix = whoosh.index.open_dir(str(generation))
     assert report.documents == 40
     assert {type(segment.codec()) for segment in ix._segments()} == {CompactCodec}
+
+
+def test_segment_files_are_read_in_place_and_read_the_same(tmp_path, story_documents):
+    schema = build_schema()
+    theirs = build(tmp_path / "w3", schema, story_documents, codec=W3Codec())
+    ours = build(tmp_path / "compact", schema, story_documents, codec=CompactCodec(), segments=2)
+    assert documents(ours) == documents(theirs)
+    segments = ours._segments()
+    assert len(segments) == 2 and all(isinstance(segment, MappedSegment) for segment in segments)
+    for segment in segments:
+        files = segment.open_compound_file(ours.storage)
+        copied = CompoundStorage(ours.storage.open_file(segment.make_filename(segment.COMPOUND_EXT)))
+        for name in files.list():
+            mapped, whole = files.open_file(name), copied.open_file(name)
+            assert isinstance(mapped.file, _Window)  # not a copy in a BytesIO, as Whoosh makes
+            assert mapped.read() == whole.read() and mapped.get(3, 20) == whole.get(3, 20)
+        files.close()
+        copied.close()
+
+
+def test_a_window_reads_as_a_bytes_file(tmp_path):
+    data = bytes(random.Random(5).choice(b"ab\n") for _ in range(3000))
+    path = tmp_path / "data"
+    path.write_bytes(b"x" * 100 + data + b"y" * 100)
+    with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as source:
+        window, expected = _Window(source, 100, len(data)), io.BytesIO(data)
+        steps = random.Random(7)
+        for _ in range(2000):
+            action = steps.choice(["read", "readline", "seek", "seek_end", "seek_here"])
+            size = steps.choice([-1, None, 0, 1, 7, 500])
+            if action == "read":
+                assert window.read(size) == expected.read(size)
+            elif action == "readline":
+                assert window.readline(size) == expected.readline(size)
+            elif action == "seek":
+                where = steps.randrange(len(data) + 100)
+                assert window.seek(where) == expected.seek(where)
+            elif action == "seek_end":
+                back = -steps.randrange(len(data) + 1)
+                assert window.seek(back, 2) == expected.seek(back, 2)
+            else:
+                ahead = steps.randrange(-window.tell(), 300)
+                assert window.seek(ahead, 1) == expected.seek(ahead, 1)
+            assert window.tell() == expected.tell()
