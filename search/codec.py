@@ -84,7 +84,7 @@ class MappedSegment(W3Segment):
 
 class _MappedCompound(CompoundStorage):
     def open_file(self, name, *args, **kwargs):
-        if not self._source or self.is_closed:  # not memory-mapped: Whoosh's way
+        if self.is_closed or not getattr(self, "_source", None):  # closed, or not memory-mapped: Whoosh's way
             return super().open_file(name, *args, **kwargs)
         offset, length = self.range(name)
         return _MappedFile(self._source, offset, length, name)

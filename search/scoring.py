@@ -77,6 +77,8 @@ def _range_docs(searcher, query: wq.NumericRange) -> set[int]:
     low, high = query.start, query.end
     found: set[int] = set()
     for reader, offset in searcher.reader().leaf_readers():
+        if not reader.doc_count_all():  # an empty index has no column to read
+            continue
         values, docnums = _sorted_column(reader, query.fieldname)
         start = 0 if low is None else (bisect.bisect_right if query.startexcl else bisect.bisect_left)(values, low)
         end = len(values) if high is None else (bisect.bisect_left if query.endexcl else bisect.bisect_right)(values, high)
@@ -467,7 +469,11 @@ class Precomputed:
 def top_results(searcher, query: Precomputed, limit: int) -> Results:
     """Whoosh's results of a top-``limit`` search for ``query``: the same hits in the
     same order (best score first, ties in document order) and the same count, without
-    its collector stepping through the matches and then counting them all again."""
+    its collector stepping through the matches and then counting them all again.
+
+    For scores above 0 (BM25F's are) and a weighting without ``final`` (ours):
+    Whoosh's collector would leave out documents scoring 0 or less, and apply ``final``.
+    """
     context = searcher.context()
     total = 0
     candidates: list[tuple[float, int]] = []

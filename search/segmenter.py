@@ -35,8 +35,6 @@ from .cache import cache_dir, read_cached, write_cached
 
 #: Bumped when the cache layout changes; old caches are then ignored.
 CACHE_FORMAT = 1
-#: What a compiled dictionary's cache folder holds.
-_CACHE_FILES = ("words.marisa", "frequencies.bin", "log_probabilities.bin", "hmm.marshal", "info.json")
 
 #: The characters jieba's dictionary graph segments; other Chinese characters
 #: (rare extensions, 〇) are words of one character, as jieba cuts them.
@@ -268,6 +266,19 @@ class _Base:
         finally:
             shutil.rmtree(staging, ignore_errors=True)
 
+    @staticmethod
+    def is_complete(folder: Path) -> bool:
+        """Whether ``folder`` holds a whole cache that :meth:`load` would accept,
+        told from its files' sizes (the trie is memory-mapped, not read)."""
+        try:
+            json.loads((folder / "info.json").read_text("utf-8"))
+            trie = marisa_trie.Trie()
+            trie.mmap(str(folder / "words.marisa"))
+            sizes = {(folder / name).stat().st_size for name in ("frequencies.bin", "log_probabilities.bin")}
+            return sizes == {8 * len(trie)} and (folder / "hmm.marshal").is_file()
+        except Exception:  # missing or damaged, whatever marisa makes of it
+            return False
+
     @classmethod
     def load(cls, folder: Path) -> "_Base":
         info = json.loads((folder / "info.json").read_text("utf-8"))
@@ -338,8 +349,7 @@ def _jieba_tokenizer(user_words: tuple[tuple[str, int | None], ...] = ()):
 def is_compiled(user_words: Sequence[tuple[str, int | None]] = ()) -> bool:
     """Whether a new :class:`Segmenter` for ``user_words`` would load its dictionary
     from the cache (fast, small) rather than compile it from jieba (seconds, 100 MB)."""
-    folder = _cache_path()
-    if not all((folder / name).is_file() for name in _CACHE_FILES):
+    if not _Base.is_complete(_cache_path()):
         return False
     return not user_words or _cached_overlay(tuple(user_words))[2] is not None
 

@@ -22,6 +22,7 @@ from search.indexer import document
 from search.schema import build_schema
 from segments import build, documents, postings
 from whoosh.filedb.compound import CompoundStorage
+from whoosh.filedb.filestore import StorageError
 
 
 class HalfBoost(RegexTokenizer):
@@ -154,6 +155,8 @@ def test_segment_files_are_read_in_place_and_read_the_same(tmp_path, story_docum
             assert mapped.read() == whole.read() and mapped.get(3, 20) == whole.get(3, 20)
         files.close()
         copied.close()
+        with pytest.raises(StorageError):  # as Whoosh's own, once closed
+            files.open_file(name)
 
 
 def test_a_window_reads_as_a_bytes_file(tmp_path):

@@ -317,6 +317,15 @@ def test_incompatible_index_version_must_be_rebuilt(built, key: str) -> None:
         assert len(index) == 30
 
 
+def test_an_index_of_an_empty_corpus_answers_every_kind_of_search(tmp_path: Path) -> None:
+    (tmp_path / "corpus").mkdir()
+    assert index_corpus(tmp_path / "corpus", tmp_path / "index").documents == 0
+    with open_index(tmp_path / "index") as index:
+        for options in ({}, {"since": "2022-10-01"}, {"until": "2022-10-01", "category": "国内"}, {"sort": "date", "facets": True}):
+            assert index.search("中国", **options).total == 0, options
+        assert index.search("").hits == []
+
+
 def test_missing_index_raises_index_not_found(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(IndexNotFoundError) as error:
         open_index(tmp_path / "nowhere")

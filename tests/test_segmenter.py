@@ -128,6 +128,10 @@ def test_is_compiled_tells_whether_a_new_segmenter_would_compile(tmp_path):
         "print(before, base, is_compiled(), is_compiled(words), is_compiled([('苏超', 5)]))"
     )
     assert _run(code, tmp_path) == "(False, False) (True, False) True True False"
+    # A damaged cache would be compiled again, so it does not count.
+    (frequencies,) = tmp_path.glob("jieba-*/frequencies.bin")
+    frequencies.write_bytes(frequencies.read_bytes()[:1000])
+    assert _run("from search.segmenter import is_compiled; print(is_compiled())", tmp_path) == "False"
 
 
 def test_a_damaged_cache_is_compiled_again(tmp_path):
