@@ -64,7 +64,6 @@ class CompactCodec(W3Codec):
         offset, _ = terminfo.extent()
         return CompactMatcher(dbfile, offset, format_, term=term, scorer=scorer)
 
-
     def new_segment(self, storage, indexname):
         return MappedSegment(self, indexname)
 
