@@ -35,6 +35,8 @@ from .cache import cache_dir, read_cached, write_cached
 
 #: Bumped when the cache layout changes; old caches are then ignored.
 CACHE_FORMAT = 1
+#: What reading a cache that is missing, partial or damaged raises.
+_DAMAGED = (OSError, ValueError, KeyError, RuntimeError)
 
 #: The characters jieba's dictionary graph segments; other Chinese characters
 #: (rare extensions, 〇) are words of one character, as jieba cuts them.
@@ -266,30 +268,38 @@ class _Base:
         finally:
             shutil.rmtree(staging, ignore_errors=True)
 
-    @staticmethod
-    def is_complete(folder: Path) -> bool:
-        """Whether ``folder`` holds a whole cache that :meth:`load` would accept,
-        told from its files' sizes (the trie is memory-mapped, not read)."""
+    @classmethod
+    def load(cls, folder: Path) -> "_Base | None":
+        """The cache in ``folder``; ``None`` if it is missing, partial or damaged."""
         try:
-            json.loads((folder / "info.json").read_text("utf-8"))
-            trie = marisa_trie.Trie()
-            trie.mmap(str(folder / "words.marisa"))
-            sizes = {(folder / name).stat().st_size for name in ("frequencies.bin", "log_probabilities.bin")}
-            return sizes == {8 * len(trie)} and (folder / "hmm.marshal").is_file()
-        except Exception:  # missing or damaged, whatever marisa makes of it
-            return False
+            info, trie = cls._checked(folder)
+            frequencies, log_probabilities = array.array("q"), array.array("d")
+            frequencies.frombytes((folder / "frequencies.bin").read_bytes())
+            log_probabilities.frombytes((folder / "log_probabilities.bin").read_bytes())
+        except _DAMAGED:
+            return None
+        return cls(trie, frequencies, log_probabilities, info)
 
     @classmethod
-    def load(cls, folder: Path) -> "_Base":
+    def is_complete(cls, folder: Path) -> bool:
+        """Whether :meth:`load` would find a whole cache in ``folder``, without reading it."""
+        try:
+            cls._checked(folder)
+        except _DAMAGED:
+            return False
+        return True
+
+    @staticmethod
+    def _checked(folder: Path) -> tuple[dict, marisa_trie.Trie]:
+        """The cache's info and its trie (memory-mapped), once its arrays' file sizes
+        match the trie; :class:`ValueError` if they do not."""
         info = json.loads((folder / "info.json").read_text("utf-8"))
         trie = marisa_trie.Trie()
         trie.mmap(str(folder / "words.marisa"))
-        frequencies, log_probabilities = array.array("q"), array.array("d")
-        frequencies.frombytes((folder / "frequencies.bin").read_bytes())
-        log_probabilities.frombytes((folder / "log_probabilities.bin").read_bytes())
-        if not len(frequencies) == len(log_probabilities) == len(trie):
-            raise ValueError(f"damaged dictionary cache {folder}")
-        return cls(trie, frequencies, log_probabilities, info)
+        for name in ("frequencies.bin", "log_probabilities.bin"):
+            if (folder / name).stat().st_size != 8 * len(trie):  # one 8-byte number per word
+                raise ValueError(f"damaged dictionary cache {folder}")
+        return info, trie
 
 
 def _cache_path() -> Path:
@@ -309,10 +319,9 @@ def _cache_path() -> Path:
 def _base() -> _Base:
     """The compiled dictionary, memory-mapped from the cache (compiled first if missing)."""
     folder = _cache_path()
-    try:
-        return _Base.load(folder)
-    except (OSError, ValueError, KeyError, RuntimeError):  # missing, partial or damaged
-        pass
+    cached = _Base.load(folder)
+    if cached is not None:
+        return cached
     tokenizer = _jieba_tokenizer()
     base = _Base.compile(tokenizer.FREQ, tokenizer.total)
     _jieba_tokenizer.cache_clear()  # one jieba dictionary is 150 MB: do not keep it

@@ -227,8 +227,6 @@ def test_counts_of_words_together_are_whooshs(searcher, cap):
 
 @pytest.mark.parametrize("text", ["中国 发展", "联播快讯", "经济 -发展", '"国务院 常务会议" 人民'])
 def test_a_restricted_query_finds_what_whooshs_filter_lets_through(searcher, text):
-    from search.scoring import Restricted
-
     compiled = to_whoosh(parse(text))
     second = searcher.subsearchers[1][1]  # where the second segment's numbers start
     everything = set(searcher.document_numbers())
