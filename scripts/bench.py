@@ -303,7 +303,7 @@ def worker_queries(system: str, directory: str, query_file: str, passes: str) ->
     """
     queries = load_queries(Path(query_file))
     if system == "ours":
-        import search.index as engine
+        import search.searcher as engine
         from search import open_index
 
         index = open_index(directory)

@@ -11,7 +11,7 @@ against it on the same articles:
   article's categories and tags, one per line, as our index does;
 - query: ``MultifieldParser(["title", "body", "categories"], schema, group=OrGroup)``
   with Whoosh's default scoring (BM25F, equal field weights);
-- articles come from :mod:`search.corpus` (``walk`` + ``read_article``), so both
+- articles come from :mod:`search.ingest.corpus` (``walk`` + ``read_article``), so both
   systems see exactly the same titles and text.
 
 Usage::
@@ -43,7 +43,7 @@ from whoosh import highlight as whoosh_highlight
 from whoosh.fields import ID, TEXT, Schema
 from whoosh.qparser import MultifieldParser, OrGroup
 
-from search.corpus import Article, Skipped, read_article, walk
+from search.ingest.corpus import Article, Skipped, read_article, walk
 from search.errors import CorpusError
 
 FIELDS = ["title", "body", "categories"]

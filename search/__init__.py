@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING
 _HOMES = {
     "CheckReport": "check",
     "check_index": "check",
-    "Article": "corpus",
-    "Skipped": "corpus",
+    "Article": "ingest.corpus",
+    "Skipped": "ingest.corpus",
     "ArticleNotFoundError": "errors",
     "CorpusError": "errors",
     "IndexBuildError": "errors",
@@ -31,20 +31,20 @@ _HOMES = {
     "IndexVersionError": "errors",
     "NewsSearchError": "errors",
     "UsageError": "errors",
-    "Document": "index",
-    "Facets": "index",
-    "Hit": "index",
-    "Index": "index",
-    "IndexStats": "index",
-    "SearchResult": "index",
-    "open_index": "index",
-    "IndexReport": "indexer",
-    "index_corpus": "indexer",
+    "Document": "results",
+    "Facets": "results",
+    "Hit": "results",
+    "Index": "searcher",
+    "IndexStats": "results",
+    "SearchResult": "results",
+    "open_index": "searcher",
+    "IndexReport": "build",
+    "index_corpus": "build",
 }
 
 if TYPE_CHECKING:
     from .check import CheckReport, check_index
-    from .corpus import Article, Skipped
+    from .ingest.corpus import Article, Skipped
     from .errors import (
         ArticleNotFoundError,
         CorpusError,
@@ -56,8 +56,9 @@ if TYPE_CHECKING:
         NewsSearchError,
         UsageError,
     )
-    from .index import Document, Facets, Hit, Index, IndexStats, SearchResult, open_index
-    from .indexer import IndexReport, index_corpus
+    from .build import IndexReport, index_corpus
+    from .results import Document, Facets, Hit, IndexStats, SearchResult
+    from .searcher import Index, open_index
 
 
 def __getattr__(name: str) -> object:

@@ -7,11 +7,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
-from .corpus import DEFAULT_INCLUDE, Skipped, content_hash, parse_article, walk
+from .build import indexed_files
 from .errors import CorpusError
-from .indexer import indexed_files
-from .schema import check_compatible
-from .storage import IndexDir, corrupt, default_index_dir, open_whoosh, read_meta
+from .ingest.corpus import DEFAULT_INCLUDE, Skipped, content_hash, parse_article, walk
+from .storage import IndexDir, corrupt, default_index_dir
 
 
 @dataclass
@@ -48,10 +47,8 @@ def check_index(
     :class:`IndexCorruptError` when the index itself is not usable.
     """
     location = IndexDir(index_dir if index_dir is not None else default_index_dir())
-    generation = location.require_current()
-    meta = read_meta(generation)
-    check_compatible(meta, location.root)
-    ix = open_whoosh(generation)
+    live = location.open_live()
+    meta, ix = live.meta, live.ix
     report = CheckReport(index=location.root, corpus=None)
     try:
         with ix.reader() as reader:

@@ -99,7 +99,7 @@ def index_command(
 ) -> None:
     """Build or update an index from a folder of articles."""
     from . import index_corpus
-    from .corpus import DEFAULT_INCLUDE, sample_corpus
+    from .ingest.corpus import DEFAULT_INCLUDE, sample_corpus
     from .storage import IndexDir, default_index_dir, read_meta
 
     location = index if index is not None else default_index_dir()
@@ -280,7 +280,7 @@ def _local_time(iso: str | None) -> str | None:
     """An article's UTC timestamp in local time (UTC+8), as the date filters read dates."""
     from datetime import datetime
 
-    from .dates import LOCAL_TIMEZONE
+    from .ingest.dates import LOCAL_TIMEZONE
 
     return datetime.fromisoformat(iso).astimezone(LOCAL_TIMEZONE).isoformat() if iso else None
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+#: How to mend an index that this version cannot read.
+REBUILD_HINT = "rebuild it with `news-search index CORPUS --rebuild`"
+
 
 class NewsSearchError(Exception):
     """Base class: anything news-search reports to its user rather than crashing."""
@@ -54,3 +57,7 @@ class ArticleNotFoundError(UsageError, KeyError):
 
     # KeyError would show the message quoted, as a repr.
     __str__ = Exception.__str__
+
+
+class DependencyError(NewsSearchError, ImportError):
+    """An installed library is not the release news-search was built on."""

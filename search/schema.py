@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from whoosh import columns, fields
 
-from . import analysis
-from .errors import IndexCorruptError, IndexVersionError
+from .errors import REBUILD_HINT, IndexCorruptError, IndexVersionError
+from .text import ANALYSIS_VERSION
+from .text import settings as analysis_settings
+from .text.normalize import normalize
+from .text.tokenizers import ChineseTokenizer, GramTokenizer
+from .text.user_dict import UserDict
 
 #: Bumped whenever fields change in a way old indexes cannot serve.
 SCHEMA_VERSION = 3
@@ -17,10 +21,10 @@ FIELD_BOOSTS = {"title": 4.0, "categories": 2.0, "body": 1.0}
 TEXT_FIELDS = tuple(FIELD_BOOSTS)
 
 
-def build_schema(user: analysis.UserDict | None = None) -> fields.Schema:
+def build_schema(user: UserDict | None = None) -> fields.Schema:
     """A fresh schema; ``path`` is the unique id of a document; ``user`` words
     are added to jieba's dictionary for this index's text."""
-    chinese = analysis.ChineseTokenizer(user)
+    chinese = ChineseTokenizer(user)
 
     def text(name: str, *, stored: bool) -> fields.TEXT:
         return fields.TEXT(analyzer=chinese, phrase=True, stored=stored, field_boost=FIELD_BOOSTS[name])
@@ -35,7 +39,7 @@ def build_schema(user: analysis.UserDict | None = None) -> fields.Schema:
         body=text("body", stored=True),
         categories=text("categories", stored=False),
         # Character n-grams of the title: evidence when words are cut differently.
-        grams=fields.TEXT(analyzer=analysis.GramTokenizer(), phrase=False, stored=False),
+        grams=fields.TEXT(analyzer=GramTokenizer(), phrase=False, stored=False),
         category=exact(),
         tag=exact(),
         author=exact(),
@@ -51,31 +55,31 @@ def build_schema(user: analysis.UserDict | None = None) -> fields.Schema:
 
 def exact_value(value: str) -> str:
     """How a category, tag or author is stored for exact filtering (and looked up)."""
-    normalized, _ = analysis.normalize(value)
+    normalized, _ = normalize(value)
     return " ".join(normalized.lower().split()).replace(",", " ")
 
 
 def index_settings() -> dict[str, object]:
     """What a generation records about how it was built, checked when it is opened."""
-    return {"schema_version": SCHEMA_VERSION, "analysis": analysis.settings()}
+    return {"schema_version": SCHEMA_VERSION, "analysis": analysis_settings()}
 
 
 def check_compatible(meta: dict, location: object) -> None:
     """Raise :class:`IndexVersionError` unless ``meta`` describes an index we can read."""
     if not meta:
         raise IndexCorruptError(
-            f"index {location} has no readable news-search.json: rebuild it with `news-search index CORPUS --rebuild`"
+            f"index {location} has no readable news-search.json: {REBUILD_HINT}"
         )
     built = meta.get("schema_version"), (meta.get("analysis") or {}).get("analysis_version")
-    wanted = SCHEMA_VERSION, analysis.ANALYSIS_VERSION
+    wanted = SCHEMA_VERSION, ANALYSIS_VERSION
     if built != wanted:
         raise IndexVersionError(
             f"index {location} was built by an incompatible version of news-search "
             f"(schema {built[0]}, analysis {built[1]}; this version needs schema {wanted[0]}, "
-            f"analysis {wanted[1]}): rebuild it with `news-search index CORPUS --rebuild`"
+            f"analysis {wanted[1]}): {REBUILD_HINT}"
         )
 
 
-def user_dict_of(schema: fields.Schema) -> analysis.UserDict | None:
+def user_dict_of(schema: fields.Schema) -> UserDict | None:
     """The user dictionary an index's text was segmented with, if any."""
     return getattr(schema["body"].analyzer, "user", None)

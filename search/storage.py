@@ -17,12 +17,14 @@ import os
 import shutil
 import socket
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
 import whoosh.index
 
-from .errors import IndexCorruptError, IndexLockedError, IndexNotFoundError
+from .errors import REBUILD_HINT, IndexCorruptError, IndexLockedError, IndexNotFoundError
+from .schema import check_compatible
 
 INDEX_ENV = "NEWS_SEARCH_INDEX"
 DEFAULT_INDEX = "index"
@@ -30,6 +32,15 @@ META_FILE = "news-search.json"
 _CURRENT = "CURRENT"
 _LOCK = "LOCK"
 _GENERATION_PREFIX = "gen-"
+
+
+@dataclass
+class LiveIndex:
+    """The live generation opened: its folder, its ``news-search.json`` and its Whoosh index."""
+
+    path: Path
+    meta: dict
+    ix: whoosh.index.Index
 
 
 def default_index_dir() -> Path:
@@ -60,6 +71,15 @@ class IndexDir:
                 f"no index at {self.root}: build one with `news-search index CORPUS --index {self.root}`"
             )
         return generation
+
+    def open_live(self) -> LiveIndex:
+        """The live generation, checked to be one this version reads, and opened;
+        :class:`IndexNotFoundError`, :class:`IndexVersionError` or
+        :class:`IndexCorruptError` otherwise."""
+        generation = self.require_current()
+        meta = read_meta(generation)
+        check_compatible(meta, self.root)
+        return LiveIndex(generation, meta, open_whoosh(generation))
 
     def new_generation(self) -> Path:
         """A fresh, empty generation folder (not live until :meth:`switch_to`)."""
@@ -181,6 +201,5 @@ def open_whoosh(generation: Path) -> whoosh.index.Index:
 def corrupt(root: Path, error: BaseException) -> IndexCorruptError:
     """The error for an index whose files do not read back."""
     return IndexCorruptError(
-        f"index at {root} cannot be read ({type(error).__name__}: {error}); "
-        "rebuild it with `news-search index CORPUS --rebuild`"
+        f"index at {root} cannot be read ({type(error).__name__}: {error}); {REBUILD_HINT}"
     )

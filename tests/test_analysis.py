@@ -13,7 +13,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from search.analysis import INNER_POSITIONS, ChineseTokenizer, Token, _simplified_table, analyze, normalize, phrase_terms, pieces, stopwords, terms, word_spans
+from search.text.tokens import INNER_POSITIONS, Token, analyze, phrase_terms, terms, word_spans
+from search.text.tokenizers import ChineseTokenizer
+from search.text.normalize import _simplified_table, normalize
+from search.text.words import pieces, stopwords
 from search.schema import build_schema
 
 REPO = Path(__file__).resolve().parent.parent
@@ -298,7 +301,7 @@ def test_jieba_prints_nothing_to_stderr_when_the_segmenter_loads(tmp_path, fresh
     if fresh_cache:  # jieba caches its prefix dict in the temp dir: force a cold build
         env["TMPDIR"] = str(tmp_path)
     result = subprocess.run(
-        [sys.executable, "-c", "from search.analysis import terms; print(terms('测试'))"],
+        [sys.executable, "-c", "from search.text.tokens import terms; print(terms('测试'))"],
         capture_output=True,
         text=True,
         cwd=REPO,

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from search.body import first_heading, html_to_text, looks_like_html, markdown_to_text
+from search.ingest.markup import first_heading, html_to_text, looks_like_html, markdown_to_text
 
 
 def lines(text: str) -> list[str]:

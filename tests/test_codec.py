@@ -16,9 +16,9 @@ from whoosh.qparser import QueryParser
 from whoosh.writing import SegmentWriter
 
 from search import index_corpus
-from search.codec import CompactCodec, CompactMatcher, CompactPostingsWriter, MappedSegment, _Window
-from search.corpus import read_article, walk
-from search.indexer import document
+from search.engine.codec import CompactCodec, CompactMatcher, CompactPostingsWriter, MappedSegment, _Window
+from search.ingest.corpus import read_article, walk
+from search.build import document_fields
 from search.schema import build_schema
 from segments import build, documents, postings
 from whoosh.filedb.compound import CompoundStorage
@@ -37,7 +37,7 @@ class HalfBoost(RegexTokenizer):
 @pytest.fixture(scope="module")
 def story_documents(first_stories) -> list[dict]:
     folder = first_stories(300, "codec-stories")
-    return [document(read_article(source)) for source in walk(folder)]
+    return [document_fields(read_article(source)) for source in walk(folder)]
 
 
 @pytest.mark.parametrize("blocklimit", [128, 3])

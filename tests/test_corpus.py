@@ -10,17 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from search.corpus import (
-    MAX_STORED_BODY,
-    Article,
-    Skipped,
-    SourceFile,
-    decode,
-    parse_article,
-    read_article,
-    sample_corpus,
-    walk,
-)
+from search.ingest.corpus import Article, MAX_STORED_BODY, Skipped, SourceFile, decode, parse_article, read_article, sample_corpus, walk
 from search.errors import CorpusError, NewsSearchError
 
 UTC = timezone.utc
@@ -529,7 +519,7 @@ def test_rsshub_quoted_titles_lose_their_quotes(rsshub_articles):
 
 
 def test_rsshub_cnbeta_raw_line_break_in_lead_text(rsshub_corpus):
-    from search.analysis import terms
+    from search.text.tokens import terms
 
     folder = rsshub_corpus / "source" / "_posts" / "新媒体" / "cnBeta" / "最新"
     path = folder / "1025万！骁龙8 Gen1首个联网跑分出炉.md"

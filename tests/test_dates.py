@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from search.dates import LOCAL_TIMEZONE, date_from_filename, parse_bound, parse_date, to_utc
+from search.ingest.dates import LOCAL_TIMEZONE, date_from_filename, parse_bound, parse_date, to_utc
 
 UTC = timezone.utc
 CST = timezone(timedelta(hours=8))

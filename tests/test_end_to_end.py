@@ -23,10 +23,10 @@ from dateutil import parser as dateparser
 
 from marks import MARK, made_of, plain
 from search import index_corpus, open_index
-from search.analysis import normalize
-from search.analysis import terms as analyze_terms
+from search.text.normalize import normalize
+from search.text.tokens import terms as analyze_terms
 from search.cli import run
-from search.query import highlight_terms, parse
+from search.query.syntax import highlight_terms, parse
 
 CST = timezone(timedelta(hours=8))
 HAN_CLAUSE = re.compile(r"[\u4e00-\u9fff]+")

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from search.corpus import decode
+from search.ingest.corpus import decode
 from search.errors import CorpusError
-from search.front_matter import FrontMatter, clean_text, read_front_matter
+from search.ingest.front_matter import FrontMatter, clean_text, read_front_matter
 
 UTC = timezone.utc
 

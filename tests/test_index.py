@@ -32,10 +32,12 @@ from search import (
     index_corpus,
     open_index,
 )
-from search import indexer as indexer_module
-from search.analysis import ANALYSIS_VERSION, normalize, searchable_text
-from search.analysis import terms as analyze_terms
-from search.query import highlight_terms, parse
+from search import build as build_module
+from search.text import ANALYSIS_VERSION
+from search.text.normalize import normalize
+from search.query.snippets import searchable_text
+from search.text.tokens import terms as analyze_terms
+from search.query.syntax import highlight_terms, parse
 from search.schema import SCHEMA_VERSION, exact_value
 from search.storage import IndexDir
 
@@ -130,13 +132,13 @@ def built(sample_copy: Path, tmp_path: Path) -> tuple[Path, Path]:
 def read_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Paths whose bytes the indexer read, in order."""
     calls: list[str] = []
-    original = indexer_module.read_source
+    original = build_module.read_source
 
     def counting(source):
         calls.append(source.path)
         return original(source)
 
-    monkeypatch.setattr(indexer_module, "read_source", counting)
+    monkeypatch.setattr(build_module, "read_source", counting)
     return calls
 
 

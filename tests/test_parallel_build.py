@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from search import index_corpus, open_index
-from search.indexer import _split_by_size
-from search.corpus import SourceFile
+from search.build_workers import _split_by_size
+from search.ingest.corpus import SourceFile
 
 REPO = Path(__file__).resolve().parent.parent
 QUERIES = ["中国", "习近平 会见", '"国务院常务会议"', "经济 发展", "联播快讯", "苏超联赛", "title:会议"]
@@ -107,7 +107,7 @@ def test_a_killed_worker_fails_the_rebuild_and_the_live_index_stays(corpus, tmp_
             workers = [
                 child
                 for child in _children(process.pid)
-                if "_worker_main" in Path(f"/proc/{child}/cmdline").read_bytes().decode(errors="replace")
+                if "worker_main" in Path(f"/proc/{child}/cmdline").read_bytes().decode(errors="replace")
             ]
             time.sleep(0.05)
         assert workers, "no worker process started"
@@ -143,9 +143,9 @@ def test_a_cold_dictionary_cache_is_compiled_outside_the_building_process(corpus
     """A new install compiles jieba's dictionary once, in a process of its own: the
     process gathering the workers' segments never holds jieba's 100 MB."""
     script = (
-        "import sys; from search import index_corpus; from search.analysis import _segmenter\n"
+        "import sys; from search import index_corpus; from search.text.words import segmenter_for\n"
         f"report = index_corpus({str(corpus)!r}, {str(tmp_path / 'index')!r}, rebuild=True, workers=2, user_dict={str(user_words)!r})\n"
-        "print(report.workers, report.documents, 'jieba' in sys.modules, _segmenter.cache_info().currsize)\n"
+        "print(report.workers, report.documents, 'jieba' in sys.modules, segmenter_for.cache_info().currsize)\n"
     )
     cache = tmp_path / "cache"
     environment = dict(os.environ, NEWS_SEARCH_CACHE=str(cache))

@@ -8,8 +8,9 @@ from hypothesis import strategies as st
 from whoosh import query as wq
 
 from search import index_corpus, open_index
-from search.analysis import phrase_terms
-from search.query import Alternatives, AtLeast, Coordinated, Phrase, Words, has_loose_matches, highlight_terms, parse, to_whoosh
+from search.text.tokens import phrase_terms
+from search.query.syntax import Alternatives, Phrase, Words, highlight_terms, parse
+from search.query.compile import AtLeast, Coordinated, has_loose_matches, to_whoosh
 from search.schema import TEXT_FIELDS, exact_value
 
 
@@ -354,7 +355,7 @@ def test_quoted_phrase_matches_only_adjacent_words_in_order(tiny_index):
 
 
 def test_phrase_of_several_jieba_tokens_matches(tiny_index):
-    from search.analysis import terms
+    from search.text.tokens import terms
 
     assert len(terms("新能源汽车")) > 1 and len(terms("人工智能技术")) > 1
     assert paths(tiny_index, '"新能源汽车"') == ["nev.md"]  # not nev_apart.md
@@ -364,7 +365,7 @@ def test_phrase_of_several_jieba_tokens_matches(tiny_index):
 
 def test_phrase_inside_a_longer_dictionary_word_matches(tiny_index):
     """“科技大学” appears verbatim in 华中科技大学, so the quoted phrase must find it."""
-    from search.analysis import terms
+    from search.text.tokens import terms
 
     assert terms("科技大学") == ["科技", "大学"]
     assert "univ.md" in paths(tiny_index, "科技 大学")

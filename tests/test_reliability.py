@@ -162,7 +162,7 @@ def spawn():
 _DRIVER = r"""
 import sys, time
 mode, corpus, location, pause = sys.argv[1:5]
-from search.analysis import terms
+from search.text.tokens import terms
 terms("预热")  # the segmenter is loaded before timing starts
 import whoosh.index
 from whoosh.filedb.filestore import FileStorage
@@ -486,7 +486,7 @@ _READER = r"""
 import json, sys
 from pathlib import Path
 location, stop, out, queries = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3]), json.loads(sys.argv[4])
-from search.analysis import terms
+from search.text.tokens import terms
 terms("预热")  # the segmenter is loaded before timing starts
 from search import open_index
 
@@ -517,7 +517,7 @@ out.write_text(json.dumps({"seen": seen, "errors": errors, "rounds": rounds}))
 
 _WRITER = r"""
 import json, sys, time
-from search.analysis import terms
+from search.text.tokens import terms
 terms("预热")  # the segmenter is loaded before timing starts
 from search import index_corpus
 location, plan = sys.argv[1], json.loads(sys.argv[2])

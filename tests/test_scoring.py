@@ -1,4 +1,4 @@
-"""search.scoring gives Whoosh's own scores and matches, only faster; checked on an
+"""search.engine (bm25f, precomputed, docsets) gives Whoosh's own scores and matches, only faster; checked on an
 index of real stories with two segments and deleted documents."""
 
 from __future__ import annotations
@@ -10,8 +10,11 @@ import pytest
 from whoosh import query as wq
 
 from search import index_corpus, open_index
-from search.query import parse, to_whoosh
-from search.scoring import Precomputed, Restricted, matching_docs, query_scores, top_results
+from search.query.syntax import parse
+from search.query.compile import to_whoosh
+from search.engine.precomputed import Precomputed, Restricted, top_results
+from search.engine.docsets import matching_docs
+from search.engine.bm25f import query_scores
 
 WORDS = ["中国", "发展", "习近平", "经济", "联播", "快讯", "国务院", "会议", "北京", "合作", "人民", "不存在的词"]
 
@@ -52,7 +55,7 @@ def _whoosh_scores(segment, query: wq.Query) -> dict[int, float]:
 @pytest.mark.parametrize("tabled_from", [1, 10**9])  # equal weights from a table, or not
 @pytest.mark.parametrize("field", ["title", "body", "categories", "grams"])
 def test_term_scores_are_whooshs(searcher, field, tabled_from, monkeypatch):
-    monkeypatch.setattr("search.scoring._TABLED_FROM", tabled_from)
+    monkeypatch.setattr("search.engine.bm25f._TABLED_FROM", tabled_from)
     compared = 0
     for segment, _ in searcher.subsearchers:
         for word in WORDS + ["中国", "发展"] if field != "grams" else ["中国", "发展", "联播", "快讯"]:
@@ -136,7 +139,7 @@ def test_a_precomputed_matcher_skipped_to_its_end_can_still_be_asked_where_it_is
     """Whoosh's AndNot asks its positive side for its id right after skipping blocks."""
     from whoosh.matching import AndNotMatcher, ListMatcher
 
-    from search.scoring import BLOCK, ScoredDocs
+    from search.engine.precomputed import BLOCK, ScoredDocs
 
     scores = {docnum: float(docnum % 7) for docnum in range(3 * BLOCK)}
     both = AndNotMatcher(ScoredDocs(scores), ListMatcher([5, 40]))
@@ -176,16 +179,16 @@ def test_a_phrase_in_a_field_without_positions_is_whooshs_error(searcher):
 
 def test_positions_read_by_block_are_the_matchers(searcher):
     # Any other matcher is stepped one document at a time: both ways agree.
-    from search.scoring import _PositionCursor
+    from search.engine.postings import PositionCursor
 
     found = 0
     for segment, _ in searcher.subsearchers:
         reader = segment.reader()
         docs = sorted(set(reader.postings("body", "中国".encode()).all_ids()))[::3]
-        by_block = _PositionCursor(reader, "body", "中国".encode())
-        stepped = _PositionCursor(reader, "body", "中国".encode())
-        stepped._by_block = False
-        assert by_block._by_block
+        by_block = PositionCursor(reader, "body", "中国".encode())
+        stepped = PositionCursor(reader, "body", "中国".encode())
+        stepped._blocks = None
+        assert by_block._blocks is not None
         read = [(by_block.positions(docnum), stepped.positions(docnum)) for docnum in docs + [10**6]]
         assert all(left == right for left, right in read)
         found += sum(1 for left, _ in read if left)
@@ -196,7 +199,7 @@ def test_positions_read_by_block_are_the_matchers(searcher):
 def test_counts_of_words_together_are_whooshs(searcher, cap):
     """Documents holding every word (a tuple: side by side, in any text field), as
     Whoosh's intersection of per-field ORs counts them, up to a cap."""
-    from search.scoring import count_together
+    from search.engine.docsets import count_together
 
     fields = ("title", "body", "categories")
     word_sets = [

@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from search.analysis import _TOKEN_RE, UserDict, normalize
-from search.segmenter import Segmenter
+from search.text.words import _TOKEN_RE
+from search.text.user_dict import UserDict
+from search.text.normalize import normalize
+from search.text.segmenter import Segmenter
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -103,7 +105,7 @@ def _run(code: str, cache: Path) -> str:
 
 
 _CUT_WITHOUT_JIEBA = (
-    "import sys; from search.segmenter import Segmenter; "
+    "import sys; from search.text.segmenter import Segmenter; "
     "words = list(Segmenter().cut('李小龙和王大锤在莫斯科见面')); "
     "print(words, 'jieba' in sys.modules)"
 )
@@ -120,7 +122,7 @@ def test_the_dictionary_is_compiled_once_then_loaded_without_jieba(tmp_path):
 
 def test_is_compiled_tells_whether_a_new_segmenter_would_compile(tmp_path):
     code = (
-        "from search.segmenter import Segmenter, is_compiled; words = [('苏超联赛', None)]\n"
+        "from search.text.segmenter import Segmenter, is_compiled; words = [('苏超联赛', None)]\n"
         "before = is_compiled(), is_compiled(words)\n"
         "Segmenter()\n"
         "base = is_compiled(), is_compiled(words)\n"
@@ -131,7 +133,7 @@ def test_is_compiled_tells_whether_a_new_segmenter_would_compile(tmp_path):
     # A damaged cache would be compiled again, so it does not count.
     (frequencies,) = tmp_path.glob("jieba-*/frequencies.bin")
     frequencies.write_bytes(frequencies.read_bytes()[:1000])
-    assert _run("from search.segmenter import is_compiled; print(is_compiled())", tmp_path) == "False"
+    assert _run("from search.text.segmenter import is_compiled; print(is_compiled())", tmp_path) == "False"
 
 
 def test_a_damaged_cache_is_compiled_again(tmp_path):
@@ -145,7 +147,7 @@ def test_a_damaged_cache_is_compiled_again(tmp_path):
 def test_an_unwritable_cache_still_segments(tmp_path):
     blocked = tmp_path / "file"
     blocked.write_text("not a folder")
-    words = _run("from search.segmenter import Segmenter; print(list(Segmenter().cut('中华人民共和国成立')))", blocked / "cache")
+    words = _run("from search.text.segmenter import Segmenter; print(list(Segmenter().cut('中华人民共和国成立')))", blocked / "cache")
     assert words == "['中华人民共和国', '成立']"
 
 

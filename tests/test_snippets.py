@@ -10,9 +10,10 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from search.analysis import analyze, normalize, word_spans
-from search.corpus import Skipped, parse_article, walk
-from search.snippets import SNIPPET_CHARS, highlight, snippet
+from search.text.tokens import analyze, word_spans
+from search.text.normalize import normalize
+from search.ingest.corpus import Skipped, parse_article, walk
+from search.query.snippets import SNIPPET_CHARS, highlight, snippet
 
 SAMPLE = Path(__file__).resolve().parent.parent / "search" / "sample"
 ELLIPSIS = "…"

@@ -13,8 +13,9 @@ from hypothesis import strategies as st
 
 from search import index_corpus, open_index
 from search.cli import run
-from search.query import parse
-from search.suggest import _edit_distance, _fuzzy, _pinyin_readings, _plain_words
+from search.query.syntax import parse
+from search.query.pinyin import edit_distance, fuzzy, pinyin_readings
+from search.query.suggest import _plain_words
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +108,7 @@ def test_a_suggestion_must_find_more_within_the_filters(sample_index: Path) -> N
 
 
 def test_a_replacement_that_finds_no_more_is_not_suggested(sample_index: Path, monkeypatch) -> None:
-    from search.suggest import Suggester
+    from search.query.suggest import Suggester
 
     monkeypatch.setattr(Suggester, "_best", lambda self, span, *_: ((1.0, 1.0, 1.0), "鸭嘴兽"))
     assert suggestion(sample_index, "古藉") is None  # 鸭嘴兽 is in no article either
@@ -251,17 +252,17 @@ def test_listing_says_did_you_mean_above_the_hits(sample_index: Path, capsys, mo
 
 
 def test_fuzzy_syllables_blur_what_speakers_confuse() -> None:
-    assert _fuzzy("zhang") == _fuzzy("zan") == "zan"
-    assert _fuzzy("niu") == _fuzzy("liu")
-    assert _fuzzy("shi") == _fuzzy("si") and _fuzzy("chen") == _fuzzy("ceng")
-    assert _fuzzy("xing") == _fuzzy("xin")
-    assert _fuzzy("bao") != _fuzzy("pao") and _fuzzy("zhong") != _fuzzy("zhon" + "e")
+    assert fuzzy("zhang") == fuzzy("zan") == "zan"
+    assert fuzzy("niu") == fuzzy("liu")
+    assert fuzzy("shi") == fuzzy("si") and fuzzy("chen") == fuzzy("ceng")
+    assert fuzzy("xing") == fuzzy("xin")
+    assert fuzzy("bao") != fuzzy("pao") and fuzzy("zhong") != fuzzy("zhon" + "e")
 
 
 def test_latin_letters_read_as_pinyin_every_way() -> None:
-    assert set(_pinyin_readings("xian")) == {("xian",), ("xi", "an")}
-    assert ("wang", "yi") in _pinyin_readings("wangyi")
-    assert _pinyin_readings("iphone") == [] and _pinyin_readings("qwerty") == []
+    assert set(pinyin_readings("xian")) == {("xian",), ("xi", "an")}
+    assert ("wang", "yi") in pinyin_readings("wangyi")
+    assert pinyin_readings("iphone") == [] and pinyin_readings("qwerty") == []
 
 
 @pytest.mark.parametrize(
@@ -269,7 +270,7 @@ def test_latin_letters_read_as_pinyin_every_way() -> None:
     [("iphone", "iphone", 0), ("iphome", "iphone", 1), ("ipohne", "iphone", 1), ("iphon", "iphone", 1), ("abc", "cba", 2), ("", "ab", 2)],
 )
 def test_edit_distance_counts_swaps_as_one(a: str, b: str, distance: int) -> None:
-    assert _edit_distance(a, b) == distance == _edit_distance(b, a)
+    assert edit_distance(a, b) == distance == edit_distance(b, a)
 
 
 def test_what_a_plain_query_must_hold() -> None:
@@ -282,17 +283,17 @@ def test_what_a_plain_query_must_hold() -> None:
 
 
 def test_letters_that_read_as_no_pinyin_are_given_up_on_quickly(monkeypatch: pytest.MonkeyPatch) -> None:
-    import search.suggest as suggest_module
+    import search.query.pinyin as pinyin_module
 
     calls = 0
-    real = suggest_module._is_syllable
+    real = pinyin_module._is_syllable
 
     def counting(letters: str) -> bool:
         nonlocal calls
         calls += 1
         return real(letters)
 
-    monkeypatch.setattr(suggest_module, "_is_syllable", counting)
-    assert _pinyin_readings("uai" * 9 + "q") == []
+    monkeypatch.setattr(pinyin_module, "_is_syllable", counting)
+    assert pinyin_readings("uai" * 9 + "q") == []
     assert calls < 1000, "every split was tried: exponential in the length"
-    assert ("zhong", "guo") in _pinyin_readings("zhongguo")
+    assert ("zhong", "guo") in pinyin_readings("zhongguo")

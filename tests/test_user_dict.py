@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from search import UsageError, index_corpus, open_index
-from search.analysis import UserDict, terms
+from search.text.user_dict import UserDict
+from search.text.tokens import terms
 from search.cli import run
 
 # jieba cuts the made-up name 澜舟星图 into 澜舟 / 星图 without help.

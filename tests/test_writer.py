@@ -7,18 +7,19 @@ import pytest
 from whoosh import fields
 from whoosh.analysis import RegexTokenizer
 
-from search.analysis import ChineseTokenizer, index_positions
-from search.codec import CompactCodec
-from search.corpus import read_article, walk
-from search.indexer import document
+from search.text.tokenizers import ChineseTokenizer
+from search.text.tokens import index_positions
+from search.engine.codec import CompactCodec
+from search.ingest.corpus import read_article, walk
+from search.build import document_fields
 from search.schema import build_schema
-from search.writer import NewsSegmentWriter
+from search.engine.writer import NewsSegmentWriter
 from segments import build, documents, postings
 
 
 @pytest.fixture(scope="module")
 def stories(first_stories) -> list[dict]:
-    return [document(read_article(source)) for source in walk(first_stories(250, "writer-stories"))]
+    return [document_fields(read_article(source)) for source in walk(first_stories(250, "writer-stories"))]
 
 
 def _same_index(tmp_path, schema, docs, **ours) -> None:
@@ -33,7 +34,7 @@ def test_stories_are_written_as_whooshs_writer_writes_them(tmp_path, stories):
 
 
 def test_a_pool_past_its_memory_spills_to_whooshs_pool_and_writes_the_same(tmp_path, stories, monkeypatch):
-    from search import writer
+    from search.engine import writer
 
     spills = []
     real = writer.TermPool._spill

@@ -4,7 +4,7 @@ for our text fields.
 Whoosh turns every word of a field into a token object, pools every posting as a
 tuple, sorts them all, and writes them one call at a time. Here the Chinese text
 fields (title, body, categories) are analysed straight into each term's
-positions (:func:`search.analysis.index_positions`), postings are kept by term
+positions (:func:`search.text.tokens.index_positions`), postings are kept by term
 in documents' order, so only terms are sorted, and each term's postings are
 written as whole blocks. Other fields, and merges of older segments, take
 Whoosh's own path into the same pool. A pool that outgrows its memory hands its
@@ -18,11 +18,12 @@ from array import array
 
 from whoosh import formats
 from whoosh.util.numeric import byte_to_length
-from whoosh.writing import PostingPool, SegmentWriter
+from whoosh.writing import PostingPool
 
-from .analysis import ChineseTokenizer, index_positions
+from ..text.tokenizers import ChineseTokenizer
+from ..text.tokens import index_positions
 from .codec import CompactCodec
-from .scoring import length_bytes
+from .whoosh_seam import DocumentSegmentWriter, length_bytes, postings_writer_of
 
 # Memory the pool counts for a posting of a text field (beyond 4 bytes a position
 # for a word found more than once), for a new term, and for a posting of another field.
@@ -35,7 +36,7 @@ _SEVERAL = 1 << 31
 _encode_positions = formats.Positions().encode
 
 
-class NewsSegmentWriter(SegmentWriter):
+class NewsSegmentWriter(DocumentSegmentWriter):
     """Whoosh's segment writer with the fast path of this module; its segments use
     :class:`CompactCodec`."""
 
@@ -45,25 +46,21 @@ class NewsSegmentWriter(SegmentWriter):
         if unsupported:
             self.cancel()
             raise ValueError(f"fields with term vectors or spelling words are not written here: {', '.join(unsupported)}")
-        self.pool = TermPool(self._tempstorage, self.newsegment, limitmb=limitmb)
-        self._fast = {name for name, field in self.schema.items() if _positional(field)}
+        self.pool = TermPool(self.temp_storage, self.newsegment, limitmb=limitmb)
+        self._positional_fields = {name for name, field in self.schema.items() if _positional(field)}
 
     def add_document(self, **fields: object) -> None:
-        self._check_state()
-        docboost = self._doc_boost(fields)
-        fieldnames = sorted(name for name in fields if not name.startswith("_"))
-        self._check_fields(self.schema, fieldnames)
+        docboost, fieldnames = self.start_document(fields)
         perdocwriter = self.perdocwriter
         docnum = self.docnum
-        perdocwriter.start_doc(docnum)
         for fieldname in fieldnames:
             value = fields[fieldname]
             if value is None:
                 continue
             field = self.schema[fieldname]
-            fieldboost = self._field_boost(fields, fieldname, docboost)
+            fieldboost = self.field_boost(fields, fieldname, docboost)
             length = 0
-            if fieldname in self._fast and fieldboost == 1.0 and isinstance(value, str):
+            if fieldname in self._positional_fields and fieldboost == 1.0 and isinstance(value, str):
                 found = index_positions(value, field.analyzer.user)
                 self.pool.add_positions(fieldname, docnum, found, field.format.field_boost)
                 length = sum(len(positions) for positions in found.values()) if field.scorable else 0
@@ -76,11 +73,9 @@ class NewsSegmentWriter(SegmentWriter):
             perdocwriter.add_field(fieldname, field, stored if field.stored else None, length)
             if field.column_type and stored is not None:
                 perdocwriter.add_column_value(fieldname, field.column_type, field.to_column_value(stored))
-        perdocwriter.finish_doc()
-        self._added = True
-        self.docnum += 1
+        self.finish_document()
 
-    def _flush_segment(self) -> None:
+    def write_postings(self) -> None:
         self.perdocwriter.close()
         per_document = self.per_document_reader() if self.codec.length_stats else None
         lengths = _Lengths(per_document, self.docnum) if per_document is not None else None
@@ -241,7 +236,7 @@ def _write_term(fieldwriter, tbytes: bytes, ids, weights: list, values: list, le
     lengths = [length_of[docnum] for docnum in ids] if length_of is not None else [0] * len(ids)
     fieldwriter.start_term(tbytes)
     # Whoosh's field writer hands blocks to its postings writer, ours.
-    fieldwriter._postwriter.add_term_postings(ids, weights, values, lengths)
+    postings_writer_of(fieldwriter).add_term_postings(ids, weights, values, lengths)
     fieldwriter.finish_term()
 
 

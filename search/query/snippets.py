@@ -9,10 +9,15 @@ that really are query terms (``人民`` inside ``人民币`` is a sub-word and c
 
 from __future__ import annotations
 
+import functools
 import html
+import re
 from collections.abc import Collection, Iterable, Sequence
 
-from .analysis import UserDict, phrase_pattern, searchable_text, spans_and_matches
+from ..text.normalize import normalize
+from ..text.tokens import spans_of_words, tokens_of_words
+from ..text.user_dict import UserDict
+from ..text.words import stopwords, words_of
 
 SNIPPET_CHARS = 120
 _SENTENCE_ENDS = "。！？；!?;\n…"
@@ -174,3 +179,43 @@ def _render(text: str, start: int, end: int, marks: list[tuple[int, int]]) -> st
         cursor = b
     pieces.append(html.escape(text[cursor:end]))
     return "".join(pieces)
+
+
+def spans_and_matches(
+    text: str, terms: Collection[str], *, user: UserDict | None = None
+) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """:func:`~search.text.tokens.word_spans` of ``text``, and the spans of its index-time tokens
+    (sub-words included) that are among ``terms``, from one segmentation.
+
+    Snippets need both for the same passage; only words that contain a term are
+    taken apart into their sub-words.
+    """
+    normalized, origin = normalize(text)
+    words = list(words_of(normalized, user))
+    spans = spans_of_words(text, origin, words)
+    matches: list[tuple[int, int]] = []
+    stop = stopwords()
+    for word, span in zip(words, spans):
+        if word[0] in terms and word[0] not in stop:
+            matches.append(span)
+        if word[3] and len(word[0]) > 2 and any(term in word[0] for term in terms if term != word[0]):
+            parts = tokens_of_words(text, origin, [word], True, user)
+            matches.extend((part.start, part.end) for part in parts if part.subword and part.text in terms)
+    return spans, matches
+
+
+def searchable_text(text: str) -> tuple[str, list[int] | None]:
+    """``text`` normalised and lower-cased as terms are, with the map of :func:`normalize`."""
+    normalized, origin = normalize(text)
+    lowered = normalized.lower()
+    if len(lowered) != len(normalized):  # rare letters such as İ lower-case to two characters
+        lowered = "".join(char if len(char.lower()) != 1 else char.lower() for char in normalized)
+    return lowered, origin
+
+
+@functools.lru_cache(maxsize=1024)
+def phrase_pattern(terms: tuple[str, ...]) -> re.Pattern[str]:
+    """Where a phrase's terms stand in :func:`searchable_text`: in order, with nothing
+    but punctuation, spaces or stopwords between them (which take no position)."""
+    stop = "|".join(re.escape(word) for word in sorted(stopwords(), key=len, reverse=True))
+    return re.compile(f"(?:[\\W_]|{stop})*".join(re.escape(term) for term in terms))

@@ -16,8 +16,8 @@ from datetime import datetime
 import yaml
 from frontmatter.default_handlers import YAMLHandler
 
+from ..errors import CorpusError
 from .dates import parse_date
-from .errors import CorpusError
 
 _HANDLER = YAMLHandler()
 _KEY_LINE = re.compile(r"^([A-Za-z_][\w-]*)\s*:(?:\s+(.*?))?\s*$")

@@ -12,10 +12,10 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Iterator, Sequence
 
-from .body import first_heading, html_to_text, looks_like_html, markdown_to_text
+from ..errors import CorpusError
 from .dates import date_from_filename
-from .errors import CorpusError
 from .front_matter import clean_text, read_front_matter
+from .markup import first_heading, html_to_text, looks_like_html, markdown_to_text
 
 DEFAULT_INCLUDE: tuple[str, ...] = ("**/*.md", "**/*.markdown", "**/*.html", "**/*.htm")
 

@@ -45,11 +45,15 @@ from itertools import islice
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from . import query as query_syntax
-from .analysis import Token, UserDict, analyze, is_chinese, phrase_terms, pieces
-from .cache import read_cached, write_cached
-from .schema import TEXT_FIELDS
-from .scoring import count_together
+from ..cache import read_cached, write_cached
+from ..engine.docsets import count_together
+from ..schema import TEXT_FIELDS
+from ..text.tokens import Token, analyze, phrase_terms
+from ..text.user_dict import UserDict
+from ..text.words import is_chinese, pieces
+from . import compile as query_compile
+from . import syntax as query_syntax
+from .pinyin import LATIN, deletions, edit_distance, fuzzy, pinyin_readings
 
 #: A query that finds fewer documents than this may get a suggestion.
 FEW_HITS = 3
@@ -68,12 +72,6 @@ _SPANS = 8  # doubtful words (or runs of words) looked at per query
 _CONTEXT = 4  # other words of the query (the nearest) a candidate is counted with
 _WINDOW_TOKENS = 3
 _WINDOW_CHARS = 6
-_LATIN = re.compile(r"[a-z]+")
-_INITIALS = ("zh", "ch", "sh", *"bpmfdtnlgkhjqxrzcsyw", "")
-_FINALS = frozenset(
-    "a o e i u v ai ei ao ou an en ang eng ong er ia ie iao iu ian in iang ing iong "
-    "ua uo uai ui uan un uang ue ve".split()
-)
 
 
 @dataclass(frozen=True)
@@ -172,7 +170,7 @@ class Suggester:
         suggested_words = _plain_words(tree, self._user)
         if words is not None and suggested_words is not None:
             return self._holding(suggested_words, allowed) > self._holding(words, allowed)
-        found = self._searcher.search(query_syntax.to_whoosh(tree, user=self._user), limit=None, filter=allowed, scored=False, terms=False)
+        found = self._searcher.search(query_compile.to_whoosh(tree, user=self._user), limit=None, filter=allowed, scored=False, terms=False)
         return len(found) > total
 
     def _holding(self, words: list[str | tuple[str, ...]], allowed: set[int] | None) -> tuple[int, int]:
@@ -243,17 +241,17 @@ class Suggester:
             from pypinyin import lazy_pinyin
 
             yield from self._sounding(tuple(lazy_pinyin(text)), 0)
-        elif _LATIN.fullmatch(text):
+        elif LATIN.fullmatch(text):
             if len(text) >= 4:
                 yield from (((word,), steps) for word, steps in self._spelled(text))
-            for syllables in _pinyin_readings(text):
+            for syllables in pinyin_readings(text):
                 if len(syllables) > 1:
                     yield from self._sounding(syllables, 1)  # Latin letters for Chinese: one step
 
     def _sounding(self, syllables: tuple[str, ...], extra_steps: int) -> Iterator[tuple[tuple[str, ...], int]]:
         """Words whose pinyin is ``syllables`` or fuzzily so, or else two such words
         one after the other (新冠疫请: 新冠 疫情); steps = fuzzy syllables."""
-        if not all(_LATIN.fullmatch(syllable) for syllable in syllables):
+        if not all(LATIN.fullmatch(syllable) for syllable in syllables):
             return
         whole = list(self._sounding_word(syllables))
         yield from (((word,), extra_steps + steps) for word, steps in whole)
@@ -271,7 +269,7 @@ class Suggester:
         return sorted(found, key=lambda pair: (pair[1], -self._frequency(pair[0])))[:_CANDIDATES]
 
     def _sounding_word(self, syllables: tuple[str, ...]) -> Iterator[tuple[str, int]]:
-        for word, reading in self._pinyin_map().get(tuple(map(_fuzzy, syllables)), ()):
+        for word, reading in self._pinyin_map().get(tuple(map(fuzzy, syllables)), ()):
             yield word, sum(a != b for a, b in zip(reading, syllables))
 
     def _spelled(self, text: str) -> Iterator[tuple[str, int]]:
@@ -279,10 +277,10 @@ class Suggester:
         latin = self._latin_map()
         limit = 1 if len(text) < 8 else 2
         found: set[str] = set()
-        for key in _deletions(text):
+        for key in deletions(text):
             found.update(latin.get(key, ()))
         for word in found:
-            distance = _edit_distance(text, word)
+            distance = edit_distance(text, word)
             if 0 < distance <= limit:
                 yield word, distance
 
@@ -301,7 +299,7 @@ class Suggester:
                 for word in sorted(words):
                     if len(word) > 1 and is_chinese(word):
                         reading = tuple(lazy_pinyin(word))
-                        sounds.setdefault(tuple(map(_fuzzy, reading)), []).append((word, reading))
+                        sounds.setdefault(tuple(map(fuzzy, reading)), []).append((word, reading))
                 self._pinyin = sounds
                 _keep_pinyin_map(self._pinyin_cache, sounds)
             return self._pinyin
@@ -311,12 +309,12 @@ class Suggester:
         with self._lock:
             if self._latin is None:
                 words = {term for name in ("title", "body") for term in _terms(self._reader, name, ascii_only=True)}
-                deletions: dict[str, list[str]] = {}
+                by_deletion: dict[str, list[str]] = {}
                 for word in sorted(words):
-                    if len(word) >= 3 and _LATIN.fullmatch(word):
-                        for key in _deletions(word):
-                            deletions.setdefault(key, []).append(word)
-                self._latin = deletions
+                    if len(word) >= 3 and LATIN.fullmatch(word):
+                        for key in deletions(word):
+                            by_deletion.setdefault(key, []).append(word)
+                self._latin = by_deletion
             return self._latin
 
 
@@ -418,63 +416,3 @@ def _replaced(query: str, edits: list[tuple[_Span, str]]) -> str:
     for span, replacement in sorted(edits, key=lambda edit: edit[0].start, reverse=True):
         query = query[: span.start] + replacement + query[span.end :]
     return query
-
-
-def _fuzzy(syllable: str) -> str:
-    """A syllable with the distinctions many speakers blur dropped: zh/z, ch/c, sh/s, n/l, -ng/-n."""
-    if syllable[:2] in ("zh", "ch", "sh"):
-        syllable = syllable[0] + syllable[2:]
-    elif syllable[:1] == "n" and len(syllable) > 1 and syllable != "ng":
-        syllable = "l" + syllable[1:]
-    if syllable.endswith(("ang", "eng", "ing")):
-        syllable = syllable[:-1]
-    return syllable
-
-
-def _pinyin_readings(text: str, limit: int = 16) -> list[tuple[str, ...]]:
-    """Ways to read Latin letters as toneless pinyin syllables (``xian``: xian, xi an)."""
-    readings: list[tuple[str, ...]] = []
-    # readable[i]: whether text[i:] splits into syllables at all; without it, letters
-    # that end in no syllable (``uaiuai…q``) would be tried every way, exponentially.
-    readable = [False] * len(text) + [True]
-    for start in range(len(text) - 1, -1, -1):
-        readable[start] = any(
-            readable[end] and _is_syllable(text[start:end]) for end in range(start + 1, min(len(text), start + 6) + 1)
-        )
-
-    def split(start: int, done: tuple[str, ...]) -> None:
-        if len(readings) >= limit:
-            return
-        if start == len(text):
-            readings.append(done)
-            return
-        for end in range(min(len(text), start + 6), start, -1):
-            if readable[end] and _is_syllable(text[start:end]):
-                split(end, done + (text[start:end],))
-
-    if len(text) <= 30:
-        split(0, ())
-    return readings
-
-
-def _is_syllable(letters: str) -> bool:
-    return any(letters.startswith(initial) and letters[len(initial) :] in _FINALS for initial in _INITIALS)
-
-
-def _deletions(word: str) -> set[str]:
-    return {word} | {word[:i] + word[i + 1 :] for i in range(len(word))}
-
-
-def _edit_distance(a: str, b: str) -> int:
-    """Optimal string alignment distance: insertions, deletions, substitutions, adjacent swaps."""
-    previous2: list[int] = []
-    previous = list(range(len(b) + 1))
-    for i in range(1, len(a) + 1):
-        current = [i] + [0] * len(b)
-        for j in range(1, len(b) + 1):
-            cost = a[i - 1] != b[j - 1]
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
-            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
-                current[j] = min(current[j], previous2[j - 2] + 1)
-        previous2, previous = previous, current
-    return previous[len(b)]

@@ -31,7 +31,7 @@ from typing import Iterator, Sequence
 
 import marisa_trie
 
-from .cache import cache_dir, read_cached, write_cached
+from ..cache import cache_dir, read_cached, write_cached
 
 #: Bumped when the cache layout changes; old caches are then ignored.
 CACHE_FORMAT = 1
@@ -272,7 +272,7 @@ class _Base:
     def load(cls, folder: Path) -> "_Base | None":
         """The cache in ``folder``; ``None`` if it is missing, partial or damaged."""
         try:
-            info, trie = cls._checked(folder)
+            info, trie = cls.verified(folder)
             frequencies, log_probabilities = array.array("q"), array.array("d")
             frequencies.frombytes((folder / "frequencies.bin").read_bytes())
             log_probabilities.frombytes((folder / "log_probabilities.bin").read_bytes())
@@ -284,13 +284,13 @@ class _Base:
     def is_complete(cls, folder: Path) -> bool:
         """Whether :meth:`load` would find a whole cache in ``folder``, without reading it."""
         try:
-            cls._checked(folder)
+            cls.verified(folder)
         except _DAMAGED:
             return False
         return True
 
     @staticmethod
-    def _checked(folder: Path) -> tuple[dict, marisa_trie.Trie]:
+    def verified(folder: Path) -> tuple[dict, marisa_trie.Trie]:
         """The cache's info and its trie (memory-mapped), once its arrays' file sizes
         match the trie; :class:`ValueError` if they do not."""
         info = json.loads((folder / "info.json").read_text("utf-8"))

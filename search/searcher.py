@@ -5,24 +5,23 @@ from __future__ import annotations
 import os
 import time
 from collections import Counter
-from dataclasses import dataclass, field
-from dataclasses import fields as dataclass_fields
-from datetime import date, datetime, timezone
-from pathlib import Path
 from typing import Literal
 
 from whoosh import classify, scoring, sorting
 from whoosh import query as wq
-from whoosh.util.times import long_to_datetime
 
-from . import query as query_syntax
-from .analysis import terms as analyze_terms
-from .errors import ArticleNotFoundError, IndexCorruptError, IndexVersionError, UsageError
-from .schema import TEXT_FIELDS, check_compatible, exact_value, user_dict_of
-from .scoring import Precomputed, Restricted, matching_docs, top_results
-from .snippets import SNIPPET_CHARS, highlight, snippet
-from .storage import IndexDir, corrupt, default_index_dir, open_whoosh, read_meta
-from .suggest import Suggester, pinyin_cache_name
+from .engine.docsets import matching_docs
+from .engine.precomputed import Precomputed, Restricted, top_results
+from .errors import ArticleNotFoundError, IndexCorruptError, IndexNotFoundError, IndexVersionError, UsageError
+from .query import compile as query_compile
+from .query import syntax as query_syntax
+from .query.filters import FACETS, DateBound, filter_query
+from .query.snippets import SNIPPET_CHARS, highlight, snippet
+from .query.suggest import Suggester, pinyin_cache_name
+from .results import Document, Facets, Hit, IndexStats, SearchResult
+from .schema import TEXT_FIELDS, exact_value, user_dict_of
+from .storage import IndexDir, corrupt, default_index_dir
+from .text.tokens import terms as analyze_terms
 
 SortOrder = Literal["relevance", "date"]
 SORT_ORDERS: tuple[str, ...] = ("relevance", "date")
@@ -33,135 +32,6 @@ SIMILAR_TERMS = 12
 
 #: BM25F parameters; field weights live in the schema.
 WEIGHTING = scoring.BM25F(B=0.75, K1=1.2)
-
-DateBound = datetime | date | str | None
-
-
-@dataclass(frozen=True)
-class _Described:
-    """The fields every article carries: where it is and what it is."""
-
-    path: str
-    title: str
-    date: str | None
-    categories: list[str]
-    tags: list[str]
-    author: str | None
-
-    @staticmethod
-    def fields_from(stored: dict) -> dict[str, object]:
-        meta = stored.get("meta") or {}
-        return {
-            "path": stored["path"],
-            "title": meta.get("title") or "",
-            "date": meta.get("date"),
-            "categories": list(meta.get("categories") or []),
-            "tags": list(meta.get("tags") or []),
-            "author": meta.get("author"),
-        }
-
-
-@dataclass(frozen=True)
-class Hit(_Described):
-    """One search result. ``snippet`` and ``title_html`` are HTML: escaped text and ``<mark>``.
-
-    ``date`` is ISO 8601 in UTC. ``score`` is the relevance score, ``None`` when
-    hits are sorted by date (no relevance is computed then).
-    """
-
-    score: float | None
-    snippet: str
-    title_html: str
-
-    def to_json(self) -> dict[str, object]:
-        """The JSON form: the title is given highlighted, like the snippet."""
-        # Field by field, lists copied: dataclasses.asdict deep-copies every value (slow in --batch).
-        data = {name.name: getattr(self, name.name) for name in dataclass_fields(self)}
-        data["categories"], data["tags"] = list(self.categories), list(self.tags)
-        data["title"] = data.pop("title_html")
-        data["score"] = None if self.score is None else round(self.score, 4)
-        return data
-
-
-@dataclass(frozen=True)
-class Facets:
-    """How all matched documents (not only the page shown) divide by category and by month.
-
-    ``categories``: (category as written, documents), most first, ties by name; an
-    article counts under each of its categories (any level), and under none if it has
-    none. ``months``: (``YYYY-MM`` in China Standard Time, documents), newest first;
-    undated articles are not counted. So neither list need add up to the total.
-    """
-
-    categories: list[tuple[str, int]]
-    months: list[tuple[str, int]]
-
-    def to_json(self) -> dict[str, object]:
-        """The JSON form, shaped like the categories of ``stats --json``."""
-        return {
-            "categories": [{"category": name, "documents": count} for name, count in self.categories],
-            "months": [{"month": month, "documents": count} for month, count in self.months],
-        }
-
-
-@dataclass(frozen=True)
-class SearchResult:
-    """A page of hits, how many documents matched in all, and their facets if asked for.
-
-    ``suggestion`` is a corrected query that finds more, when this one found
-    little (see :mod:`search.suggest`), else ``None``.
-    """
-
-    query: str
-    total: int
-    page: int
-    limit: int
-    hits: list[Hit]
-    facets: Facets | None = None
-    suggestion: str | None = None
-
-    @property
-    def pages(self) -> int:
-        return -(-self.total // self.limit)
-
-    def to_json(self) -> dict[str, object]:
-        data: dict[str, object] = {
-            "query": self.query,
-            "total": self.total,
-            "page": self.page,
-            "hits": [h.to_json() for h in self.hits],
-            "suggestion": self.suggestion,
-        }
-        if self.facets is not None:
-            data["facets"] = self.facets.to_json()
-        return data
-
-
-@dataclass(frozen=True)
-class Document(_Described):
-    """One indexed article as stored: its fields and its text."""
-
-    text: str
-
-
-@dataclass(frozen=True)
-class IndexStats:
-    """What an index holds and how it was built.
-
-    ``terms`` counts distinct terms per field as the index's term lists hold
-    them: until segments merge, that includes terms of replaced documents.
-    """
-
-    location: Path
-    documents: int
-    terms: dict[str, int]
-    size_bytes: int
-    categories: list[tuple[str, int]]
-    first_date: str | None
-    last_date: str | None
-    corpus: str | None
-    updated: str | None
-    settings: dict[str, object] = field(default_factory=dict)
 
 
 class Index:
@@ -174,18 +44,16 @@ class Index:
         self.location = location
         self._category_names: dict[str, str] = {}
         for attempt in range(_OPEN_ATTEMPTS):
-            self._generation = location.require_current()
             try:
-                self._meta = read_meta(self._generation)
-                check_compatible(self._meta, location.root)
-                self._whoosh = open_whoosh(self._generation)
+                live = location.open_live()
+                self._generation, self._meta, self._whoosh = live.path, live.meta, live.ix
                 self._user = user_dict_of(self._whoosh.schema)
                 self._searcher = self._whoosh.searcher(weighting=WEIGHTING)
                 self._suggester: Suggester | None = None  # made on first need
                 # Measured now: a rebuild may delete this generation while it stays open.
                 self._size_bytes = sum(e.stat().st_size for e in os.scandir(self._generation) if e.is_file())
                 break
-            except IndexVersionError:
+            except (IndexNotFoundError, IndexVersionError):
                 raise
             except Exception as error:
                 # A rebuild may have switched generations, or a commit replaced a
@@ -240,12 +108,12 @@ class Index:
         if sort not in SORT_ORDERS:
             raise UsageError(f"sort must be one of {', '.join(SORT_ORDERS)}, not {sort!r}")
         tree = query_syntax.parse(query)
-        compiled = query_syntax.to_whoosh(tree, user=self._user)
+        compiled = query_compile.to_whoosh(tree, user=self._user)
         if not query.strip():
             compiled = wq.Every()
         terms = query_syntax.highlight_terms(tree, self._user)
         phrases = query_syntax.highlight_phrases(tree, self._user)
-        filters = _filters(category, author, since, until)
+        filters = filter_query(category, author, since, until)
         allowed = None if filters is None else matching_docs(self._searcher, filters)
         if allowed is not None and not allowed:
             allowed = {-1}  # Whoosh reads an empty filter set as no filter: allow no real document
@@ -265,16 +133,16 @@ class Index:
                 reverse=sort == "date",
                 terms=False,
                 # Grouping sees every match, so Whoosh collects them all instead of the top N.
-                groupedby=_FACETS if facets else None,
+                groupedby=FACETS if facets else None,
                 maptype=sorting.Count,
             )
 
         results = run(compiled)
         found_by_words = len(results)
-        if sort == "relevance" and found_by_words < query_syntax.FEW_MATCHES and query_syntax.has_loose_matches(tree):
+        if sort == "relevance" and found_by_words < query_compile.FEW_MATCHES and query_compile.has_loose_matches(tree):
             # Too few articles have the words: let title n-grams find near misses too
             # (a fixed threshold, so the total does not depend on the page size).
-            results = run(query_syntax.to_whoosh(tree, loose=True, user=self._user))
+            results = run(query_compile.to_whoosh(tree, loose=True, user=self._user))
         by_relevance = sort == "relevance"
         hits = [self._hit(result, terms, phrases, snippet_chars, by_relevance) for result in results[(page - 1) * limit : page * limit]]
         suggestion = self._suggest(query, found_by_words, allowed) if suggest and query.strip() else None
@@ -422,60 +290,3 @@ def _check_page(limit: int, page: int, snippet_chars: int) -> None:
         raise UsageError(f"page must be 1 or more, not {page}")
     if snippet_chars < 1:
         raise UsageError(f"snippet_chars must be 1 or more, not {snippet_chars}")
-
-
-def _local_month(value: int) -> str | None:
-    """``YYYY-MM`` in China Standard Time of a ``date`` column value (0: no date)."""
-    if not value:
-        return None
-    from . import dates  # dateutil: imported only when dates are asked for
-
-    moment = long_to_datetime(value).replace(tzinfo=timezone.utc)
-    try:
-        moment = moment.astimezone(dates.LOCAL_TIMEZONE)
-    except OverflowError:  # the last hours of year 9999
-        pass
-    return f"{moment.year:04d}-{moment.month:02d}"
-
-
-#: What ``facets=True`` groups by: every level of the exact ``category`` terms, and
-#: the local month of the ``date`` column; no stored fields are read per match.
-_FACETS = {
-    "category": sorting.FieldFacet("category", allow_overlap=True),
-    "month": sorting.TranslateFacet(_local_month, sorting.FieldFacet("date")),
-}
-
-
-def _filters(category: str | None, author: str | None, since: DateBound, until: DateBound) -> wq.Query | None:
-    filters: list[wq.Query] = []
-    if category:
-        filters.append(wq.Term("category", exact_value(category)))
-    if author:
-        filters.append(wq.Term("author", exact_value(author)))
-    if since is not None or until is not None:
-        start = _bound(since, end=False)
-        end = _bound(until, end=True)
-        if start and end and start > end:
-            raise UsageError(f"--since {since} is after --until {until}")
-        filters.append(wq.DateRange("date", start, end))
-    if not filters:
-        return None
-    return filters[0] if len(filters) == 1 else wq.And(filters)
-
-
-def _bound(value: DateBound, *, end: bool) -> datetime | None:
-    """A naive UTC datetime for Whoosh's date field."""
-    if value is None:
-        return None
-    from . import dates  # dateutil: imported only when dates are asked for
-
-    if isinstance(value, str):
-        try:
-            moment = dates.parse_bound(value, end=end)
-        except ValueError as error:
-            raise UsageError(str(error)) from None
-    elif isinstance(value, datetime):
-        moment = dates.to_utc(value)
-    else:
-        moment = dates.parse_bound(value.isoformat(), end=end)
-    return moment.astimezone(timezone.utc).replace(tzinfo=None)

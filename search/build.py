@@ -1,0 +1,360 @@
+"""Building and updating an index from a corpus folder.
+
+An update reads only what changed: files whose size and modification time match
+the index are not opened; files that did change but hash the same are not
+re-tokenized. A rebuild (or a first build) writes a new generation and switches
+to it only when it is complete (see :mod:`search.storage`); a large one is
+shared between processes (:mod:`search.build_workers`).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Sequence
+
+import whoosh.index
+from whoosh.writing import IndexWriter
+
+from .engine.whoosh_seam import segment_document_count
+from .engine.writer import NewsSegmentWriter
+from .errors import CorpusError, UsageError
+from .ingest.corpus import (
+    DEFAULT_INCLUDE,
+    MAX_STORED_BODY,
+    Article,
+    Skipped,
+    SourceFile,
+    content_hash,
+    parse_article,
+    read_source,
+    walk,
+)
+from .schema import build_schema, exact_value, index_settings, user_dict_of
+from .storage import IndexDir, corrupt, default_index_dir, open_whoosh, read_meta, write_meta
+from .text.user_dict import UserDict
+
+#: Called as ``progress(done, total)`` while files are processed.
+ProgressCallback = Callable[[int, int], None]
+
+#: A rebuild of this many files or more is shared between worker processes.
+PARALLEL_FROM = 1000
+MAX_WORKERS = 4
+#: Memory for a writer's in-memory postings before it spills them to disk.
+LIMIT_MB = 256
+
+
+@dataclass
+class IndexReport:
+    """What one ``index`` run did."""
+
+    index: Path
+    corpus: Path
+    rebuilt: bool = False
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+    warnings: list[Skipped] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    documents: int = 0
+    seconds: float = 0.0
+    #: Processes that shared the work (more than 1 only for a large rebuild).
+    workers: int = 1
+
+
+@dataclass(frozen=True)
+class IndexedFile:
+    """What the index knows of a file: enough to tell whether it changed."""
+
+    size: int
+    mtime_ns: int
+    content_hash: str
+
+
+@dataclass
+class _Target:
+    """The generation a run writes to: its Whoosh index, its metadata so far, and
+    the files it holds (none for a rebuild)."""
+
+    generation: Path
+    ix: whoosh.index.Index
+    meta: dict
+    rebuilt: bool
+    known: dict[str, IndexedFile] = field(default_factory=dict)
+
+
+def index_corpus(
+    corpus: str | os.PathLike[str],
+    index_dir: str | os.PathLike[str] | None = None,
+    *,
+    rebuild: bool = False,
+    include: Sequence[str] = DEFAULT_INCLUDE,
+    exclude: Sequence[str] = (),
+    lock_timeout: float = 10.0,
+    progress: ProgressCallback | None = None,
+    user_dict: str | os.PathLike[str] | None = None,
+    workers: int | None = None,
+) -> IndexReport:
+    """Bring the index at ``index_dir`` up to date with the files under ``corpus``.
+
+    Without ``rebuild``, new, changed and deleted files are applied to the live
+    index; with it (or when there is no index yet) a new one is built beside it.
+    Files that cannot be indexed are reported in the result, never raised.
+
+    ``user_dict`` is a jieba user dictionary (``word [frequency] [tag]`` lines);
+    its words are stored in the index and used for its queries too. A rebuild
+    without one keeps the words the live index has; an empty file drops them.
+
+    A rebuild of :data:`PARALLEL_FROM` files or more is split between ``workers``
+    processes (default: one per CPU, at most :data:`MAX_WORKERS`), each writing
+    one segment of the new index; ``workers=1`` builds in this process.
+    """
+    started = time.perf_counter()
+    location = IndexDir(index_dir if index_dir is not None else default_index_dir())
+    report = IndexReport(index=location.root, corpus=Path(corpus))
+    user = _read_user_dict(user_dict)
+    sources = _sources(report, include, exclude)
+    shared_by = _worker_count(workers, len(sources))
+    with location.lock(lock_timeout) as stale_lock:
+        _clear_leftovers(location, stale_lock, report)
+        live = location.current()
+        if rebuild or live is None:
+            target = _open_for_rebuild(location, live, user)
+        else:
+            target = _open_for_update(location, user, user_dict)
+        report.rebuilt = target.rebuilt
+        report.workers = shared_by if target.rebuilt else 1
+        _apply(location, target, sources, report, progress)
+        _record(target, report, live, user_dict, include, exclude)
+        if target.rebuilt:
+            location.switch_to(target.generation)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _read_user_dict(path: str | os.PathLike[str] | None) -> UserDict | None:
+    try:
+        return None if path is None else UserDict.read(path)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+
+
+def _sources(report: IndexReport, include: Sequence[str], exclude: Sequence[str]) -> list[SourceFile]:
+    """The corpus files to index; those that cannot be read go to ``report.skipped``."""
+    sources: list[SourceFile] = []
+    for found in walk(report.corpus, include, exclude):
+        if isinstance(found, Skipped):
+            report.skipped.append(found)
+        else:
+            sources.append(found)
+    return sources
+
+
+def _clear_leftovers(location: IndexDir, stale_lock: str | None, report: IndexReport) -> None:
+    """Remove what killed runs left in the index folder, and say so."""
+    if stale_lock:
+        report.notes.append(stale_lock)
+    leftovers = location.remove_stale()
+    if leftovers:
+        report.notes.append(f"removed what an interrupted run left behind: {', '.join(leftovers)}")
+
+
+def _open_for_rebuild(location: IndexDir, live: Path | None, user: UserDict | None) -> _Target:
+    """A new, empty generation beside the live one; it keeps the live index's user
+    dictionary unless another is given."""
+    if user is None and live is not None:
+        user = _live_user_dict(live)
+    generation = location.new_generation()
+    ix = whoosh.index.create_in(str(generation), build_schema(user or None))
+    return _Target(generation, ix, {"built": _now()}, rebuilt=True)
+
+
+def _open_for_update(location: IndexDir, user: UserDict | None, user_dict: object) -> _Target:
+    """The live generation, checked, with the files it holds; a user dictionary other
+    than its own is refused (changing words means re-segmenting everything)."""
+    live = location.open_live()
+    if user is not None and user != (user_dict_of(live.ix.schema) or UserDict(())):
+        live.ix.close()
+        raise UsageError(
+            f"{user_dict} differs from the user dictionary index {location.root} was built with: "
+            "add --rebuild to re-segment every article with it"
+        )
+    try:
+        known = indexed_files(live.ix)
+    except Exception as error:  # damaged segment files
+        live.ix.close()
+        raise corrupt(location.root, error) from None
+    return _Target(live.path, live.ix, dict(live.meta), rebuilt=False, known=known)
+
+
+def _apply(
+    location: IndexDir,
+    target: _Target,
+    sources: list[SourceFile],
+    report: IndexReport,
+    progress: ProgressCallback | None,
+) -> None:
+    """Write the changes (or the whole corpus) and commit them; nothing is committed on failure."""
+    try:
+        writer = NewsSegmentWriter(target.ix, limitmb=LIMIT_MB)
+    except Exception as error:  # damaged segment files
+        raise corrupt(location.root, error) from None
+    try:
+        if report.workers > 1:
+            from .build_workers import build_in_parallel
+
+            build_in_parallel(writer, target.generation, sources, report, progress)
+        else:
+            apply_files(writer, sources, target.known, report, progress)
+            writer.commit(optimize=target.rebuilt)
+    except BaseException:
+        writer.cancel()
+        raise
+
+
+def _record(
+    target: _Target,
+    report: IndexReport,
+    live: Path | None,
+    user_dict: str | os.PathLike[str] | None,
+    include: Sequence[str],
+    exclude: Sequence[str],
+) -> None:
+    """Write what the generation now holds and how it was built into its metadata."""
+    # Counted from the table of contents: opening a reader would map every segment.
+    report.documents = segment_document_count(target.ix)
+    kept = user_dict_of(target.ix.schema)
+    target.ix.close()
+    # Words kept from the live index keep the file they were read from.
+    live_meta = read_meta(live) if live is not None else {}
+    source = str(Path(user_dict).resolve()) if user_dict is not None else (live_meta.get("user_dict") or {}).get("source")
+    meta = target.meta
+    meta.update(index_settings())
+    meta.update(
+        user_dict={"words": len(kept), "digest": kept.digest, "source": source} if kept else None,
+        corpus=str(report.corpus.resolve()),
+        include=list(include),
+        exclude=list(exclude),
+        updated=_now(),
+        documents=report.documents,
+    )
+    write_meta(target.generation, meta)
+
+
+def _worker_count(asked: int | None, files: int) -> int:
+    if asked is not None:
+        if asked < 1:
+            raise UsageError(f"workers must be 1 or more, not {asked}")
+        return min(asked, max(1, files))
+    if files < PARALLEL_FROM:
+        return 1
+    return max(1, min(os.cpu_count() or 1, MAX_WORKERS))
+
+
+def _live_user_dict(live: Path) -> UserDict | None:
+    """The user dictionary of the live index, kept by a rebuild that names none."""
+    try:
+        ix = open_whoosh(live)
+    except Exception:  # a damaged index is being replaced: nothing to keep
+        return None
+    try:
+        return user_dict_of(ix.schema)
+    finally:
+        ix.close()
+
+
+def apply_files(
+    writer: IndexWriter,
+    sources: list[SourceFile],
+    known: dict[str, IndexedFile],
+    report: IndexReport,
+    progress: ProgressCallback | None,
+) -> None:
+    """Add, update and remove documents so ``writer`` holds ``sources``; ``known`` is
+    what the index held (emptied as files are seen: what is left was deleted)."""
+    for done, source in enumerate(sources, 1):
+        indexed = known.pop(source.path, None)
+        try:
+            _apply_file(writer, source, indexed, report)
+        except Exception as error:  # one odd file must never sink the run
+            reason = str(error) if isinstance(error, CorpusError) else f"{type(error).__name__}: {error}"
+            report.skipped.append(Skipped(source.path, reason))
+            if indexed:
+                writer.delete_by_term("path", source.path)
+                report.removed += 1
+        if progress:
+            progress(done, len(sources))
+    for path in known:
+        writer.delete_by_term("path", path)
+        report.removed += 1
+
+
+def _apply_file(writer: IndexWriter, source: SourceFile, indexed: IndexedFile | None, report: IndexReport) -> None:
+    """Add or update one file; one that did not change is only stat-ed, or hashed if touched."""
+    if indexed and (indexed.size, indexed.mtime_ns) == (source.size, source.mtime_ns):
+        report.unchanged += 1
+        return
+    data = read_source(source)
+    if indexed and content_hash(data) == indexed.content_hash:
+        report.unchanged += 1  # touched, not changed: not parsed nor re-tokenized
+        return
+    article = parse_article(source.path, data, size=source.size, mtime_ns=source.mtime_ns)
+    report.warnings.extend(Skipped(article.path, warning) for warning in article.warnings)
+    if indexed:
+        writer.update_document(**document_fields(article))
+        report.updated += 1
+    else:
+        writer.add_document(**document_fields(article))
+        report.added += 1
+
+
+def document_fields(article: Article) -> dict[str, object]:
+    """The Whoosh fields of an article."""
+    fields: dict[str, object] = {
+        "path": article.path,
+        "title": article.title,
+        "grams": article.title,
+        "body": article.body,
+        "_stored_body": article.body[:MAX_STORED_BODY],
+        "categories": "\n".join(article.categories + article.tags),
+        "content_hash": article.content_hash.encode("ascii"),
+        "size": article.size,
+        "mtime_ns": article.mtime_ns,
+        "meta": {
+            "title": article.title,
+            "categories": list(article.categories),
+            "tags": list(article.tags),
+            "author": article.author,
+            "date": article.date.isoformat() if article.date else None,
+        },
+    }
+    if article.categories:
+        fields["category"] = ",".join(exact_value(value) for value in article.categories)
+    if article.tags:
+        fields["tag"] = ",".join(exact_value(value) for value in article.tags)
+    if article.author:
+        fields["author"] = exact_value(article.author)
+    if article.date:
+        fields["date"] = article.date.astimezone(timezone.utc).replace(tzinfo=None)
+    return fields
+
+
+
+def indexed_files(ix: whoosh.index.Index) -> dict[str, IndexedFile]:
+    """Path → (size, mtime, hash) of every live document, read from columns only."""
+    with ix.reader() as reader:
+        columns = [reader.column_reader(name) for name in ("path", "size", "mtime_ns", "content_hash")]
+        return {
+            paths[docnum]: IndexedFile(sizes[docnum], mtimes[docnum], hashes[docnum].decode("ascii"))
+            for paths, sizes, mtimes, hashes in [columns]
+            for docnum in reader.all_doc_ids()
+        }
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")

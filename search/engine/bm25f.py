@@ -1,0 +1,193 @@
+"""BM25F scoring a term at a time: Whoosh's formula and statistics, the same scores.
+
+Whoosh scores a query one document at a time through a tree of Python matchers,
+about 10 µs per document and word, and a free-text query of common words matches
+thousands of documents. Most of a free-text query is plain terms, so here each
+term's posting list is read a block at a time and scored in one loop with
+Whoosh's own BM25F formula and statistics, and the words are combined in dicts.
+A phrase is scored the same way where all its words are, and its positions are
+read only for those documents. Anything else (nested groups, exact fields) is
+scored by its own Whoosh matcher.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections import Counter
+from typing import Iterable
+
+from whoosh import scoring
+from whoosh import query as wq
+from whoosh.util.numeric import byte_to_length, length_to_byte
+
+from .postings import PositionCursor, live_postings, side_by_side
+from .whoosh_seam import field_b, iter_blocks, length_bytes, per_document_reader
+
+#: Posting lists this long score blocks of equal weights from a per-document table.
+_TABLED_FROM = 1000
+
+# Per segment reader and field: K1 * ((1 - B) + B * length / average length) of every
+# document, the part of BM25 that depends on the document only.
+_NORMS: "weakref.WeakKeyDictionary[object, dict]" = weakref.WeakKeyDictionary()
+
+
+def query_scores(searcher, query: wq.Query, context=None) -> dict[int, float]:
+    """Document number → score of ``query`` in ``searcher``'s segment (queries
+    with a ``scores`` method of their own are asked for it)."""
+    if hasattr(query, "scores"):
+        return query.scores(searcher, context)
+    fast = _fast_scores(searcher, query)
+    if fast is not None:
+        return fast
+    found: dict[int, float] = {}
+    matcher = query.matcher(searcher, context)
+    while matcher.is_active():
+        found[matcher.id()] = matcher.score()
+        matcher.next()
+    return found
+
+
+def accumulate(scores: Iterable[dict[int, float]]) -> tuple[dict[int, float], dict[int, int]]:
+    """Summed scores, and how many of ``scores`` have each document."""
+    sums: dict[int, float] = {}
+    counts: Counter[int] = Counter()
+    for found in scores:
+        if not sums:
+            sums = dict(found)
+        else:
+            before = sums.get
+            for docnum, score in found.items():
+                sums[docnum] = before(docnum, 0.0) + score  # 0.0 + x is x
+        counts.update(found.keys())  # counted in C
+    return sums, counts
+
+
+def _fast_scores(searcher, query: wq.Query) -> dict[int, float] | None:
+    """Scores of a term, a phrase, or an OR of them, from their posting lists;
+    ``None`` for any other query, or a weighting other than BM25F."""
+    if type(query) is wq.Term:
+        return _term_scores(searcher, query)
+    if type(query) is wq.Phrase:
+        return _phrase_scores(searcher, query)
+    if isinstance(query, wq.Or) and query.scale is None and all(type(sub) in (wq.Term, wq.Phrase) for sub in query.subqueries):
+        combined: dict[int, float] = {}
+        for sub in query.subqueries:
+            if type(sub) is wq.Term:  # added in place: no dict per field
+                if _term_scores(searcher, sub, combined) is None:
+                    return None
+                continue
+            scores = _phrase_scores(searcher, sub)
+            if scores is None:
+                return None
+            for docnum, score in scores.items():
+                combined[docnum] = combined.get(docnum, 0.0) + score
+        if query.boost != 1.0:
+            combined = {docnum: score * query.boost for docnum, score in combined.items()}
+        return combined
+    return None
+
+
+def _term_scores(searcher, term: wq.Term, into: dict[int, float] | None = None) -> dict[int, float] | None:
+    """Document → score of ``term`` in the segment, added to the scores ``into`` has if given."""
+    weighting = searcher.weighting
+    schema = searcher.schema
+    if type(weighting) is not scoring.BM25F or term.fieldname not in schema or not schema[term.fieldname].scorable:
+        return None
+    reader = searcher.reader()
+    field, text = term.fieldname, term.text
+    try:
+        text = schema[field].to_bytes(text)
+    except Exception:  # a value the field cannot hold: let Whoosh say what it does
+        return None
+    scores: dict[int, float] = {} if into is None else into
+    if (field, text) not in reader:
+        return scores
+    parent = searcher.get_parent()
+    idf = parent.idf(field, text)
+    average = parent.avg_field_length(field) or 1
+    k1 = weighting.K1
+    b = field_b(weighting, field)
+    norms = _norms(reader, field, average, b, k1)
+    matcher, deleted = live_postings(reader, field, text)
+    boost = term.boost
+    top = k1 + 1
+    found = scores.get
+    # A long list's blocks mostly weigh the same (a word once, times the field's
+    # boost): its BM25 part per document is then read from a table, same value.
+    long = reader.doc_frequency(field, text) >= _TABLED_FROM
+    for ids, weights in iter_blocks(matcher):
+        if long and boost == 1.0 and not deleted and weights and weights.count(weights[0]) == len(weights):
+            part = _parts_of_weight(reader, field, average, b, k1, weights[0])
+            for docnum in ids:
+                scores[docnum] = found(docnum, 0.0) + idf * part[docnum]
+            continue
+        pairs = zip(ids, weights)
+        if deleted:
+            pairs = [(docnum, weight) for docnum, weight in pairs if docnum not in deleted]
+        # Whoosh's scoring.bm25, with the document's part precomputed (0.0 + x is x).
+        if boost == 1.0:
+            for docnum, weight in pairs:
+                scores[docnum] = found(docnum, 0.0) + idf * ((weight * top) / (weight + norms[docnum]))
+        else:
+            for docnum, weight in pairs:
+                scores[docnum] = found(docnum, 0.0) + idf * ((weight * top) / (weight + norms[docnum])) * boost
+    return scores
+
+
+def _phrase_scores(searcher, phrase: wq.Phrase) -> dict[int, float] | None:
+    """Scores of a phrase of words side by side: Whoosh's (the sum of its terms'
+    scores where they stand in order), with positions read only for documents that
+    hold every word."""
+    field = phrase.fieldname
+    if phrase.slop != 1 or len(phrase.words) < 2 or field not in searcher.schema:
+        return None
+    if not searcher.schema[field].format.supports("positions"):
+        return None  # Whoosh says why a phrase cannot be searched there
+    per_term = [_term_scores(searcher, wq.Term(field, word)) for word in phrase.words]
+    if any(scores is None for scores in per_term):
+        return None
+    if not all(per_term):
+        return {}
+    candidates = sorted(set.intersection(*(set(scores) for scores in sorted(per_term, key=len))))
+    reader = searcher.reader()
+    cursors = [PositionCursor(reader, field, searcher.schema[field].to_bytes(word)) for word in phrase.words]
+    found = {docnum: _binary_sum([scores[docnum] for scores in per_term]) for docnum in candidates if side_by_side(cursors, docnum)}
+    if phrase.boost != 1.0:
+        found = {docnum: score * phrase.boost for docnum, score in found.items()}
+    return found
+
+
+def _binary_sum(values: list[float]) -> float:
+    """``values`` added up in the order of Whoosh's binary tree of matchers (the same last bits)."""
+    if len(values) == 1:
+        return values[0]
+    half = len(values) // 2
+    return _binary_sum(values[:half]) + _binary_sum(values[half:])
+
+
+def _norms(reader, field: str, average: float, b: float, k1: float) -> list[float]:
+    key = (field, average, b, k1)
+    cached = _NORMS.setdefault(reader, {})
+    if key not in cached:
+        # Whoosh's doc_field_length: a stored byte of 0 reads as no length.
+        cached[key] = [k1 * ((1 - b) + b * (byte_to_length(value) if value else 0) / average) for value in _length_bytes(reader, field)]
+    return cached[key]
+
+
+def _parts_of_weight(reader, field: str, average: float, b: float, k1: float, weight: float) -> list[float]:
+    """Every document's ``(weight * (k1 + 1)) / (weight + norm)``: BM25 but for the idf."""
+    key = (field, average, b, k1, weight)
+    cached = _NORMS.setdefault(reader, {})
+    if key not in cached:
+        top = k1 + 1
+        cached[key] = [(weight * top) / (weight + norm) for norm in _norms(reader, field, average, b, k1)]
+    return cached[key]
+
+
+def _length_bytes(reader, field: str) -> bytes | list[int]:
+    """Every document's field length as Whoosh stores it (one byte, log scale)."""
+    count = reader.doc_count_all()
+    try:
+        return length_bytes(per_document_reader(reader), field, count)
+    except AttributeError:  # not a Whoosh 3 segment: ask document by document
+        return [length_to_byte(reader.doc_field_length(docnum, field, 0)) for docnum in range(count)]

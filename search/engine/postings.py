@@ -1,0 +1,75 @@
+"""A term's postings in one segment: its live documents, a block at a time, and
+its positions for a few documents at a time (phrases)."""
+
+from __future__ import annotations
+
+import bisect
+
+from .whoosh_seam import BlockCursor, iter_blocks, unfiltered
+
+
+def live_postings(reader, field: str, text: bytes):
+    """A term's posting matcher in one segment, and the segment's deleted documents
+    (which Whoosh would filter out one by one)."""
+    return unfiltered(reader.postings(field, text))
+
+
+def segment_term_docs(reader, field: str, text: bytes) -> set[int]:
+    """Live documents of one segment (its own numbers) holding ``text`` in ``field``."""
+    if (field, text) not in reader:
+        return set()
+    matcher, deleted = live_postings(reader, field, text)
+    found: set[int] = set()
+    for ids, _ in iter_blocks(matcher):
+        found.update(ids)
+    return found - deleted if deleted else found
+
+
+class PositionCursor:
+    """A term's positions in one segment, for documents asked in rising order;
+    only the blocks that hold them are read."""
+
+    def __init__(self, reader, field: str, text: bytes) -> None:
+        # Deleted documents are never asked for: no need to filter them.
+        matcher = live_postings(reader, field, text)[0] if (field, text) in reader else None
+        self._matcher = matcher
+        self._blocks = BlockCursor(matcher) if BlockCursor.supports(matcher) else None
+        self._ids: tuple = ()
+        self._values = None
+
+    def positions(self, docnum: int) -> list[int] | None:
+        matcher, blocks = self._matcher, self._blocks
+        if matcher is None:
+            return None
+        if blocks is None:  # any other matcher: step it
+            if matcher.is_active() and matcher.id() < docnum:
+                matcher.skip_to(docnum)
+            if not matcher.is_active() or matcher.id() != docnum:
+                return None
+            return list(matcher.value_as("positions"))
+        if blocks.skip_to_block_of(docnum):
+            self._ids = ()
+        if blocks.at_end:
+            return None
+        if not self._ids:
+            self._ids, self._values = blocks.ids(), None
+        at = bisect.bisect_left(self._ids, docnum)
+        if at == len(self._ids) or self._ids[at] != docnum:
+            return None
+        if self._values is None:
+            self._values = blocks.values()
+        return matcher.format.decode_positions(self._values[at])
+
+
+def side_by_side(cursors: list[PositionCursor], docnum: int) -> bool:
+    """Whether the cursors' terms stand at consecutive positions, in order, in ``docnum``."""
+    starts: set[int] | None = None
+    for shift, cursor in enumerate(cursors):
+        positions = cursor.positions(docnum)
+        if not positions:
+            return False
+        shifted = {position - shift for position in positions}
+        starts = shifted if starts is None else starts & shifted
+        if not starts:
+            return False
+    return True

@@ -1,0 +1,394 @@
+"""The one module that reaches into Whoosh's private internals.
+
+Whoosh's public API cannot write or read posting blocks in another layout, read
+a block's ids and weights without stepping posting by posting, read a column's
+stored bytes at once, add a document without a token object per word, or commit
+segments written by other processes. The codec, the segment writer, the scorer
+and the parallel build need each of these for speed, so every private name of
+Whoosh they rely on is used here, and only here, behind named functions and
+small base classes. The rest of the package calls those.
+
+The contract, for Whoosh 2.7.4 (any other version is refused at import):
+
+- ``W3Codec`` keeps its settings in ``_blocklimit`` and ``_compression``.
+- ``W3PostingsWriter`` buffers a block in ``_ids``, ``_weights`` (arrays ``I`` and
+  ``f``), ``_values`` (bytes, empty when the format has none), ``_minlength``,
+  ``_maxlength`` and ``_maxweight``; ``_write_block(last)`` writes it, and must pass
+  it to ``_terminfo.add_block`` before ``_new_block()`` clears it; ``_blockcount``
+  counts the blocks written; ``_postfile``, ``_blocklimit``, ``_compression`` and
+  ``_format`` are its settings.
+- ``W3LeafMatcher`` holds its current block in ``_blocklength``, ``_maxid``,
+  ``_maxweight``, ``_minlength``, ``_maxlength``, ``_lastblock``, ``_nextoffset``
+  and ``_atend``, fills ``_ids``, ``_weights`` and ``_values`` on demand through
+  ``_read_ids``, ``_read_weights`` and ``_read_values``, loads a block with
+  ``_goto(offset)`` and moves on with ``_next_block()``.
+- ``ListMatcher`` (postings inlined in the term dictionary) keeps ``_ids``,
+  ``_weights`` (``None``: all weigh ``_all_weights``, else 1.0); ``FilterMatcher``
+  keeps the excluded (deleted) documents in ``_ids``.
+- A Whoosh 3 segment reader's per-document reader is ``_perdoc``; field lengths
+  are a column named by ``_lenfield(field)`` read with ``_cached_reader``; a
+  fixed-size column reader keeps its values big-endian from ``_basepos`` of
+  ``_dbfile``, ``_count`` values of ``_fixedlen`` bytes, typecode ``_typecode``.
+- ``BM25F`` keeps per-field ``B`` in ``_field_B``; ``Results`` keeps its count in
+  ``_total``.
+- ``SegmentWriter.add_document`` is ``_check_state``, ``_doc_boost``,
+  ``_check_fields``, ``_field_boost`` and ``_added``; ``_flush_segment`` writes the
+  pool at commit; spill files live in ``_tempstorage``; a field writer's postings
+  writer is ``_postwriter``. A segment is finished without a commit by
+  ``_finalize_segment``, and committed with others by ``_close_segment``,
+  ``_commit_toc`` and ``_finish``; an index's segments are ``_segments()``.
+- ``CompoundStorage`` keeps its memory map in ``_source``; ``BufferFile`` reads
+  ``get`` from ``_buf`` and sequentially from ``file``, named ``_name``.
+
+``tests/test_codec.py``, ``test_writer.py`` and ``test_scoring.py`` compare what is
+built on this contract with Whoosh's own codec, writer and matchers.
+"""
+
+from __future__ import annotations
+
+from array import array
+from dataclasses import dataclass
+from typing import Iterable, Protocol
+
+import whoosh
+from whoosh import matching
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, W3PostingsWriter, _lenfield
+from whoosh.filedb.compound import CompoundStorage
+from whoosh.filedb.structfile import BufferFile
+from whoosh.matching.wrappers import FilterMatcher
+from whoosh.searching import Results
+from whoosh.writing import SegmentWriter
+
+from ..errors import DependencyError
+
+#: The Whoosh release this contract was written for.
+WHOOSH_VERSION = (2, 7, 4)
+
+if tuple(whoosh.__version__) != WHOOSH_VERSION:
+    raise DependencyError(
+        f"news-search needs Whoosh {'.'.join(map(str, WHOOSH_VERSION))}, not {whoosh.versionstring()}: its codec and "
+        f"segment writer rely on that release's internals; run `pip install whoosh=={'.'.join(map(str, WHOOSH_VERSION))}`"
+    )
+
+
+# -- writing posting blocks -----------------------------------------------------
+
+
+def codec_settings(codec) -> tuple[int, int]:
+    """A Whoosh 3 codec's postings per block and zlib level."""
+    return codec._blocklimit, codec._compression
+
+
+@dataclass(frozen=True, slots=True)
+class PendingBlock:
+    """A block of postings about to be written, with the statistics Whoosh keeps of it."""
+
+    ids: array
+    weights: array
+    values: list[bytes]
+    min_length: int | None
+    max_length: int
+    max_weight: float
+
+
+class BlockPostingsWriter(W3PostingsWriter):
+    """Whoosh 3's postings writer, each block's bytes made by :meth:`encode_block`."""
+
+    @property
+    def block_limit(self) -> int:
+        return self._blocklimit
+
+    @property
+    def compression(self) -> int:
+        return self._compression
+
+    @property
+    def value_format(self):
+        """The field format of the term being written (its value encoding)."""
+        return self._format
+
+    def encode_block(self, block: PendingBlock, last: bool) -> bytes:
+        raise NotImplementedError
+
+    def add_term_postings(self, ids: list[int], weights: list[float], values: list[bytes], lengths: list) -> None:
+        """All of a term's postings at once (between ``start_postings`` and
+        ``finish_postings``), in blocks as ``add_posting`` would make them."""
+        size = self._blocklimit
+        for start in range(0, len(ids), size):
+            end = start + size
+            self._ids = array("I", ids[start:end])
+            block_weights = weights[start:end]
+            self._weights = array("f", block_weights)
+            self._values = [value for value in values[start:end] if value]
+            known = [length for length in lengths[start:end] if length]
+            self._minlength = min(known) if known else None
+            self._maxlength = max(known) if known else 0
+            self._maxweight = max(0, max(block_weights))
+            if end < len(ids):
+                self._write_block()
+        # The last block is left for finish_postings, which writes it marked as the last.
+
+    def _write_block(self, last: bool = False) -> None:
+        self._terminfo.add_block(self)
+        block = PendingBlock(self._ids, self._weights, self._values, self._minlength, self._maxlength, self._maxweight)
+        self._postfile.write(self.encode_block(block, last))
+        self._blockcount += 1
+        self._new_block()
+
+
+def postings_writer_of(fieldwriter) -> BlockPostingsWriter:
+    """The postings writer a Whoosh 3 field writer hands its blocks to."""
+    return fieldwriter._postwriter
+
+
+# -- reading posting blocks -----------------------------------------------------
+
+
+class BlockHeader(Protocol):
+    """What a block's header tells before any of its postings are read."""
+
+    count: int
+    max_id: int
+    max_weight: float
+    min_length: int
+    max_length: int
+    last: bool
+    next_offset: int
+
+
+class BlockMatcher(W3LeafMatcher):
+    """Whoosh 3's leaf matcher (stepping, skipping, block quality) over blocks that
+    :meth:`read_header`, :meth:`read_ids`, :meth:`read_weights` and :meth:`read_values`
+    decode; ``header`` is the current block's."""
+
+    header: BlockHeader
+
+    def __init__(self, postfile, startoffset: int, format_, term=None, scorer=None) -> None:
+        self._postfile = postfile
+        self._startoffset = self._baseoffset = startoffset
+        self.format = format_
+        self._term = term
+        self._byteids = False
+        self.scorer = scorer
+        self._fixedsize = format_.fixed_value_size()
+        self.reset()
+
+    @property
+    def postfile(self):
+        return self._postfile
+
+    def read_header(self, position: int) -> BlockHeader:
+        raise NotImplementedError
+
+    def read_ids(self) -> tuple[int, ...]:
+        raise NotImplementedError
+
+    def read_weights(self):
+        raise NotImplementedError
+
+    def read_values(self) -> tuple:
+        raise NotImplementedError
+
+    def _goto(self, position: int) -> None:
+        self._ids = self._weights = self._values = None
+        self._i = 0
+        header = self.header = self.read_header(position)
+        self._lastblock, self._nextoffset = header.last, header.next_offset
+        self._blocklength, self._maxid, self._maxweight = header.count, header.max_id, header.max_weight
+        self._minlength, self._maxlength = header.min_length, header.max_length
+
+    def _read_ids(self) -> None:
+        self._ids = self.read_ids()
+
+    def _read_weights(self) -> None:
+        self._weights = self.read_weights()
+
+    def _read_values(self) -> None:
+        self._values = self.read_values()
+
+
+def unfiltered(matcher) -> tuple[matching.Matcher, frozenset[int]]:
+    """A posting matcher without Whoosh's filter of deleted documents, and those
+    documents (a caller drops them a block at a time, not one by one)."""
+    if isinstance(matcher, FilterMatcher):
+        return matcher.child, matcher._ids
+    return matcher, frozenset()
+
+
+def iter_blocks(matcher) -> Iterable[tuple]:
+    """(ids, weights) of a fresh posting matcher, a block at a time."""
+    if isinstance(matcher, W3LeafMatcher):
+        while not matcher._atend:
+            matcher._read_ids()
+            matcher._read_weights()
+            yield matcher._ids, matcher._weights
+            matcher._next_block()
+    elif isinstance(matcher, matching.ListMatcher):  # postings inlined in the term's entry
+        weights = matcher._weights
+        if weights is None:  # one weight for all, or 1.0 (as ListMatcher.weight() reads them)
+            weights = [matcher._all_weights or 1.0] * len(matcher._ids)
+        yield matcher._ids, weights
+    else:
+        ids, weights = [], []
+        while matcher.is_active():
+            ids.append(matcher.id())
+            weights.append(matcher.weight())
+            matcher.next()
+        yield ids, weights
+
+
+class BlockCursor:
+    """A posting matcher's blocks, visited in order: the current block's ids and
+    values, read only when asked (for positions of a few documents)."""
+
+    def __init__(self, matcher: W3LeafMatcher) -> None:
+        self._matcher = matcher
+
+    @staticmethod
+    def supports(matcher) -> bool:
+        return isinstance(matcher, W3LeafMatcher)
+
+    def skip_to_block_of(self, docnum: int) -> bool:
+        """Move to the block that would hold ``docnum``; whether it moved (``False``
+        if it was there already); at the end, :attr:`at_end` says so."""
+        matcher, moved = self._matcher, False
+        while not matcher._atend and matcher._maxid < docnum:
+            matcher._next_block()
+            moved = True
+        return moved
+
+    @property
+    def at_end(self) -> bool:
+        return self._matcher._atend
+
+    def ids(self) -> tuple:
+        self._matcher._read_ids()
+        return self._matcher._ids
+
+    def values(self) -> tuple:
+        self._matcher._read_values()
+        return self._matcher._values
+
+
+# -- lengths and columns --------------------------------------------------------
+
+
+def per_document_reader(segment_reader):
+    """A Whoosh 3 segment reader's per-document reader (stored fields, lengths, columns);
+    :class:`AttributeError` for any other kind of reader."""
+    return segment_reader._perdoc
+
+
+def length_bytes(per_document, field: str, count: int) -> bytes:
+    """A field's length bytes for ``count`` documents, read at once from a Whoosh 3
+    per-document reader (0 where a document has none)."""
+    column = per_document._cached_reader(_lenfield(field), LENGTHS_COLUMN)
+    if column is None:
+        return bytes(count)
+    stored = column_bytes(column)
+    return stored[:count] + bytes(max(0, count - len(stored)))
+
+
+def column_bytes(column) -> bytes:
+    """All the values a fixed-size Whoosh column holds, as stored (big-endian), read at
+    once (documents after the last stored one have the column's default);
+    :class:`AttributeError` for another kind of column."""
+    return bytes(column._dbfile.get(column._basepos, column._count * column._fixedlen))
+
+
+def column_typecode(column) -> str:
+    """The array typecode of a fixed-size numeric column's values."""
+    return column._typecode
+
+
+# -- scoring and results --------------------------------------------------------
+
+
+def field_b(weighting, field: str) -> float:
+    """BM25F's length normalisation ``B`` for ``field``."""
+    return weighting._field_B.get(field, weighting.B)
+
+
+def results_of(searcher, query, top: list[tuple[float, int]], total: int) -> Results:
+    """Whoosh results holding the page ``top`` ((score, document) pairs) of ``total`` matches."""
+    results = Results(searcher, query, top)
+    results._total = total
+    return results
+
+
+# -- writing segments -------------------------------------------------------------
+
+
+class DocumentSegmentWriter(SegmentWriter):
+    """Whoosh's segment writer, for a subclass that adds a document's fields its own
+    way (between :meth:`start_document` and :meth:`finish_document`) and writes
+    its postings itself (:meth:`write_postings`, at commit)."""
+
+    @property
+    def temp_storage(self):
+        """Where the pool may spill postings to disk."""
+        return self._tempstorage
+
+    def start_document(self, fields: dict) -> tuple[float, list[str]]:
+        """Begin a document: its boost, and its field names in Whoosh's order."""
+        self._check_state()
+        docboost = self._doc_boost(fields)
+        fieldnames = sorted(name for name in fields if not name.startswith("_"))
+        self._check_fields(self.schema, fieldnames)
+        self.perdocwriter.start_doc(self.docnum)
+        return docboost, fieldnames
+
+    def field_boost(self, fields: dict, fieldname: str, docboost: float) -> float:
+        return self._field_boost(fields, fieldname, docboost)
+
+    def finish_document(self) -> None:
+        self.perdocwriter.finish_doc()
+        self._added = True
+        self.docnum += 1
+
+    def write_postings(self) -> None:
+        raise NotImplementedError
+
+    def _flush_segment(self) -> None:
+        self.write_postings()
+
+
+def finish_uncommitted(writer: SegmentWriter):
+    """Write out ``writer``'s segment without committing it (a worker of a parallel
+    build); return the segment, for :func:`commit_segments` in another process."""
+    return writer._finalize_segment()
+
+
+def commit_segments(writer: SegmentWriter, segments: list) -> None:
+    """Commit ``segments`` (written by other processes) as the whole index, in place of
+    ``writer``'s own segment (which stays empty), and release the writer."""
+    writer._close_segment()
+    writer._commit_toc(segments)
+    writer._finish()
+
+
+def segment_document_count(ix) -> int:
+    """Documents in an index, counted from its table of contents (no segment opened)."""
+    return sum(segment.doc_count() for segment in ix._segments())
+
+
+# -- segment files read in place --------------------------------------------------
+
+
+def compound_map(compound: CompoundStorage):
+    """The memory map a compound segment file reads from; ``None`` when it is closed
+    or not memory-mapped."""
+    return None if compound.is_closed else getattr(compound, "_source", None)
+
+
+def file_in_place(source, offset: int, length: int, name: str, reader) -> BufferFile:
+    """Whoosh's ``BufferFile`` over ``length`` bytes of ``source`` from ``offset``,
+    without copying them: ``get`` slices the map, sequential reads go to ``reader``."""
+    opened = BufferFile.__new__(BufferFile)
+    opened._buf = memoryview(source)[offset : offset + length]
+    opened._name = name
+    opened.file = reader
+    opened.onclose = None
+    opened.is_real = False
+    opened.is_closed = False
+    return opened

@@ -1,0 +1,137 @@
+"""What searches return: hits, pages of them, facets, stored articles and index stats.
+
+Plain dataclasses, each with the JSON form the CLI prints.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class _Described:
+    """The fields every article carries: where it is and what it is."""
+
+    path: str
+    title: str
+    date: str | None
+    categories: list[str]
+    tags: list[str]
+    author: str | None
+
+    @staticmethod
+    def fields_from(stored: dict) -> dict[str, object]:
+        meta = stored.get("meta") or {}
+        return {
+            "path": stored["path"],
+            "title": meta.get("title") or "",
+            "date": meta.get("date"),
+            "categories": list(meta.get("categories") or []),
+            "tags": list(meta.get("tags") or []),
+            "author": meta.get("author"),
+        }
+
+
+@dataclass(frozen=True)
+class Hit(_Described):
+    """One search result. ``snippet`` and ``title_html`` are HTML: escaped text and ``<mark>``.
+
+    ``date`` is ISO 8601 in UTC. ``score`` is the relevance score, ``None`` when
+    hits are sorted by date (no relevance is computed then).
+    """
+
+    score: float | None
+    snippet: str
+    title_html: str
+
+    def to_json(self) -> dict[str, object]:
+        """The JSON form: the title is given highlighted, like the snippet."""
+        # Field by field, lists copied: dataclasses.asdict deep-copies every value (slow in --batch).
+        data = {name.name: getattr(self, name.name) for name in dataclass_fields(self)}
+        data["categories"], data["tags"] = list(self.categories), list(self.tags)
+        data["title"] = data.pop("title_html")
+        data["score"] = None if self.score is None else round(self.score, 4)
+        return data
+
+
+@dataclass(frozen=True)
+class Facets:
+    """How all matched documents (not only the page shown) divide by category and by month.
+
+    ``categories``: (category as written, documents), most first, ties by name; an
+    article counts under each of its categories (any level), and under none if it has
+    none. ``months``: (``YYYY-MM`` in China Standard Time, documents), newest first;
+    undated articles are not counted. So neither list need add up to the total.
+    """
+
+    categories: list[tuple[str, int]]
+    months: list[tuple[str, int]]
+
+    def to_json(self) -> dict[str, object]:
+        """The JSON form, shaped like the categories of ``stats --json``."""
+        return {
+            "categories": [{"category": name, "documents": count} for name, count in self.categories],
+            "months": [{"month": month, "documents": count} for month, count in self.months],
+        }
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """A page of hits, how many documents matched in all, and their facets if asked for.
+
+    ``suggestion`` is a corrected query that finds more, when this one found
+    little (see :mod:`search.suggest`), else ``None``.
+    """
+
+    query: str
+    total: int
+    page: int
+    limit: int
+    hits: list[Hit]
+    facets: Facets | None = None
+    suggestion: str | None = None
+
+    @property
+    def pages(self) -> int:
+        return -(-self.total // self.limit)
+
+    def to_json(self) -> dict[str, object]:
+        data: dict[str, object] = {
+            "query": self.query,
+            "total": self.total,
+            "page": self.page,
+            "hits": [h.to_json() for h in self.hits],
+            "suggestion": self.suggestion,
+        }
+        if self.facets is not None:
+            data["facets"] = self.facets.to_json()
+        return data
+
+
+@dataclass(frozen=True)
+class Document(_Described):
+    """One indexed article as stored: its fields and its text."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class IndexStats:
+    """What an index holds and how it was built.
+
+    ``terms`` counts distinct terms per field as the index's term lists hold
+    them: until segments merge, that includes terms of replaced documents.
+    """
+
+    location: Path
+    documents: int
+    terms: dict[str, int]
+    size_bytes: int
+    categories: list[tuple[str, int]]
+    first_date: str | None
+    last_date: str | None
+    corpus: str | None
+    updated: str | None
+    settings: dict[str, object] = field(default_factory=dict)
