@@ -32,7 +32,10 @@ from typing import Iterator, Sequence
 import marisa_trie
 
 from ..cache import cache_dir, read_cached, write_cached
+from ..errors import DependencyError
 
+#: The jieba release whose dictionary and algorithm this module reproduces.
+JIEBA_VERSION = "0.42.1"
 #: Bumped when the cache layout changes; old caches are then ignored.
 CACHE_FORMAT = 1
 #: What reading a cache that is missing, partial or damaged raises.
@@ -325,9 +328,8 @@ def _base() -> _Base:
     tokenizer = _jieba_tokenizer()
     base = _Base.compile(tokenizer.FREQ, tokenizer.total)
     _jieba_tokenizer.cache_clear()  # one jieba dictionary is 150 MB: do not keep it
-    import jieba.finalseg
-
-    base.save(folder, (jieba.finalseg.start_P, jieba.finalseg.trans_P, jieba.finalseg.emit_P))
+    finalseg = _jieba().finalseg
+    base.save(folder, (finalseg.start_P, finalseg.trans_P, finalseg.emit_P))
     return base
 
 
@@ -337,22 +339,34 @@ def _hmm_model() -> tuple[dict, dict, dict]:
     cached = read_cached(_cache_path() / "hmm.marshal")
     if cached is not None:
         return cached
-    import jieba.finalseg
-
-    return jieba.finalseg.start_P, jieba.finalseg.trans_P, jieba.finalseg.emit_P
+    finalseg = _jieba().finalseg
+    return finalseg.start_P, finalseg.trans_P, finalseg.emit_P
 
 
 @functools.cache
 def _jieba_tokenizer(user_words: tuple[tuple[str, int | None], ...] = ()):
     """jieba itself, loaded quietly: the source of every compiled dictionary."""
-    import jieba
-
+    jieba = _jieba()
     jieba.setLogLevel(logging.WARNING)
     tokenizer = jieba.Tokenizer()
     tokenizer.initialize()
     for word, frequency in user_words:
         tokenizer.add_word(word, frequency)
     return tokenizer
+
+
+def _jieba():
+    """The jieba package, once it is known to be the release this module reproduces
+    (its dictionary's attributes and its HMM's tables are read directly)."""
+    import jieba
+    import jieba.finalseg
+
+    if jieba.__version__ != JIEBA_VERSION:
+        raise DependencyError(
+            f"news-search needs jieba {JIEBA_VERSION}, not {jieba.__version__}: its segmenter reproduces that "
+            f"release; run `pip install jieba=={JIEBA_VERSION}`"
+        )
+    return jieba
 
 
 def is_compiled(user_words: Sequence[tuple[str, int | None]] = ()) -> bool:
