@@ -306,11 +306,14 @@ def worker_queries(system: str, directory: str, query_file: str, passes: str) ->
         import search.searcher as engine
         from search import open_index
 
+        from search.query.snippets import Highlighted
+
         index = open_index(directory)
-        real = (engine.snippet, engine.highlight)
+        real = (engine.best_passage, engine.highlighted)
+        stubs = (lambda *a, **k: Highlighted(""), lambda *a, **k: Highlighted(""))
 
         def run(query: BenchQuery, snippets: bool) -> int:
-            engine.snippet, engine.highlight = real if snippets else (lambda *a, **k: "", lambda *a, **k: "")
+            engine.best_passage, engine.highlighted = real if snippets else stubs
             return len(index.search(query.text, limit=LIMIT, **query.options).hits)
     else:
         sys.path.insert(0, str(SCRIPTS))

@@ -66,6 +66,23 @@ class IndexReport:
     #: Processes that shared the work (more than 1 only for a large rebuild).
     workers: int = 1
 
+    def to_json(self) -> dict[str, object]:
+        return {
+            "index": str(self.index),
+            "corpus": str(self.corpus),
+            "rebuilt": self.rebuilt,
+            "added": self.added,
+            "updated": self.updated,
+            "removed": self.removed,
+            "unchanged": self.unchanged,
+            "skipped": [skipped.to_json() for skipped in self.skipped],
+            "warnings": [warning.to_json() for warning in self.warnings],
+            "notes": list(self.notes),
+            "documents": self.documents,
+            "seconds": round(self.seconds, 3),
+            "workers": self.workers,
+        }
+
 
 @dataclass(frozen=True)
 class IndexedFile:
@@ -89,12 +106,12 @@ class _Target:
 
 
 def index_corpus(
-    corpus: str | os.PathLike[str],
+    corpus: str | os.PathLike[str] | None,
     index_dir: str | os.PathLike[str] | None = None,
     *,
     rebuild: bool = False,
-    include: Sequence[str] = DEFAULT_INCLUDE,
-    exclude: Sequence[str] = (),
+    include: Sequence[str] | None = None,
+    exclude: Sequence[str] | None = None,
     lock_timeout: float = 10.0,
     progress: ProgressCallback | None = None,
     user_dict: str | os.PathLike[str] | None = None,
@@ -106,6 +123,10 @@ def index_corpus(
     index; with it (or when there is no index yet) a new one is built beside it.
     Files that cannot be indexed are reported in the result, never raised.
 
+    ``corpus`` ``None`` means the folder the index was last built from, and then
+    ``include`` and ``exclude`` default to the globs it was built with; otherwise
+    to :data:`DEFAULT_INCLUDE` and none.
+
     ``user_dict`` is a jieba user dictionary (``word [frequency] [tag]`` lines);
     its words are stored in the index and used for its queries too. A rebuild
     without one keeps the words the live index has; an empty file drops them.
@@ -116,6 +137,9 @@ def index_corpus(
     """
     started = time.perf_counter()
     location = IndexDir(index_dir if index_dir is not None else default_index_dir())
+    if corpus is None:
+        corpus, include, exclude = _recorded_corpus(location, include, exclude)
+    include, exclude = tuple(include or DEFAULT_INCLUDE), tuple(exclude or ())
     report = IndexReport(index=location.root, corpus=Path(corpus))
     user = _read_user_dict(user_dict)
     sources = _sources(report, include, exclude)
@@ -135,6 +159,17 @@ def index_corpus(
             location.switch_to(target.generation)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _recorded_corpus(
+    location: IndexDir, include: Sequence[str] | None, exclude: Sequence[str] | None
+) -> tuple[str, Sequence[str] | None, Sequence[str] | None]:
+    """The folder and globs the live index was built from (globs given win)."""
+    live = location.current()
+    meta = read_meta(live) if live is not None else {}
+    if not meta.get("corpus"):
+        raise UsageError(f"give the corpus folder: no index at {location.root} records one")
+    return meta["corpus"], include or meta.get("include"), exclude or meta.get("exclude")
 
 
 def _read_user_dict(path: str | os.PathLike[str] | None) -> UserDict | None:

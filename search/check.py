@@ -31,6 +31,20 @@ class CheckReport:
     def ok(self) -> bool:
         return not (self.missing or self.stale or self.extra)
 
+    def to_json(self) -> dict[str, object]:
+        return {
+            "index": str(self.index),
+            "corpus": str(self.corpus) if self.corpus else None,
+            "ok": self.ok,
+            "documents": self.documents,
+            "terms": self.terms,
+            "postings": self.postings,
+            "missing": list(self.missing),
+            "stale": list(self.stale),
+            "extra": list(self.extra),
+            "unindexable": [skipped.to_json() for skipped in self.unindexable],
+        }
+
 
 def check_index(
     index_dir: str | os.PathLike[str] | None = None,

@@ -5,7 +5,7 @@ Plain dataclasses, each with the JSON form the CLI prints.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from dataclasses import fields as dataclass_fields
 from pathlib import Path
 
@@ -38,6 +38,9 @@ class _Described:
 class Hit(_Described):
     """One search result. ``snippet`` and ``title_html`` are HTML: escaped text and ``<mark>``.
 
+    The same highlights as data: ``title_spans`` are ``(start, end)`` offsets of the
+    query's words in ``title``; ``snippet_text`` is the snippet as plain text (``…``
+    where text was left out) and ``snippet_spans`` the words' offsets in it.
     ``date`` is ISO 8601 in UTC. ``score`` is the relevance score, ``None`` when
     hits are sorted by date (no relevance is computed then).
     """
@@ -45,15 +48,21 @@ class Hit(_Described):
     score: float | None
     snippet: str
     title_html: str
+    title_spans: tuple[tuple[int, int], ...] = ()
+    snippet_text: str = ""
+    snippet_spans: tuple[tuple[int, int], ...] = ()
 
     def to_json(self) -> dict[str, object]:
         """The JSON form: the title is given highlighted, like the snippet."""
         # Field by field, lists copied: dataclasses.asdict deep-copies every value (slow in --batch).
-        data = {name.name: getattr(self, name.name) for name in dataclass_fields(self)}
+        data = {name.name: getattr(self, name.name) for name in dataclass_fields(self) if name.name not in _SPAN_FIELDS}
         data["categories"], data["tags"] = list(self.categories), list(self.tags)
         data["title"] = data.pop("title_html")
         data["score"] = None if self.score is None else round(self.score, 4)
         return data
+
+
+_SPAN_FIELDS = ("title_spans", "snippet_text", "snippet_spans")
 
 
 @dataclass(frozen=True)
@@ -116,6 +125,9 @@ class Document(_Described):
 
     text: str
 
+    def to_json(self) -> dict[str, object]:
+        return asdict(self)
+
 
 @dataclass(frozen=True)
 class IndexStats:
@@ -135,3 +147,9 @@ class IndexStats:
     corpus: str | None
     updated: str | None
     settings: dict[str, object] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, object]:
+        data = asdict(self)
+        data["location"] = str(self.location)
+        data["categories"] = [{"category": name, "documents": count} for name, count in self.categories]
+        return data

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import time
 from collections import Counter
-from typing import Literal
+from dataclasses import dataclass
 
 from whoosh import classify, scoring, sorting
 from whoosh import query as wq
@@ -13,19 +13,17 @@ from whoosh import query as wq
 from .engine.docsets import matching_docs
 from .engine.precomputed import Precomputed, Restricted, top_results
 from .errors import ArticleNotFoundError, IndexCorruptError, IndexNotFoundError, IndexVersionError, UsageError
+from .limits import MAX_LIMIT, SORT_ORDERS, SortOrder
 from .query import compile as query_compile
 from .query import syntax as query_syntax
 from .query.filters import FACETS, DateBound, filter_query
-from .query.snippets import SNIPPET_CHARS, highlight, snippet
+from .query.snippets import SNIPPET_CHARS, best_passage, highlighted
 from .query.suggest import Suggester, pinyin_cache_name
 from .results import Document, Facets, Hit, IndexStats, SearchResult
 from .schema import TEXT_FIELDS, exact_value, user_dict_of
 from .storage import IndexDir, corrupt, default_index_dir
 from .text.tokens import terms as analyze_terms
 
-SortOrder = Literal["relevance", "date"]
-SORT_ORDERS: tuple[str, ...] = ("relevance", "date")
-MAX_LIMIT = 1000
 _OPEN_ATTEMPTS = 4
 #: How many of an article's most distinctive terms :meth:`Index.similar` looks for.
 SIMILAR_TERMS = 12
@@ -108,44 +106,23 @@ class Index:
         if sort not in SORT_ORDERS:
             raise UsageError(f"sort must be one of {', '.join(SORT_ORDERS)}, not {sort!r}")
         tree = query_syntax.parse(query)
-        compiled = query_compile.to_whoosh(tree, user=self._user)
-        if not query.strip():
-            compiled = wq.Every()
-        terms = query_syntax.highlight_terms(tree, self._user)
-        phrases = query_syntax.highlight_phrases(tree, self._user)
+        compiled = query_compile.to_whoosh(tree, user=self._user) if query.strip() else wq.Every()
         filters = filter_query(category, author, since, until)
         allowed = None if filters is None else matching_docs(self._searcher, filters)
         if allowed is not None and not allowed:
             allowed = {-1}  # Whoosh reads an empty filter set as no filter: allow no real document
-
-        def run(compiled: wq.Query):
-            # Queries scored a segment at a time take the filter as they score.
-            restricted = allowed is not None and isinstance(compiled, Precomputed)
-            if restricted:
-                compiled = Restricted(compiled, allowed)
-            if isinstance(compiled, Precomputed) and sort == "relevance" and not facets:
-                return top_results(self._searcher, compiled, page * limit)
-            return self._searcher.search(
-                compiled,
-                limit=page * limit,
-                filter=None if restricted else allowed,
-                sortedby="date" if sort == "date" else None,
-                reverse=sort == "date",
-                terms=False,
-                # Grouping sees every match, so Whoosh collects them all instead of the top N.
-                groupedby=FACETS if facets else None,
-                maptype=sorting.Count,
-            )
-
-        results = run(compiled)
+        collect = _Collect(allowed, sort, facets, count=page * limit)
+        results = self._collect(compiled, collect)
         found_by_words = len(results)
         if sort == "relevance" and found_by_words < query_compile.FEW_MATCHES and query_compile.has_loose_matches(tree):
             # Too few articles have the words: let title n-grams find near misses too
             # (a fixed threshold, so the total does not depend on the page size).
-            results = run(query_compile.to_whoosh(tree, loose=True, user=self._user))
+            results = self._collect(query_compile.to_whoosh(tree, loose=True, user=self._user), collect)
+        terms = query_syntax.highlight_terms(tree, self._user)
+        phrases = query_syntax.highlight_phrases(tree, self._user)
         by_relevance = sort == "relevance"
         hits = [self._hit(result, terms, phrases, snippet_chars, by_relevance) for result in results[(page - 1) * limit : page * limit]]
-        suggestion = self._suggest(query, found_by_words, allowed) if suggest and query.strip() else None
+        suggestion = self._suggest(query, found_by_words, collect.allowed) if suggest and query.strip() else None
         return SearchResult(
             query=query,
             total=len(results),
@@ -154,6 +131,26 @@ class Index:
             hits=hits,
             facets=self._facets(results) if facets else None,
             suggestion=suggestion,
+        )
+
+    def _collect(self, compiled: wq.Query, collect: "_Collect"):
+        """Whoosh's results of ``compiled`` as ``collect`` asks."""
+        # Queries scored a segment at a time take the filter as they score.
+        restricted = collect.allowed is not None and isinstance(compiled, Precomputed)
+        if restricted:
+            compiled = Restricted(compiled, collect.allowed)
+        if isinstance(compiled, Precomputed) and collect.sort == "relevance" and not collect.facets:
+            return top_results(self._searcher, compiled, collect.count)
+        return self._searcher.search(
+            compiled,
+            limit=collect.count,
+            filter=None if restricted else collect.allowed,
+            sortedby="date" if collect.sort == "date" else None,
+            reverse=collect.sort == "date",
+            terms=False,
+            # Grouping sees every match, so Whoosh collects them all instead of the top N.
+            groupedby=FACETS if collect.facets else None,
+            maptype=sorting.Count,
         )
 
     def _suggest(self, query: str, total: int, allowed: set[int] | None) -> str | None:
@@ -223,11 +220,16 @@ class Index:
     def _hit(self, result, terms: set[str], phrases: list[list[str]], snippet_chars: int, scored: bool) -> Hit:
         stored = result.fields()
         fields = Hit.fields_from(stored)
+        passage = best_passage(stored.get("body") or "", terms, snippet_chars, phrases, user=self._user)
+        title = highlighted(str(fields["title"]), terms, user=self._user)
         return Hit(
             **fields,
             score=float(result.score or 0.0) if scored else None,
-            snippet=snippet(stored.get("body") or "", terms, snippet_chars, phrases, user=self._user),
-            title_html=highlight(str(fields["title"]), terms, user=self._user),
+            snippet=passage.html(),
+            title_html=title.html(),
+            title_spans=title.spans,
+            snippet_text=passage.text,
+            snippet_spans=passage.spans,
         )
 
     def document(self, path: str) -> Document:
@@ -276,6 +278,17 @@ class Index:
     def corpus(self) -> str | None:
         """The corpus folder the index was last built or updated from."""
         return self._meta.get("corpus")
+
+
+@dataclass(frozen=True)
+class _Collect:
+    """How a search collects its matches: the documents its filters allow (all if
+    ``None``), their order, whether facets are counted, and how many hits to keep."""
+
+    allowed: set[int] | None
+    sort: str
+    facets: bool
+    count: int
 
 
 def open_index(path: str | os.PathLike[str] | None = None) -> Index:

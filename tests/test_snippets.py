@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from search.text.tokens import analyze, word_spans
 from search.text.normalize import normalize
 from search.ingest.corpus import Skipped, parse_article, walk
-from search.query.snippets import SNIPPET_CHARS, highlight, snippet
+from search.query.snippets import SNIPPET_CHARS, Highlighted, best_passage, highlight, highlighted, snippet
 
 SAMPLE = Path(__file__).resolve().parent.parent / "search" / "sample"
 ELLIPSIS = "…"
@@ -326,3 +326,31 @@ def test_property_highlight_keeps_the_whole_text(text, query_terms):
     rendered = highlight(text, query_terms)
     assert_safe_html(rendered)
     assert plain(rendered) == text
+
+
+def _spans_agree_with_html(found: Highlighted, rendered: str) -> None:
+    """The spans mark exactly what the HTML marks, in text that is the HTML's text."""
+    assert found.text == plain(rendered)
+    assert [found.text[a:b] for a, b in found.spans] == marked(rendered)
+    assert all(a < b <= c for (a, b), (c, _) in zip(found.spans, found.spans[1:]))
+    assert found.html() == rendered
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_TEXT, _TERMS)
+def test_property_highlights_as_spans_are_the_html_marks(text, query_terms):
+    _spans_agree_with_html(best_passage(text, query_terms), snippet(text, query_terms))
+    _spans_agree_with_html(highlighted(text, query_terms), highlight(text, query_terms))
+
+
+def test_hits_carry_their_highlights_as_spans(sample_index):
+    from search import open_index
+
+    seen = 0
+    with open_index(sample_index) as index:
+        for query in ("新能源汽车 销量", "马拉松", "人工智能 测试", "<script>", "地铁 客流"):
+            for hit in index.search(query).hits:
+                assert Highlighted(hit.title, hit.title_spans).html() == hit.title_html
+                assert Highlighted(hit.snippet_text, hit.snippet_spans).html() == hit.snippet
+                seen += len(hit.title_spans) + len(hit.snippet_spans)
+    assert seen > 10

@@ -57,6 +57,9 @@ class Skipped:
     path: str
     reason: str
 
+    def to_json(self) -> dict[str, str]:
+        return {"path": self.path, "reason": self.reason}
+
 
 def _matches(path: str, patterns: Sequence[str]) -> bool:
     """Glob match where ``**/`` also stands for no folder at all (``**/*.md`` matches ``a.md``)."""

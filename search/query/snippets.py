@@ -13,6 +13,7 @@ import functools
 import html
 import re
 from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
 
 from ..text.normalize import normalize
 from ..text.tokens import spans_of_words, tokens_of_words
@@ -28,10 +29,61 @@ PHRASE = "\x00phrase"  # stands for any phrase occurrence among term occurrences
 _MARGIN = 24
 
 
+@dataclass(frozen=True)
+class Highlighted:
+    """Text with the query's words in it marked: ``spans`` are ``(start, end)``
+    offsets into ``text``, in order, never overlapping."""
+
+    text: str
+    spans: tuple[tuple[int, int], ...] = ()
+
+    def html(self) -> str:
+        """``text`` HTML-escaped, each span wrapped in ``<mark>``."""
+        return _render(self.text, 0, len(self.text), self.spans)
+
+
+def highlighted(text: str, terms: Collection[str], *, user: UserDict | None = None) -> Highlighted:
+    """All of ``text``, with the spans of the query terms in it."""
+    matches = spans_and_matches(text, terms, user=user)[1] if terms else []
+    return Highlighted(text, tuple(_marks(matches, 0, 0, len(text))))
+
+
 def highlight(text: str, terms: Collection[str], *, user: UserDict | None = None) -> str:
     """All of ``text``, HTML-escaped, with query terms wrapped in ``<mark>``."""
-    matches = spans_and_matches(text, terms, user=user)[1] if terms else []
-    return _render(text, 0, len(text), _marks(matches, 0, 0, len(text)))
+    return highlighted(text, terms, user=user).html()
+
+
+def best_passage(
+    text: str,
+    terms: Collection[str],
+    size: int = SNIPPET_CHARS,
+    phrases: Sequence[Sequence[str]] = (),
+    *,
+    user: UserDict | None = None,
+) -> Highlighted:
+    """The passage of about ``size`` characters that best shows ``terms``, with their spans.
+
+    A passage where one of ``phrases`` (lists of terms) stands whole is preferred.
+    Starts at a sentence start when one is near, otherwise at a word boundary
+    (words as the index cut them, ``user`` dictionary included);
+    ``…`` marks text left out at either end, and line breaks become spaces.
+    """
+    if not text:
+        return Highlighted("")
+    occurrences = _occurrences(text, terms, phrases)
+    first, last_end = _best_window(occurrences, size) if occurrences else (0, 0)
+    start = _passage_start(text, first, last_end, size)
+    end = _passage_end(text, start, last_end, size)
+    # One segmentation of the passage and a margin around it serves both the cut
+    # (never inside a word) and the marks.
+    region_start, region_end = max(0, start - _MARGIN), min(len(text), end + _MARGIN)
+    spans, matches = spans_and_matches(text[region_start:region_end], terms, user=user)
+    start, end = _snap_to_words(text, start, end, region_start, region_end, spans)
+    prefix = "…" if start > 0 and text[start - 1] != "\n" else ""
+    suffix = "…" if end < len(text) and text[end] != "\n" else ""
+    shift = len(prefix) - start
+    marks = tuple((a + shift, b + shift) for a, b in _marks(matches, region_start, start, end))
+    return Highlighted(prefix + text[start:end].replace("\n", " ") + suffix, marks)
 
 
 def snippet(
@@ -42,28 +94,8 @@ def snippet(
     *,
     user: UserDict | None = None,
 ) -> str:
-    """The passage of about ``size`` characters that best shows ``terms``, highlighted.
-
-    A passage where one of ``phrases`` (lists of terms) stands whole is preferred.
-    Starts at a sentence start when one is near, otherwise at a word boundary
-    (words as the index cut them, ``user`` dictionary included);
-    ``…`` marks text left out at either end.
-    """
-    if not text:
-        return ""
-    occurrences = _occurrences(text, terms, phrases)
-    first, last_end = _best_window(occurrences, size) if occurrences else (0, 0)
-    start = _passage_start(text, first, last_end, size)
-    end = _passage_end(text, start, last_end, size)
-    # One segmentation of the passage and a margin around it serves both the cut
-    # (never inside a word) and the marks.
-    region_start, region_end = max(0, start - _MARGIN), min(len(text), end + _MARGIN)
-    spans, matches = spans_and_matches(text[region_start:region_end], terms, user=user)
-    start, end = _snap_to_words(text, start, end, region_start, region_end, spans)
-    body = _render(text, start, end, _marks(matches, region_start, start, end))
-    prefix = "…" if start > 0 and text[start - 1] != "\n" else ""
-    suffix = "…" if end < len(text) and text[end] != "\n" else ""
-    return prefix + body.replace("\n", " ") + suffix
+    """:func:`best_passage` as HTML: escaped, the terms in ``<mark>``."""
+    return best_passage(text, terms, size, phrases, user=user).html()
 
 
 def _occurrences(
@@ -170,7 +202,7 @@ def _marks(matches: Iterable[tuple[int, int]], offset: int, start: int, end: int
     return merged
 
 
-def _render(text: str, start: int, end: int, marks: list[tuple[int, int]]) -> str:
+def _render(text: str, start: int, end: int, marks: Iterable[tuple[int, int]]) -> str:
     pieces: list[str] = []
     cursor = start
     for a, b in marks:

@@ -1,0 +1,73 @@
+"""The Typer application, its shared options, and how a run ends (exit codes, one-line errors).
+
+Exit codes: 0 success; 1 ``--strict`` and files were skipped, ``check`` found the
+index out of step with its corpus, or another failure; 2 bad usage (unknown
+option, bad option value, bad date, an article not in the index); 3 no usable
+index (missing, incompatible or damaged); 4 the index is locked by another
+writer; 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+app = typer.Typer(
+    name="news-search",
+    help="Full-text search for Chinese news articles.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+IndexOption = Annotated[
+    Optional[Path],
+    typer.Option("--index", "-i", help="Index folder [default: $NEWS_SEARCH_INDEX or ./index].", show_default=False),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a listing.")]
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit status. Errors become one line on stderr."""
+    from ..errors import NewsSearchError
+
+    command = typer.main.get_command(app)
+    try:
+        result = command.main(args=argv, prog_name="news-search", standalone_mode=False)
+    except typer.Exit as stop:
+        return stop.exit_code
+    except typer.TyperException as error:  # usage errors: unknown option, bad value
+        if type(error).__name__ == "NoArgsIsHelpError":  # bare `news-search`: show the help
+            sys.stdout.write(error.format_message() + "\n")
+            return 0
+        _error(error.format_message())
+        return error.exit_code
+    except typer.Abort:
+        _error("interrupted")
+        return 130
+    except NewsSearchError as error:
+        _error(str(error))
+        return error.exit_code
+    except Exception as error:  # an unexpected failure: say what, hide the traceback unless asked
+        if os.environ.get("NEWS_SEARCH_DEBUG"):
+            raise
+        _error(f"unexpected {type(error).__name__}: {error} (set NEWS_SEARCH_DEBUG=1 for a traceback)")
+        return 1
+    return result if isinstance(result, int) else 0
+
+
+def _error(message: str) -> None:
+    sys.stderr.write(f"news-search: error: {' '.join(message.split())}\n")
+
+
+def main() -> None:
+    import signal
+
+    # `news-search search … | head`: end quietly when the reader goes away.
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    sys.exit(run())

@@ -1,0 +1,225 @@
+"""What the commands print on a terminal: listings, summaries, reports, and JSON.
+
+Rich is imported only when something is printed with it, so a command that
+prints JSON never loads it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections import Counter
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+#: Facet and category lines shown before "… and N more".
+_SHOWN = 30
+
+
+def console(stderr: bool = False):
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+
+def shown(text: str) -> str:
+    """Text safe for a terminal: control characters (from file names) made visible."""
+    return _CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
+
+
+def print_json(data: object) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
+
+
+class _NoProgress:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc_info: object) -> None:
+        return None
+
+
+def progress_bar(quiet: bool):
+    """A rich progress bar on an interactive terminal; nothing otherwise."""
+    if quiet or not sys.stderr.isatty():
+        return _NoProgress()
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console(stderr=True),
+        transient=True,
+    )
+
+
+def print_problems(report) -> None:
+    """Skipped files, warnings and notes of an index run, on stderr."""
+    errors = console(stderr=True)
+    for skipped in report.skipped:
+        errors.print(f"skipped {shown(skipped.path)}: {shown(skipped.reason)}", markup=False)
+    for warning in report.warnings:
+        errors.print(f"warning {shown(warning.path)}: {shown(warning.reason)}", markup=False)
+    for note in report.notes:
+        errors.print(f"note: {note}", markup=False)
+
+
+def print_summary(report) -> None:
+    out = console()
+    verb = "built" if report.rebuilt else "updated"
+    shared = f" by {report.workers} workers" if report.workers > 1 else ""
+    out.print(
+        f"{verb} {report.index} from {report.corpus} in {report.seconds:.1f}s{shared}: "
+        f"{report.added} added, {report.updated} updated, {report.removed} removed, "
+        f"{report.unchanged} unchanged, {len(report.skipped)} skipped; {report.documents} documents",
+        markup=False,
+    )
+    for reason, count in Counter(s.reason for s in report.skipped).most_common():
+        out.print(f"  skipped {count}: {reason}", markup=False)
+    if report.warnings:
+        out.print(f"  {len(report.warnings)} warnings (see above)", markup=False)
+
+
+def print_result(result, as_json: bool) -> None:
+    """A page of hits, as JSON or as the terminal listing."""
+    if as_json:
+        print_json(result.to_json())
+    else:
+        _print_listing(result)
+
+
+def _marked(text: str, spans):
+    """Rich text with the highlighted spans styled."""
+    from rich.text import Text
+
+    rendered = Text(text)
+    for start, end in spans:
+        rendered.stylize("bold red", start, end)
+    return rendered
+
+
+def local_time(iso: str | None) -> str | None:
+    """An article's UTC timestamp in local time (UTC+8), as the date filters read dates."""
+    from datetime import datetime
+
+    from ..ingest.dates import LOCAL_TIMEZONE
+
+    return datetime.fromisoformat(iso).astimezone(LOCAL_TIMEZONE).isoformat() if iso else None
+
+
+def _local_day(iso: str | None) -> str | None:
+    """The article's day where it was published (UTC+8)."""
+    local = local_time(iso)
+    return local[:10] if local else None
+
+
+def _print_listing(result) -> None:
+    from rich.text import Text
+
+    out = console()
+    suggestion = None
+    if result.suggestion:  # a corrected query: before the hits, or after "no results"
+        suggestion = Text("Did you mean: ")
+        suggestion.append(shown(result.suggestion), style="bold")
+        suggestion.append("?")
+    if not result.hits:
+        out.print(f"no results for {result.query!r}" + (f" on page {result.page}" if result.total else ""), markup=False)
+        if suggestion:
+            out.print(suggestion)
+        _print_facets(result.facets)
+        return
+    if suggestion:
+        out.print(suggestion)
+        out.print()
+    first = (result.page - 1) * result.limit + 1
+    for number, hit in enumerate(result.hits, first):
+        heading = Text(f"{number:>3}. ", style="bold")
+        heading.append_text(_marked(hit.title, hit.title_spans) if hit.title else Text(shown(hit.path)))
+        out.print(heading)
+        details = [part for part in (_local_day(hit.date), "/".join(hit.categories), hit.author) if part]
+        out.print(Text("     " + "  ·  ".join(details + [shown(hit.path)]), style="dim"))
+        if hit.snippet_text:
+            line = Text("     ")
+            line.append_text(_marked(hit.snippet_text, hit.snippet_spans))
+            out.print(line)
+        out.print()
+    shown_to = first + len(result.hits) - 1
+    out.print(f"{first}–{shown_to} of {result.total} (page {result.page} of {result.pages})", style="dim", markup=False)
+    _print_facets(result.facets)
+
+
+def _print_facets(facets) -> None:
+    """Counts by category and month under the hits, as ``stats`` lists categories."""
+    if facets is None or not (facets.categories or facets.months):
+        return
+    out = console()
+    for label, counts in (("categories", facets.categories), ("months", facets.months)):
+        out.print()
+        out.print(f"{label}:", style="bold", markup=False)
+        _print_counts(out, counts)
+
+
+def _print_counts(out, counts: list[tuple[str, int]]) -> None:
+    for name, count in counts[:_SHOWN]:
+        out.print(f"  {count:>7}  {shown(name)}", markup=False)
+    if len(counts) > _SHOWN:
+        out.print(f"  … and {len(counts) - _SHOWN} more (--json lists all)", markup=False)
+
+
+def print_document(document) -> None:
+    out = console()
+    out.print(document.title or "(untitled)", style="bold", markup=False)
+    for label, value in (
+        ("path", shown(document.path)),
+        ("date", local_time(document.date)),
+        ("categories", " / ".join(document.categories)),
+        ("tags", ", ".join(document.tags)),
+        ("author", document.author),
+    ):
+        if value:
+            out.print(f"{label + ':':<12}{value}", markup=False)
+    out.print()
+    out.print(document.text, markup=False)
+
+
+def print_stats(stats) -> None:
+    out = console()
+    lines = [
+        f"index:       {stats.location}",
+        f"corpus:      {stats.corpus or '?'}",
+        f"updated:     {stats.updated or '?'}",
+        f"documents:   {stats.documents}",
+        "terms:       " + ", ".join(f"{name} {count:,}" for name, count in stats.terms.items()),
+        f"size:        {stats.size_bytes / 1e6:.1f} MB",
+        f"dates:       {stats.first_date or '?'} … {stats.last_date or '?'}",
+        "analysis:    " + ", ".join(f"{k}={v}" for k, v in (stats.settings.get("analysis") or {}).items()),
+        f"categories:  {len(stats.categories)}",
+    ]
+    for line in lines:
+        out.print(line, markup=False)
+    _print_counts(out, stats.categories)
+
+
+def print_check(report) -> None:
+    out = console()
+    out.print(
+        f"index {report.index} reads back: {report.documents} documents, {report.terms:,} terms, "
+        f"{report.postings:,} postings",
+        markup=False,
+    )
+    if report.corpus is None:
+        out.print("no corpus recorded or given: files not compared", markup=False)
+    for label, paths in (("missing", report.missing), ("stale", report.stale), ("extra", report.extra)):
+        for path in paths:
+            out.print(f"{label} {shown(path)}", markup=False)
+    for skipped in report.unindexable:
+        out.print(f"unindexable {shown(skipped.path)}: {shown(skipped.reason)}", markup=False)
+    if report.corpus is not None:
+        verdict = "matches" if report.ok else "does not match"
+        out.print(
+            f"{verdict} {report.corpus}: {len(report.missing)} missing, {len(report.stale)} stale, "
+            f"{len(report.extra)} extra, {len(report.unindexable)} unindexable",
+            markup=False,
+        )
