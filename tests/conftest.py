@@ -30,6 +30,18 @@ SHARED = Path(os.environ.get("NEWS_SEARCH_SHARED", REPO.parent / "shared"))
 SAMPLE = REPO / "search" / "sample"
 
 
+#: Fixtures of whole shared corpora: a test that uses one is marked ``slow``.
+CORPUS_FIXTURES = frozenset({"rsshub_corpus", "huli_corpus", "cctv_corpus", "story_corpus", "first_stories"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Corpus-wide tests are ``slow``, as multi-process tests are marked by hand:
+    ``pytest -m "not slow"`` runs the rest in seconds while working."""
+    for item in items:
+        if CORPUS_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
 def _shared(*parts: str) -> Path:
     path = SHARED.joinpath(*parts)
     if not path.exists():
@@ -101,3 +113,30 @@ def sample_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     report = index_corpus(SAMPLE, location)
     assert report.added == 30 and not report.skipped
     return location
+
+
+@pytest.fixture
+def built(sample_copy: Path, tmp_path: Path) -> tuple[Path, Path]:
+    """A fresh index of a writable copy of the sample: (corpus, index)."""
+    from search import index_corpus
+
+    location = tmp_path / "index"
+    report = index_corpus(sample_copy, location)
+    assert report.added == 30 and not report.skipped
+    return sample_copy, location
+
+
+@pytest.fixture
+def read_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Paths whose bytes the indexer read, in order."""
+    calls: list[str] = []
+    from search import build as build_module
+
+    original = build_module.read_source
+
+    def counting(source):
+        calls.append(source.path)
+        return original(source)
+
+    monkeypatch.setattr(build_module, "read_source", counting)
+    return calls

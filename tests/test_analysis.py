@@ -296,6 +296,7 @@ def test_schema_pickles_with_equal_analyzers():
 
 
 @pytest.mark.parametrize("fresh_cache", [False, True])
+@pytest.mark.slow
 def test_jieba_prints_nothing_to_stderr_when_the_segmenter_loads(tmp_path, fresh_cache):
     env = dict(os.environ)
     if fresh_cache:  # jieba caches its prefix dict in the temp dir: force a cold build

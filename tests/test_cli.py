@@ -341,6 +341,7 @@ def _colour_codes(output: bytes) -> list[str]:
     return colours
 
 
+@pytest.mark.slow
 def test_no_color_is_honoured_on_a_terminal(sample_index: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR", "NEWS_SEARCH_INDEX")}
     env.update(TERM="xterm-256color", COLUMNS="200")
@@ -501,6 +502,7 @@ def test_missing_corpus_is_one_line_error(tmp_path: Path, capsys) -> None:
 # --------------------------------------------------------------------------- the real console script
 
 
+@pytest.mark.slow
 def test_console_script_end_to_end(sample_copy: Path, tmp_path: Path) -> None:
     script = console_script()
     env = {k: v for k, v in os.environ.items() if k != "NEWS_SEARCH_INDEX"}
@@ -542,6 +544,7 @@ def test_unquoted_words_make_one_query(sample_index: Path, capsys) -> None:
     assert spaced["total"] > 0
 
 
+@pytest.mark.slow
 def test_searching_imports_neither_the_corpus_reader_nor_pinyin(sample_index: Path) -> None:
     """Start-up time: a search needs no HTML parser, YAML reader or pinyin tables, and
     no pydantic (Typer 0.29 imports it for every command: 80 ms, so pyproject.toml keeps

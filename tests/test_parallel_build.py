@@ -15,6 +15,8 @@ from search import index_corpus, open_index
 from search.build_workers import _split_by_size
 from search.ingest.corpus import SourceFile
 
+pytestmark = pytest.mark.slow  # worker processes, on hundreds of stories
+
 REPO = Path(__file__).resolve().parent.parent
 QUERIES = ["中国", "习近平 会见", '"国务院常务会议"', "经济 发展", "联播快讯", "苏超联赛", "title:会议"]
 

@@ -310,6 +310,7 @@ def _recover_after_killed_rebuild(corpus: Path, location: Path, leftovers: set[s
     assert (report.added, report.updated, report.removed) == (0, 0, 0)
 
 
+@pytest.mark.slow
 def test_killed_rebuild_leaves_the_old_index_answering_and_the_next_run_cleans_up(
     states: States, tmp_path: Path, spawn
 ) -> None:
@@ -375,6 +376,7 @@ def test_killed_rebuild_leaves_the_old_index_answering_and_the_next_run_cleans_u
 # --------------------------------------------------------------------------- 2. incremental update killed
 
 
+@pytest.mark.slow
 def test_killed_incremental_update_leaves_a_consistent_index_the_next_run_completes(
     states: States, tmp_path: Path, spawn
 ) -> None:
@@ -443,6 +445,7 @@ with IndexDir(sys.argv[1]).lock():
 """
 
 
+@pytest.mark.slow
 def test_lock_left_by_a_killed_writer_is_taken_at_once_with_a_note(states: States, tmp_path: Path, spawn) -> None:
     location = _fresh_copy(states, tmp_path / "index")
     writer = _driver(spawn, "update", states.b, location, "half")
@@ -461,6 +464,7 @@ def test_lock_left_by_a_killed_writer_is_taken_at_once_with_a_note(states: State
     assert check_index(location, states.b).ok
 
 
+@pytest.mark.slow
 def test_second_writer_waits_the_bounded_time_for_a_live_writer_then_exits_4(states: States, tmp_path: Path) -> None:
     location = _fresh_copy(states, tmp_path / "index")
     with _Child([sys.executable, "-c", _HOLDER, location]) as holder:
@@ -530,6 +534,7 @@ print("done", flush=True)
 """
 
 
+@pytest.mark.slow
 def test_reader_processes_see_only_whole_states_while_a_writer_updates_and_rebuilds(
     story_corpus: Path, tmp_path: Path, spawn
 ) -> None:
@@ -577,6 +582,7 @@ def _article(title: str, body: str) -> str:
     return f"---\ntitle: {title}\ndate: 2024-05-01 10:00:00\ncategories:\n  - 测试\n---\n\n<p>{body}</p>\n"
 
 
+@pytest.mark.slow
 def test_check_command_exit_codes_and_findings(sample_copy: Path, tmp_path: Path) -> None:
     corpus = sample_copy
     (corpus / "坏").mkdir()
@@ -781,6 +787,7 @@ def test_hostile_corpus_end_to_end(tmp_path: Path, capsys, monkeypatch: pytest.M
     assert code == 0 and "\x1b" not in out + err, out
 
 
+@pytest.mark.slow
 def test_an_article_of_many_ordinary_paragraphs_indexes_in_seconds(tmp_path: Path) -> None:
     """A long article with ordinary paragraphs (12,000 of them, 0.6 MB) indexes in a few seconds.
 
@@ -818,6 +825,7 @@ HOSTILE_QUERIES = [
 ]  # fmt: skip
 
 
+@pytest.mark.slow
 def test_hostile_queries_through_the_console_script(sample_index: Path, tmp_path: Path) -> None:
     batch = tmp_path / "queries.txt"
     batch.write_bytes("\n".join(HOSTILE_QUERIES).encode("utf-8") + b"\n\xff\xfe invalid utf-8\n")

@@ -111,6 +111,7 @@ _CUT_WITHOUT_JIEBA = (
 )
 
 
+@pytest.mark.slow
 def test_the_dictionary_is_compiled_once_then_loaded_without_jieba(tmp_path):
     first = _run(_CUT_WITHOUT_JIEBA, tmp_path)
     assert first.endswith("True")  # compiled from jieba
@@ -120,6 +121,7 @@ def test_the_dictionary_is_compiled_once_then_loaded_without_jieba(tmp_path):
     assert first.removesuffix("True") == second.removesuffix("False")
 
 
+@pytest.mark.slow
 def test_is_compiled_tells_whether_a_new_segmenter_would_compile(tmp_path):
     code = (
         "from search.text.segmenter import Segmenter, is_compiled; words = [('苏超联赛', None)]\n"
@@ -136,6 +138,7 @@ def test_is_compiled_tells_whether_a_new_segmenter_would_compile(tmp_path):
     assert _run("from search.text.segmenter import is_compiled; print(is_compiled())", tmp_path) == "False"
 
 
+@pytest.mark.slow
 def test_a_damaged_cache_is_compiled_again(tmp_path):
     _run(_CUT_WITHOUT_JIEBA, tmp_path)
     (frequencies,) = tmp_path.glob("jieba-*/frequencies.bin")
@@ -144,6 +147,7 @@ def test_a_damaged_cache_is_compiled_again(tmp_path):
     assert frequencies.stat().st_size > 1000
 
 
+@pytest.mark.slow
 def test_an_unwritable_cache_still_segments(tmp_path):
     blocked = tmp_path / "file"
     blocked.write_text("not a folder")

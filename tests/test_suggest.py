@@ -144,6 +144,7 @@ def test_any_query_gets_none_or_a_different_query_that_finds_more(sample_index: 
             assert index.search(result.suggestion).total >= result.total
 
 
+@pytest.mark.slow
 def test_pypinyin_is_loaded_only_when_a_suggestion_is_looked_for(sample_index: Path) -> None:
     """Cold start matters: a query that finds enough must not import pypinyin nor build the pinyin map."""
     script = (

@@ -60,6 +60,7 @@ def test_user_words_are_one_term_at_index_and_query_time(tmp_path: Path, user_di
     assert recorded  # the generation's settings are still readable
 
 
+@pytest.mark.slow
 def test_a_new_process_searches_with_the_stored_words(tmp_path: Path, user_dict: Path) -> None:
     index_corpus(_corpus(tmp_path), tmp_path / "index", user_dict=user_dict)
     user_dict.unlink()  # the index must not need the file any more

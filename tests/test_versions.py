@@ -10,6 +10,8 @@ import tomllib
 from importlib import metadata
 from pathlib import Path
 
+import pytest
+
 from search.engine.whoosh_seam import WHOOSH_VERSION
 from search.text.segmenter import JIEBA_VERSION
 
@@ -36,12 +38,14 @@ def _failure(code: str, tmp_path: Path) -> str:
     return done.stderr.strip().splitlines()[-1]
 
 
+@pytest.mark.slow
 def test_another_whoosh_is_refused_with_what_to_install(tmp_path: Path) -> None:
     line = _failure("import whoosh; whoosh.__version__ = (2, 7, 5); import search.engine.whoosh_seam", tmp_path)
     assert line.startswith("search.errors.DependencyError: news-search needs Whoosh 2.7.4, not 2.7.5")
     assert "pip install whoosh==2.7.4" in line
 
 
+@pytest.mark.slow
 def test_another_jieba_is_refused_when_its_dictionary_is_compiled(tmp_path: Path) -> None:
     code = "import jieba; jieba.__version__ = '0.43.0'; from search.text.segmenter import Segmenter; Segmenter()"
     line = _failure(code, tmp_path)

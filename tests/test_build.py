@@ -1,0 +1,266 @@
+"""Building and updating an index: files added, changed, deleted, malformed; versions, locks, damage."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from sample_oracle import ORACLE, all_paths, article, paths, write
+
+from search import (
+    IndexCorruptError,
+    IndexLockedError,
+    IndexNotFoundError,
+    IndexVersionError,
+    index_corpus,
+    open_index,
+)
+from search.schema import SCHEMA_VERSION
+from search.storage import IndexDir
+from search.text import ANALYSIS_VERSION
+
+
+def test_first_build_indexes_every_sample_article_with_its_fields(sample_copy: Path, tmp_path: Path) -> None:
+    progress: list[tuple[int, int]] = []
+    report = index_corpus(sample_copy, tmp_path / "index", progress=lambda done, total: progress.append((done, total)))
+    assert report.rebuilt is True
+    assert (report.added, report.updated, report.removed, report.unchanged) == (30, 0, 0, 0)
+    assert report.skipped == [] and report.documents == 30
+    assert progress[-1] == (30, 30)
+    with open_index(tmp_path / "index") as index:
+        assert len(index) == 30
+        for path, expected in ORACLE.items():
+            document = index.document(path)
+            assert document.title == expected["title"], path
+            assert document.categories == expected["categories"], path
+            assert document.author == expected["author"], path
+            assert datetime.fromisoformat(document.date) == expected["date"], path
+            assert document.text and "<" not in document.text, path
+
+
+def test_update_without_changes_opens_no_file(built, read_calls) -> None:
+    corpus, location = built
+    report = index_corpus(corpus, location)
+    assert report.rebuilt is False
+    assert (report.added, report.updated, report.removed, report.unchanged) == (0, 0, 0, 30)
+    assert read_calls == []
+    assert report.documents == 30
+
+
+def test_update_applies_added_changed_and_deleted_files(built, read_calls) -> None:
+    corpus, location = built
+    write(corpus / "新增" / "熊猫.md", article("大熊猫幼崽首次亮相", "动物园的大熊猫幼崽今天首次与游客见面。"))
+    changed = corpus / "健康" / "流感季提醒接种疫苗.md"
+    changed.write_text(changed.read_text("utf-8").replace("疫苗", "鸭嘴兽"), "utf-8")
+    deleted = corpus / "国际" / "北极海冰观测报告发布.md"
+    deleted.unlink()
+
+    report = index_corpus(corpus, location)
+
+    assert (report.added, report.updated, report.removed, report.unchanged) == (1, 1, 1, 28)
+    assert report.rebuilt is False and report.documents == 30 and report.skipped == []
+    assert sorted(read_calls) == sorted(["新增/熊猫.md", "健康/流感季提醒接种疫苗.md"])
+    with open_index(location) as index:
+        assert paths(index.search("熊猫")) == ["新增/熊猫.md"]
+        assert paths(index.search("鸭嘴兽")) == ["健康/流感季提醒接种疫苗.md"]
+        assert "健康/流感季提醒接种疫苗.md" not in all_paths(index, "疫苗")
+        assert index.document("健康/流感季提醒接种疫苗.md").title == ORACLE["健康/流感季提醒接种疫苗.md"]["title"].replace("疫苗", "鸭嘴兽")
+        assert index.search("海冰").total == 0
+        with pytest.raises(KeyError):
+            index.document("国际/北极海冰观测报告发布.md")
+        assert len(index) == 30
+
+
+def test_touched_file_with_same_content_is_unchanged(built, read_calls) -> None:
+    corpus, location = built
+    touched = corpus / "体育" / "夜间游泳场馆一票难求.md"
+    later = touched.stat().st_mtime_ns + 5_000_000_000
+    os.utime(touched, ns=(later, later))
+
+    report = index_corpus(corpus, location)
+    assert (report.added, report.updated, report.removed, report.unchanged) == (0, 0, 0, 30)
+    assert read_calls == ["体育/夜间游泳场馆一票难求.md"]  # hashed, never parsed nor re-tokenized
+    again = index_corpus(corpus, location)
+    assert (again.added, again.updated, again.removed, again.unchanged) == (0, 0, 0, 30)
+    with open_index(location) as index:
+        assert "体育/夜间游泳场馆一票难求.md" in all_paths(index, "游泳")
+
+
+def test_rebuild_switches_generation_and_an_open_index_keeps_searching(built) -> None:
+    corpus, location = built
+    old = IndexDir(location).current()
+    assert old is not None
+    before = open_index(location)
+    try:
+        expected = paths(before.search("马拉松"))
+        report = index_corpus(corpus, location, rebuild=True)
+        assert report.rebuilt is True and report.added == 30 and report.documents == 30
+        new = IndexDir(location).current()
+        assert new is not None and new != old
+        assert not old.exists()
+        assert sorted(p.name for p in location.iterdir() if p.name.startswith("gen-")) == [new.name]
+        # the index opened before the rebuild still answers
+        result = before.search("马拉松")
+        assert paths(result) == expected and all("<mark>" in hit.snippet for hit in result.hits)
+        assert before.document("体育/城市马拉松三万跑者参赛.md").title == ORACLE["体育/城市马拉松三万跑者参赛.md"]["title"]
+        assert before.search("", limit=100).total == 30
+    finally:
+        before.close()
+    with open_index(location) as after:
+        assert paths(after.search("马拉松")) == expected
+
+
+def test_stats_of_an_index_opened_before_a_rebuild(built) -> None:
+    """A long-lived Index must survive a rebuild for stats() too, not only search()."""
+    corpus, location = built
+    with open_index(location) as before:
+        index_corpus(corpus, location, rebuild=True)
+        assert before.stats().documents == 30
+
+
+def test_malformed_files_are_skipped_with_path_and_reason(sample_copy: Path, tmp_path: Path) -> None:
+    write(sample_copy / "坏" / "未闭合.md", "---\ntitle: 没有结束的头\ncategories: [x]\n\n<p>正文</p>\n")
+    write(sample_copy / "坏" / "空白.md", "  \n\n")
+    (sample_copy / "坏" / "二进制.md").write_bytes(b"\x00\x01\x02binary\x00" * 20)
+    write(sample_copy / "好" / "国标编码.md", article("国标编码的文章", "这篇文章用国标编码保存，熊猫馆今天开放。"), "gb18030")
+
+    report = index_corpus(sample_copy, tmp_path / "index")
+
+    reasons = {skipped.path: skipped.reason for skipped in report.skipped}
+    assert set(reasons) == {"坏/未闭合.md", "坏/空白.md", "坏/二进制.md"}
+    assert "front matter" in reasons["坏/未闭合.md"]
+    assert "empty" in reasons["坏/空白.md"]
+    assert "binary" in reasons["坏/二进制.md"]
+    assert report.added == 31 and report.documents == 31
+    with open_index(tmp_path / "index") as index:
+        assert paths(index.search("熊猫馆")) == ["好/国标编码.md"]
+        assert index.document("好/国标编码.md").title == "国标编码的文章"
+        for path in reasons:
+            with pytest.raises(KeyError):
+                index.document(path)
+
+
+def test_file_that_becomes_malformed_is_removed_and_reported(built) -> None:
+    corpus, location = built
+    victim = corpus / "国际" / "北极海冰观测报告发布.md"
+    original = victim.read_bytes()
+    victim.write_text("---\ntitle: 写了一半\n", "utf-8")
+
+    report = index_corpus(corpus, location)
+    assert report.removed == 1 and report.added == 0 and report.updated == 0 and report.unchanged == 29
+    assert [(s.path, bool(s.reason)) for s in report.skipped] == [("国际/北极海冰观测报告发布.md", True)]
+    assert report.documents == 29
+    with open_index(location) as index:
+        assert index.search("海冰").total == 0
+        with pytest.raises(KeyError):
+            index.document("国际/北极海冰观测报告发布.md")
+
+    victim.write_bytes(original)  # repaired: comes back
+    report = index_corpus(corpus, location)
+    assert report.added == 1 and report.documents == 30 and report.skipped == []
+
+
+def test_index_records_schema_and_analysis_versions(sample_index: Path) -> None:
+    generation = IndexDir(sample_index).current()
+    meta = json.loads((generation / "news-search.json").read_text("utf-8"))
+    assert meta["schema_version"] == SCHEMA_VERSION
+    assert meta["analysis"]["analysis_version"] == ANALYSIS_VERSION
+    assert meta["documents"] == 30
+    with open_index(sample_index) as index:
+        settings = index.stats().settings
+    assert settings["schema_version"] == SCHEMA_VERSION
+    assert settings["analysis"]["analysis_version"] == ANALYSIS_VERSION
+
+
+@pytest.mark.parametrize("key", ["schema_version", "analysis_version"])
+def test_incompatible_index_version_must_be_rebuilt(built, key: str) -> None:
+    corpus, location = built
+    meta_file = IndexDir(location).current() / "news-search.json"
+    meta = json.loads(meta_file.read_text("utf-8"))
+    if key == "schema_version":
+        meta["schema_version"] = SCHEMA_VERSION + 1
+    else:
+        meta["analysis"]["analysis_version"] = ANALYSIS_VERSION + 1
+    meta_file.write_text(json.dumps(meta), "utf-8")
+
+    with pytest.raises(IndexVersionError) as error:
+        open_index(location)
+    assert "--rebuild" in str(error.value)
+    with pytest.raises(IndexVersionError):
+        index_corpus(corpus, location)  # an update would mix versions: refused too
+    report = index_corpus(corpus, location, rebuild=True)
+    assert report.rebuilt and report.documents == 30
+    with open_index(location) as index:
+        assert len(index) == 30
+
+
+def test_an_index_of_an_empty_corpus_answers_every_kind_of_search(tmp_path: Path) -> None:
+    (tmp_path / "corpus").mkdir()
+    assert index_corpus(tmp_path / "corpus", tmp_path / "index").documents == 0
+    with open_index(tmp_path / "index") as index:
+        for options in ({}, {"since": "2022-10-01"}, {"until": "2022-10-01", "category": "国内"}, {"sort": "date", "facets": True}):
+            assert index.search("中国", **options).total == 0, options
+        assert index.search("").hits == []
+
+
+def test_missing_index_raises_index_not_found(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(IndexNotFoundError) as error:
+        open_index(tmp_path / "nowhere")
+    assert "news-search index" in str(error.value)
+    assert not (tmp_path / "nowhere").exists()
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(IndexNotFoundError):
+        open_index(tmp_path / "empty")
+    monkeypatch.setenv("NEWS_SEARCH_INDEX", str(tmp_path / "from-env"))
+    with pytest.raises(IndexNotFoundError) as error:
+        open_index()
+    assert "from-env" in str(error.value)
+
+
+def test_damaged_index_raises_index_corrupt(built) -> None:
+    _, location = built
+    for toc in IndexDir(location).current().glob("*.toc"):
+        toc.unlink()
+    with pytest.raises(IndexCorruptError) as error:
+        open_index(location)
+    assert "--rebuild" in str(error.value)
+
+
+def test_second_writer_in_process_gets_index_locked_quickly(built) -> None:
+    corpus, location = built
+    with IndexDir(location).lock():
+        started = time.monotonic()
+        with pytest.raises(IndexLockedError) as error:
+            index_corpus(corpus, location, lock_timeout=0.3)
+        assert time.monotonic() - started < 3
+    assert str(os.getpid()) in str(error.value)  # the message names the writer holding the lock
+    assert index_corpus(corpus, location).unchanged == 30  # released: works again
+
+
+@pytest.mark.slow
+def test_second_writer_while_another_process_holds_the_lock(built) -> None:
+    corpus, location = built
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, time\nfrom search.storage import IndexDir\n"
+         "with IndexDir(sys.argv[1]).lock():\n    print('locked', flush=True)\n    time.sleep(60)\n",
+         str(location)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        started = time.monotonic()
+        with pytest.raises(IndexLockedError) as error:
+            index_corpus(corpus, location, lock_timeout=0.3)
+        assert time.monotonic() - started < 3
+        assert str(holder.pid) in str(error.value)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert index_corpus(corpus, location, lock_timeout=5).unchanged == 30
