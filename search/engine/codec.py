@@ -209,63 +209,51 @@ class CompactPostingsWriter(BlockPostingsWriter):
         return header + head + tail
 
 
-class _Header:
-    """A compact block's header, and its ids-and-weights part once read."""
-
-    __slots__ = (
-        "count", "max_id", "max_weight", "min_length", "max_length", "last", "next_offset",
-        "flags", "data_offset", "head_size", "head",
-    )  # fmt: skip
-
-    def __init__(self, postfile, position: int) -> None:
-        (length, count, max_id, max_weight, flags, shortest, longest, head_size) = _HEADER.unpack(
-            postfile.get(position, _HEADER.size)
-        )
-        self.last = length < 0
-        self.next_offset = position + 4 + abs(length)
-        self.data_offset = position + _HEADER.size
-        self.count, self.max_id, self.max_weight, self.flags = count, max_id, max_weight, flags
-        self.head_size = head_size
-        self.min_length, self.max_length = byte_to_length(shortest), byte_to_length(longest)
-        self.head: bytes | None = None
-
-
 class CompactMatcher(BlockMatcher):
     """Reads compact blocks; ids and weights without decoding the values."""
 
-    def read_header(self, position: int) -> _Header:
-        return _Header(self.postfile, position)
+    #: The current block: postings, flags, where its data starts, the size of its
+    #: ids-and-weights part, where the next block starts.
+    block: tuple[int, int, int, int, int]
+    #: The current block's ids-and-weights part, once read.
+    block_head: bytes | None
+
+    def read_header(self, position: int) -> tuple:
+        (length, count, max_id, max_weight, flags, shortest, longest, head_size) = _HEADER.unpack(
+            self.postfile.get(position, _HEADER.size)
+        )
+        next_offset = position + 4 + abs(length)
+        self.block = (count, flags, position + _HEADER.size, head_size, next_offset)
+        self.block_head = None
+        return count, max_id, max_weight, byte_to_length(shortest), byte_to_length(longest), length < 0, next_offset
 
     def _head(self) -> bytes:
-        header = self.header
-        if header.head is None:
-            head = self.postfile.get(header.data_offset, header.head_size)
-            header.head = zlib.decompress(head) if header.flags & _HEAD_ZLIB else head
-        return header.head
+        if self.block_head is None:
+            _, flags, data_offset, head_size, _ = self.block
+            head = self.postfile.get(data_offset, head_size)
+            self.block_head = zlib.decompress(head) if flags & _HEAD_ZLIB else head
+        return self.block_head
 
     def read_ids(self) -> tuple[int, ...]:
-        header = self.header
-        id_size = 1 << (header.flags & 3)
-        return tuple(accumulate(_unpack(_UNSIGNED[header.flags & 3], self._head()[: header.count * id_size])))
+        count, flags = self.block[:2]
+        return tuple(accumulate(_unpack(_UNSIGNED[flags & 3], self._head()[: count << (flags & 3)])))
 
     def read_weights(self):
-        header = self.header
-        code = header.flags >> 2 & 3
+        count, flags = self.block[:2]
+        code = flags >> 2 & 3
         if code == _WEIGHTS_ONE:
-            return [1.0] * header.count
-        start = header.count << (header.flags & 3)
+            return [1.0] * count
         typecode = "f" if code == _WEIGHTS_FLOAT else _UNSIGNED[code - 1]
-        return _unpack(typecode, self._head()[start:])
+        return _unpack(typecode, self._head()[count << (flags & 3) :])
 
     def read_values(self) -> tuple:
-        header = self.header
-        kind = header.flags >> 6
-        count = header.count
+        count, flags, data_offset, head_size, next_offset = self.block
+        kind = flags >> 6
         if kind == _NO_VALUES:
             return (None,) * count
-        start = header.data_offset + header.head_size
-        tail = self.postfile.get(start, header.next_offset - start)
-        if header.flags & _VALUES_ZLIB:
+        start = data_offset + head_size
+        tail = self.postfile.get(start, next_offset - start)
+        if flags & _VALUES_ZLIB:
             tail = zlib.decompress(tail)
         if kind == _FIXED_VALUES:
             size = self.format.fixed_value_size()

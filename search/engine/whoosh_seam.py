@@ -48,7 +48,7 @@ from __future__ import annotations
 
 from array import array
 from dataclasses import dataclass
-from typing import Iterable, Protocol
+from typing import Iterable
 
 import whoosh
 from whoosh import matching
@@ -144,24 +144,10 @@ def postings_writer_of(fieldwriter) -> BlockPostingsWriter:
 # -- reading posting blocks -----------------------------------------------------
 
 
-class BlockHeader(Protocol):
-    """What a block's header tells before any of its postings are read."""
-
-    count: int
-    max_id: int
-    max_weight: float
-    min_length: int
-    max_length: int
-    last: bool
-    next_offset: int
-
-
 class BlockMatcher(W3LeafMatcher):
     """Whoosh 3's leaf matcher (stepping, skipping, block quality) over blocks that
     :meth:`read_header`, :meth:`read_ids`, :meth:`read_weights` and :meth:`read_values`
-    decode; ``header`` is the current block's."""
-
-    header: BlockHeader
+    decode."""
 
     def __init__(self, postfile, startoffset: int, format_, term=None, scorer=None) -> None:
         self._postfile = postfile
@@ -177,7 +163,9 @@ class BlockMatcher(W3LeafMatcher):
     def postfile(self):
         return self._postfile
 
-    def read_header(self, position: int) -> BlockHeader:
+    def read_header(self, position: int) -> tuple[int, int, float, int, int, bool, int]:
+        """Load the block at ``position``: its postings, last id, highest weight, shortest
+        and longest field length, whether it is the last, and where the next one starts."""
         raise NotImplementedError
 
     def read_ids(self) -> tuple[int, ...]:
@@ -192,10 +180,9 @@ class BlockMatcher(W3LeafMatcher):
     def _goto(self, position: int) -> None:
         self._ids = self._weights = self._values = None
         self._i = 0
-        header = self.header = self.read_header(position)
-        self._lastblock, self._nextoffset = header.last, header.next_offset
-        self._blocklength, self._maxid, self._maxweight = header.count, header.max_id, header.max_weight
-        self._minlength, self._maxlength = header.min_length, header.max_length
+        (
+            self._blocklength, self._maxid, self._maxweight, self._minlength, self._maxlength, self._lastblock, self._nextoffset,
+        ) = self.read_header(position)  # fmt: skip
 
     def _read_ids(self) -> None:
         self._ids = self.read_ids()
