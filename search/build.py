@@ -10,6 +10,7 @@ shared between processes (:mod:`search.build_workers`).
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -45,6 +46,8 @@ PARALLEL_FROM = 1000
 MAX_WORKERS = 4
 #: Memory for a writer's in-memory postings before it spills them to disk.
 LIMIT_MB = 256
+#: An update may remove this many documents without ``allow_removals``, unless they are all it holds.
+FEW_REMOVALS = 10
 
 
 @dataclass
@@ -116,6 +119,7 @@ def index_corpus(
     progress: ProgressCallback | None = None,
     user_dict: str | os.PathLike[str] | None = None,
     workers: int | None = None,
+    allow_removals: bool = False,
 ) -> IndexReport:
     """Bring the index at ``index_dir`` up to date with the files under ``corpus``.
 
@@ -125,7 +129,14 @@ def index_corpus(
 
     ``corpus`` ``None`` means the folder the index was last built from, and then
     ``include`` and ``exclude`` default to the globs it was built with; otherwise
-    to :data:`DEFAULT_INCLUDE` and none.
+    to :data:`DEFAULT_INCLUDE` and none. With the default globs, a README, SOURCE,
+    LICENSE or CHANGELOG file without front matter is skipped as not an article.
+
+    Nothing is lost by mistake: an update from another folder than the index was
+    built from is refused (rebuild it to change folders), and so is an update that
+    would remove every document, or more than half of them and more than
+    :data:`FEW_REMOVALS`, or a rebuild from a folder with no files over an index with
+    documents, unless ``allow_removals`` says that is meant.
 
     ``user_dict`` is a jieba user dictionary (``word [frequency] [tag]`` lines);
     its words are stored in the index and used for its queries too. A rebuild
@@ -141,6 +152,7 @@ def index_corpus(
         corpus, include, exclude = _recorded_corpus(location, include, exclude)
     include, exclude = tuple(include or DEFAULT_INCLUDE), tuple(exclude or ())
     report = IndexReport(index=location.root, corpus=Path(corpus))
+    _check_corpus_folder(report.corpus)
     user = _read_user_dict(user_dict)
     sources = _sources(report, include, exclude)
     shared_by = _worker_count(workers, len(sources))
@@ -148,12 +160,16 @@ def index_corpus(
         _clear_leftovers(location, stale_lock, report)
         live = location.current()
         if rebuild or live is None:
+            if not allow_removals:
+                _refuse_emptying(location, live, sources, report.corpus)
             target = _open_for_rebuild(location, live, user)
         else:
             target = _open_for_update(location, user, user_dict)
+            _check_update(location, target, report.corpus, sources, allow_removals)
         report.rebuilt = target.rebuilt
         report.workers = shared_by if target.rebuilt else 1
-        _apply(location, target, sources, report, progress)
+        # Files named in globs of the user's are indexed whatever their names.
+        _apply(location, target, sources, report, progress, articles_only=include == DEFAULT_INCLUDE)
         _record(target, report, live, user_dict, include, exclude)
         if target.rebuilt:
             location.switch_to(target.generation)
@@ -172,6 +188,60 @@ def _recorded_corpus(
     return meta["corpus"], include or meta.get("include"), exclude or meta.get("exclude")
 
 
+def _check_corpus_folder(corpus: Path) -> None:
+    if corpus.is_file():
+        raise UsageError(f"{corpus} is a file: give the folder that holds the articles")
+    if not corpus.is_dir():
+        raise UsageError(f"corpus folder not found: {corpus}")
+
+
+def _refuse_emptying(location: IndexDir, live: Path | None, sources: list[SourceFile], corpus: Path) -> None:
+    """A rebuild from a folder with no files to index (an unmounted disk, a mistyped
+    path) would leave an index that holds documents empty."""
+    holding = (read_meta(live).get("documents") or 0) if live is not None else 0
+    if not sources and holding:
+        raise UsageError(
+            f"{corpus} has no files to index, so a rebuild would empty index {location.root.resolve()} "
+            f"of its {_count(holding, 'document')}: add --allow-removals if that is meant"
+        )
+
+
+def _check_update(
+    location: IndexDir, target: _Target, corpus: Path, sources: list[SourceFile], allow_removals: bool
+) -> None:
+    """Refuse an update from another folder than the index's, or one that would remove
+    most of it (see :func:`index_corpus`); the index is closed if refused."""
+    recorded = target.meta.get("corpus")
+    problem = None
+    if recorded and not _same_folder(recorded, corpus):
+        problem = (
+            f"index {location.root.resolve()} was built from {recorded}, not {os.path.abspath(corpus)}: give that "
+            "folder (or none) to update it, or add --rebuild to build it from this one"
+        )
+    elif not allow_removals:
+        present = {source.path for source in sources}
+        removing, holding = sum(1 for path in target.known if path not in present), len(target.known)
+        if removing and (removing == holding or (removing > holding / 2 and removing > FEW_REMOVALS)):
+            problem = (
+                f"this update would remove {removing} of the {_count(holding, 'document')} of index "
+                f"{location.root.resolve()}, whose files are not in {corpus}: add --allow-removals if that is meant"
+            )
+    if problem:
+        target.ix.close()
+        raise UsageError(problem)
+
+
+def _same_folder(recorded: str, corpus: Path) -> bool:
+    """Whether ``corpus`` is the folder recorded, by its path (a symlink whose target
+    changes stays the same folder) or by where it leads."""
+    return os.path.abspath(recorded) == os.path.abspath(corpus) or os.path.realpath(recorded) == os.path.realpath(corpus)
+
+
+def _count(number: int, noun: str) -> str:
+    """``1 document``, ``2 documents``."""
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
+
+
 def _read_user_dict(path: str | os.PathLike[str] | None) -> UserDict | None:
     try:
         return None if path is None else UserDict.read(path)
@@ -187,6 +257,9 @@ def _sources(report: IndexReport, include: Sequence[str], exclude: Sequence[str]
             report.skipped.append(found)
         else:
             sources.append(found)
+    if not sources:
+        unless = f", except {', '.join(exclude)}" if exclude else ""
+        report.notes.append(f"no file in {report.corpus} matches {', '.join(include)}{unless}: nothing to index")
     return sources
 
 
@@ -233,6 +306,8 @@ def _apply(
     sources: list[SourceFile],
     report: IndexReport,
     progress: ProgressCallback | None,
+    *,
+    articles_only: bool,
 ) -> None:
     """Write the changes (or the whole corpus) and commit them; nothing is committed on failure."""
     try:
@@ -243,13 +318,25 @@ def _apply(
         if report.workers > 1:
             from .build_workers import build_in_parallel
 
-            build_in_parallel(writer, target.generation, sources, report, progress)
+            build_in_parallel(writer, target.generation, sources, report, progress, articles_only=articles_only)
         else:
-            apply_files(writer, sources, target.known, report, progress)
+            apply_files(writer, sources, target.known, report, progress, articles_only=articles_only)
             writer.commit(optimize=target.rebuilt)
-    except BaseException:
-        writer.cancel()
+    except BaseException:  # failed or interrupted: nothing is committed, a new generation goes
+        _cancel(writer)
+        target.ix.close()
+        if target.rebuilt:
+            shutil.rmtree(target.generation, ignore_errors=True)
         raise
+
+
+def _cancel(writer: IndexWriter) -> None:
+    """Drop what ``writer`` wrote; a cancel that fails too (its temporary files already
+    gone) must not hide why the run stopped."""
+    try:
+        writer.cancel()
+    except Exception:
+        pass
 
 
 def _record(
@@ -272,7 +359,7 @@ def _record(
     meta.update(index_settings())
     meta.update(
         user_dict={"words": len(kept), "digest": kept.digest, "source": source} if kept else None,
-        corpus=str(report.corpus.resolve()),
+        corpus=os.path.abspath(report.corpus),
         include=list(include),
         exclude=list(exclude),
         updated=_now(),
@@ -309,13 +396,15 @@ def apply_files(
     known: dict[str, IndexedFile],
     report: IndexReport,
     progress: ProgressCallback | None,
+    *,
+    articles_only: bool = True,
 ) -> None:
     """Add, update and remove documents so ``writer`` holds ``sources``; ``known`` is
     what the index held (emptied as files are seen: what is left was deleted)."""
     for done, source in enumerate(sources, 1):
         indexed = known.pop(source.path, None)
         try:
-            _apply_file(writer, source, indexed, report)
+            _apply_file(writer, source, indexed, report, articles_only)
         except Exception as error:  # one odd file must never sink the run
             reason = str(error) if isinstance(error, CorpusError) else f"{type(error).__name__}: {error}"
             report.skipped.append(Skipped(source.path, reason))
@@ -329,7 +418,9 @@ def apply_files(
         report.removed += 1
 
 
-def _apply_file(writer: IndexWriter, source: SourceFile, indexed: IndexedFile | None, report: IndexReport) -> None:
+def _apply_file(
+    writer: IndexWriter, source: SourceFile, indexed: IndexedFile | None, report: IndexReport, articles_only: bool
+) -> None:
     """Add or update one file; one that did not change is only stat-ed, or hashed if touched."""
     if indexed and (indexed.size, indexed.mtime_ns) == (source.size, source.mtime_ns):
         report.unchanged += 1
@@ -338,7 +429,7 @@ def _apply_file(writer: IndexWriter, source: SourceFile, indexed: IndexedFile | 
     if indexed and content_hash(data) == indexed.content_hash:
         report.unchanged += 1  # touched, not changed: not parsed nor re-tokenized
         return
-    article = parse_article(source.path, data, size=source.size, mtime_ns=source.mtime_ns)
+    article = parse_article(source.path, data, size=source.size, mtime_ns=source.mtime_ns, articles_only=articles_only)
     report.warnings.extend(Skipped(article.path, warning) for warning in article.warnings)
     if indexed:
         writer.update_document(**document_fields(article))
@@ -383,6 +474,8 @@ def document_fields(article: Article) -> dict[str, object]:
 def indexed_files(ix: whoosh.index.Index) -> dict[str, IndexedFile]:
     """Path → (size, mtime, hash) of every live document, read from columns only."""
     with ix.reader() as reader:
+        if not reader.doc_count_all():  # an empty index has no columns to read
+            return {}
         columns = [reader.column_reader(name) for name in ("path", "size", "mtime_ns", "content_hash")]
         return {
             paths[docnum]: IndexedFile(sizes[docnum], mtimes[docnum], hashes[docnum].decode("ascii"))

@@ -37,6 +37,8 @@ def build_in_parallel(
     sources: list[SourceFile],
     report: IndexReport,
     progress: ProgressCallback | None,
+    *,
+    articles_only: bool = True,
 ) -> None:
     """Index ``sources`` into a new generation in ``report.workers`` processes, one
     segment each, and commit them as the whole index (nothing if any worker fails)."""
@@ -46,7 +48,7 @@ def build_in_parallel(
     try:
         for number, part in enumerate(parts):
             # The memory one writer would have is shared between them.
-            workers.append(_Worker(generation, number, part, LIMIT_MB // len(parts)))
+            workers.append(_Worker(generation, number, part, LIMIT_MB // len(parts), articles_only))
         done = 0
         for ticks in _Worker.progress(workers):
             done += ticks
@@ -90,11 +92,13 @@ def _child_environment() -> dict[str, str]:
 class _Worker:
     """One worker process of a parallel rebuild, and the files it is given and gives back."""
 
-    def __init__(self, generation: Path, number: int, sources: list[SourceFile], limit_mb: int) -> None:
+    def __init__(
+        self, generation: Path, number: int, sources: list[SourceFile], limit_mb: int, articles_only: bool
+    ) -> None:
         self.job = generation / f"build-part-{number}.pickle"
         self.result_path = _result_of(self.job)
         self.errors = self.job.with_suffix(".stderr")
-        self.job.write_bytes(pickle.dumps((str(generation), sources, limit_mb)))
+        self.job.write_bytes(pickle.dumps((str(generation), sources, limit_mb, articles_only)))
         with open(self.errors, "wb") as errors:
             self.process = subprocess.Popen(
                 [sys.executable, "-c", "from search.build_workers import worker_main; worker_main()", str(self.job)],
@@ -102,6 +106,8 @@ class _Worker:
                 stdout=subprocess.PIPE,
                 stderr=errors,
                 env=_child_environment(),
+                # Out of the terminal's process group: Ctrl-C interrupts this process, which stops them.
+                start_new_session=True,
             )
 
     @staticmethod
@@ -160,7 +166,7 @@ def worker_main() -> None:
     segment of the generation, uncommitted; report progress on stdout, write the
     segment and the report beside the job."""
     job = Path(sys.argv[1])
-    generation, sources, limit_mb = pickle.loads(job.read_bytes())
+    generation, sources, limit_mb, articles_only = pickle.loads(job.read_bytes())
     ix = whoosh.index.open_dir(generation)
     writer = NewsSegmentWriter(ix, _lk=False, limitmb=limit_mb)  # the parent holds the locks
     report = IndexReport(index=Path(generation), corpus=Path())
@@ -175,7 +181,7 @@ def worker_main() -> None:
             pending = 0
 
     try:
-        apply_files(writer, sources, {}, report, tick)
+        apply_files(writer, sources, {}, report, tick, articles_only=articles_only)
         segment = finish_uncommitted(writer)
     except BaseException:
         writer.cancel()

@@ -80,14 +80,15 @@ def check_index(
     if corpus is None:
         return report
     report.corpus = Path(corpus)
-    patterns = include or meta.get("include") or DEFAULT_INCLUDE
+    patterns = tuple(include or meta.get("include") or DEFAULT_INCLUDE)
+    articles_only = patterns == DEFAULT_INCLUDE  # as the index was built
     for found in walk(report.corpus, patterns, exclude or meta.get("exclude") or ()):
         if isinstance(found, Skipped):
             report.unindexable.append(found)
             continue
         indexed = known.pop(found.path, None)
         if indexed is None:
-            _missing_or_unindexable(found.path, found.absolute, report)
+            _missing_or_unindexable(found.path, found.absolute, report, articles_only)
         elif (indexed.size, indexed.mtime_ns) != (found.size, found.mtime_ns):
             try:
                 changed = content_hash(found.absolute.read_bytes()) != indexed.content_hash
@@ -99,9 +100,9 @@ def check_index(
     return report
 
 
-def _missing_or_unindexable(path: str, absolute: Path, report: CheckReport) -> None:
+def _missing_or_unindexable(path: str, absolute: Path, report: CheckReport, articles_only: bool) -> None:
     try:
-        parse_article(path, absolute.read_bytes())
+        parse_article(path, absolute.read_bytes(), articles_only=articles_only)
     except CorpusError as error:
         report.unindexable.append(Skipped(path, str(error)))
     except OSError as error:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from dataclasses import fields as dataclass_fields
+from datetime import datetime
 from pathlib import Path
 
 
@@ -16,7 +17,8 @@ class _Described:
 
     path: str
     title: str
-    date: str | None
+    #: When it was published, time zone included; ``None`` for an undated article.
+    date: datetime | None
     categories: list[str]
     tags: list[str]
     author: str | None
@@ -27,7 +29,7 @@ class _Described:
         return {
             "path": stored["path"],
             "title": meta.get("title") or "",
-            "date": meta.get("date"),
+            "date": datetime.fromisoformat(meta["date"]) if meta.get("date") else None,
             "categories": list(meta.get("categories") or []),
             "tags": list(meta.get("tags") or []),
             "author": meta.get("author"),
@@ -41,7 +43,7 @@ class Hit(_Described):
     The same highlights as data: ``title_spans`` are ``(start, end)`` offsets of the
     query's words in ``title``; ``snippet_text`` is the snippet as plain text (``…``
     where text was left out) and ``snippet_spans`` the words' offsets in it.
-    ``date`` is ISO 8601 in UTC. ``score`` is the relevance score, ``None`` when
+    ``date`` is ISO 8601 in JSON. ``score`` is the relevance score, ``None`` when
     hits are sorted by date (no relevance is computed then).
     """
 
@@ -58,6 +60,7 @@ class Hit(_Described):
         data = {name.name: getattr(self, name.name) for name in dataclass_fields(self) if name.name not in _SPAN_FIELDS}
         data["categories"], data["tags"] = list(self.categories), list(self.tags)
         data["title"] = data.pop("title_html")
+        data["date"] = _iso(self.date)
         data["score"] = None if self.score is None else round(self.score, 4)
         return data
 
@@ -101,6 +104,8 @@ class SearchResult:
     hits: list[Hit]
     facets: Facets | None = None
     suggestion: str | None = None
+    #: The filters the search applied, as given (see :class:`search.query.filters.Filters`).
+    filters: dict[str, object] = field(default_factory=dict)
 
     @property
     def pages(self) -> int:
@@ -126,7 +131,9 @@ class Document(_Described):
     text: str
 
     def to_json(self) -> dict[str, object]:
-        return asdict(self)
+        data = asdict(self)
+        data["date"] = _iso(self.date)
+        return data
 
 
 @dataclass(frozen=True)
@@ -135,6 +142,7 @@ class IndexStats:
 
     ``terms`` counts distinct terms per field as the index's term lists hold
     them: until segments merge, that includes terms of replaced documents.
+    ``first_date`` and ``last_date`` are the oldest and newest articles' dates.
     """
 
     location: Path
@@ -142,8 +150,8 @@ class IndexStats:
     terms: dict[str, int]
     size_bytes: int
     categories: list[tuple[str, int]]
-    first_date: str | None
-    last_date: str | None
+    first_date: datetime | None
+    last_date: datetime | None
     corpus: str | None
     updated: str | None
     settings: dict[str, object] = field(default_factory=dict)
@@ -152,4 +160,10 @@ class IndexStats:
         data = asdict(self)
         data["location"] = str(self.location)
         data["categories"] = [{"category": name, "documents": count} for name, count in self.categories]
+        for name in ("first_date", "last_date"):
+            data[name] = _iso(data[name])
         return data
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None

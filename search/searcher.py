@@ -6,27 +6,26 @@ import os
 import time
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
 
-from whoosh import classify, scoring, sorting
+from whoosh import scoring, sorting
 from whoosh import query as wq
 
-from .engine.docsets import matching_docs
 from .engine.precomputed import Precomputed, Restricted, top_results
 from .errors import ArticleNotFoundError, IndexCorruptError, IndexNotFoundError, IndexVersionError, UsageError
 from .limits import MAX_LIMIT, SORT_ORDERS, SortOrder
 from .query import compile as query_compile
 from .query import syntax as query_syntax
-from .query.filters import FACETS, DateBound, filter_query
+from .query.filters import FACETS, DateBound, Filters, Values
+from .query.similar import key_terms, similar_query
 from .query.snippets import SNIPPET_CHARS, best_passage, highlighted
 from .query.suggest import Suggester, pinyin_cache_name
 from .results import Document, Facets, Hit, IndexStats, SearchResult
 from .schema import TEXT_FIELDS, exact_value, user_dict_of
 from .storage import IndexDir, corrupt, default_index_dir
-from .text.tokens import terms as analyze_terms
 
 _OPEN_ATTEMPTS = 4
-#: How many of an article's most distinctive terms :meth:`Index.similar` looks for.
-SIMILAR_TERMS = 12
 
 #: BM25F parameters; field weights live in the schema.
 WEIGHTING = scoring.BM25F(B=0.75, K1=1.2)
@@ -41,6 +40,7 @@ class Index:
     def __init__(self, location: IndexDir) -> None:
         self.location = location
         self._category_names: dict[str, str] = {}
+        self._closed = False
         for attempt in range(_OPEN_ATTEMPTS):
             try:
                 live = location.open_live()
@@ -51,7 +51,7 @@ class Index:
                 # Measured now: a rebuild may delete this generation while it stays open.
                 self._size_bytes = sum(e.stat().st_size for e in os.scandir(self._generation) if e.is_file())
                 break
-            except (IndexNotFoundError, IndexVersionError):
+            except (IndexNotFoundError, IndexVersionError, UsageError):
                 raise
             except Exception as error:
                 # A rebuild may have switched generations, or a commit replaced a
@@ -66,8 +66,13 @@ class Index:
         return cls(IndexDir(path if path is not None else default_index_dir()))
 
     def close(self) -> None:
+        self._closed = True
         self._searcher.close()
         self._whoosh.close()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise UsageError(f"the index {self.location.root} is closed: open it again with open_index()")
 
     def __enter__(self) -> "Index":
         return self
@@ -76,16 +81,17 @@ class Index:
         self.close()
 
     def __len__(self) -> int:
+        self._check_open()
         return self._searcher.doc_count()
 
     def search(
         self,
-        query: str,
+        query: str = "",
         *,
         limit: int = 10,
         page: int = 1,
-        category: str | None = None,
-        author: str | None = None,
+        category: Values = None,
+        author: Values = None,
         since: DateBound = None,
         until: DateBound = None,
         sort: SortOrder = "relevance",
@@ -95,20 +101,25 @@ class Index:
     ) -> SearchResult:
         """Search with the query syntax of :mod:`search.query`; filters are exact values.
 
-        ``category`` matches any level of an article's categories; ``since`` and
-        ``until`` are inclusive (a date alone covers its whole day). An empty
-        query lists every article that passes the filters. With ``facets``, the
+        ``category`` matches any level of an article's categories, or a path of
+        levels in order (``新闻联播/国际``); ``category`` and ``author`` may be lists,
+        of which any may match. ``since`` and ``until`` are inclusive (a date alone
+        covers its whole day). An empty query lists every article that passes the
+        filters. With ``facets``, the
         result also counts all matched documents by category and month
         (:class:`Facets`), in the same pass over the matches. With ``suggest``, a
         query that finds little gets a corrected query in ``suggestion``.
         """
+        self._check_open()
+        if not isinstance(query, str):
+            raise UsageError(f"query must be a text, not {query!r}")
         _check_page(limit, page, snippet_chars)
         if sort not in SORT_ORDERS:
             raise UsageError(f"sort must be one of {', '.join(SORT_ORDERS)}, not {sort!r}")
+        filters = Filters.of(category, author, since, until)
         tree = query_syntax.parse(query)
         compiled = query_compile.to_whoosh(tree, user=self._user) if query.strip() else wq.Every()
-        filters = filter_query(category, author, since, until)
-        allowed = None if filters is None else matching_docs(self._searcher, filters)
+        allowed = filters.documents(self._searcher)
         if allowed is not None and not allowed:
             allowed = {-1}  # Whoosh reads an empty filter set as no filter: allow no real document
         collect = _Collect(allowed, sort, facets, count=page * limit)
@@ -131,6 +142,7 @@ class Index:
             hits=hits,
             facets=self._facets(results) if facets else None,
             suggestion=suggestion,
+            filters=filters.to_json(),
         )
 
     def _collect(self, compiled: wq.Query, collect: "_Collect"):
@@ -179,42 +191,22 @@ class Index:
     def similar(
         self, path: str, *, limit: int = 10, page: int = 1, snippet_chars: int = SNIPPET_CHARS
     ) -> SearchResult:
-        """Articles most like the one at corpus-relative ``path``, best first, never itself.
+        """Articles most like the one at ``path``, best first, never itself.
 
-        Looks for the article's :data:`SIMILAR_TERMS` most distinctive words (Whoosh's
-        Bo1 key-term model over its title and stored text; words in no other article's
-        text left out) in titles and bodies, each weighted by how distinctive it is. The
-        words come from the query-time analysis, so a compound is one word, not also its
-        dictionary parts (which Whoosh's ``more_like`` would count too). The result's
-        ``query`` holds those words; hits have snippets as in :meth:`search`.
-        Raises :class:`ArticleNotFoundError` for a path that is not in the index.
+        Looks for the article's most distinctive words (see :mod:`search.query.similar`)
+        in titles and bodies. The result's ``query`` holds those words; hits have
+        snippets as in :meth:`search`. ``path`` is as :meth:`document` takes it;
+        :class:`ArticleNotFoundError` for a path that is not in the index.
         """
+        self._check_open()
         _check_page(limit, page, snippet_chars)
-        docnum = self._searcher.document_number(path=path)
-        if docnum is None:
-            raise self._not_found(path)
-        stored = self._searcher.stored_fields(docnum)
-        reader = self._searcher.reader()
-        body_terms = analyze_terms(stored.get("body") or "", self._user)
-        own = set(body_terms)
-        title_terms = analyze_terms((stored.get("meta") or {}).get("title") or "", self._user)
-        # A word no other article's text holds (a video id, a name) cannot find one: skip it.
-        counts = {
-            word: count
-            for word, count in Counter(title_terms + body_terms).items()
-            if reader.doc_frequency("body", word) - (word in own) > 0
-        }
-        if not counts:  # only stopwords, punctuation, or words of its own
+        docnum = self._docnum(path)
+        terms = key_terms(self._searcher.stored_fields(docnum), self._searcher.reader(), self._user)
+        if not terms:
             return SearchResult(query="", total=0, page=page, limit=limit, hits=[])
-        expander = classify.Expander(reader, "body")
-        expander.add(counts.items())
-        key_terms = expander.expanded_terms(SIMILAR_TERMS)
-        words = [word for word, _ in key_terms]
-        fields = ("title", "body")
-        compiled = wq.Or([wq.Term(name, word, boost=weight) for word, weight in key_terms for name in fields])
-        results = self._searcher.search(compiled, limit=page * limit, mask={docnum}, terms=False)
-        shown = results[(page - 1) * limit : page * limit]
-        hits = [self._hit(result, set(words), [], snippet_chars, True) for result in shown]
+        results = self._searcher.search(similar_query(terms), limit=page * limit, mask={docnum}, terms=False)
+        words = [word for word, _ in terms]
+        hits = [self._hit(result, set(words), [], snippet_chars, True) for result in results[(page - 1) * limit : page * limit]]
         return SearchResult(query=" ".join(words), total=len(results), page=page, limit=limit, hits=hits)
 
     def _hit(self, result, terms: set[str], phrases: list[list[str]], snippet_chars: int, scored: bool) -> Hit:
@@ -233,21 +225,33 @@ class Index:
         )
 
     def document(self, path: str) -> Document:
-        """The stored article at corpus-relative ``path``; :class:`ArticleNotFoundError`
-        (a :class:`KeyError`) if absent."""
-        stored = self._searcher.document(path=path)
-        if stored is None:
-            raise self._not_found(path)
+        """The stored article at ``path``: relative to the corpus folder, as hits show it,
+        or the file's own path (absolute, or from here), which is read against the corpus
+        folder the index records. :class:`ArticleNotFoundError` (a :class:`KeyError`) if absent."""
+        self._check_open()
+        stored = self._searcher.stored_fields(self._docnum(path))
         return Document(**Document.fields_from(stored), text=stored.get("body") or "")
 
+    def _docnum(self, path: str) -> int:
+        if not isinstance(path, str):
+            raise UsageError(f"path must be a text, not {path!r}")
+        for candidate in _corpus_paths(path, self.corpus):
+            docnum = self._searcher.document_number(path=candidate)
+            if docnum is not None:
+                return docnum
+        raise self._not_found(path)
+
     def _not_found(self, path: str) -> ArticleNotFoundError:
+        example = next((stored["path"] for stored in self._searcher.all_stored_fields()), None)
         return ArticleNotFoundError(
-            f"no article {path!r} in the index {self.location.root}: give the path relative to the corpus "
-            "folder, as search results show it"
+            f"no article {path!r} in the index {self.location.root.resolve()}: give its path relative to the corpus "
+            f"folder {self.corpus or '(not recorded)'}, as search results show it"
+            + (f" (such as {example!r})" if example else "")
         )
 
     def stats(self) -> IndexStats:
         """Counts, size on disk, categories, date range and build settings."""
+        self._check_open()
         reader = self._searcher.reader()
         # Counted over live documents' stored fields: the lexicon still holds
         # replaced and deleted documents until their segments merge.
@@ -258,8 +262,8 @@ class Index:
         dated = self._searcher.search(wq.Every("date"), sortedby="date", limit=None)
         first = last = None
         if len(dated):
-            first = dated[0].fields().get("meta", {}).get("date")
-            last = dated[len(dated) - 1].fields().get("meta", {}).get("date")
+            first = Hit.fields_from(dated[0].fields())["date"]
+            last = Hit.fields_from(dated[len(dated) - 1].fields())["date"]
         settings = {key: value for key, value in self._meta.items() if key in ("schema_version", "analysis", "include", "exclude", "user_dict")}
         return IndexStats(
             location=self.location.root,
@@ -296,7 +300,30 @@ def open_index(path: str | os.PathLike[str] | None = None) -> Index:
     return Index.open(path)
 
 
+def _corpus_paths(path: str, corpus: str | None) -> Iterator[str]:
+    """The corpus-relative paths a path given by a user may stand for, the most literal
+    first: as given; without ``./``; the file it names (absolute, or from the working
+    folder) inside the corpus folder; after the corpus folder's own name."""
+    yield path
+    posix = path.replace(os.sep, "/")
+    while posix.startswith("./"):
+        posix = posix[2:]
+    yield posix
+    if not corpus:
+        return
+    root, given = Path(corpus), Path(path).expanduser()
+    try:
+        yield (given if given.is_absolute() else Path.cwd() / given).resolve().relative_to(root.resolve()).as_posix()
+    except (ValueError, OSError):  # not inside the corpus folder
+        pass
+    if posix.startswith(f"{root.name}/"):
+        yield posix[len(root.name) + 1 :]
+
+
 def _check_page(limit: int, page: int, snippet_chars: int) -> None:
+    for name, value in (("limit", limit), ("page", page), ("snippet_chars", snippet_chars)):
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise UsageError(f"{name} must be a whole number, not {value!r}")
     if not 1 <= limit <= MAX_LIMIT:
         raise UsageError(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
     if page < 1:

@@ -23,7 +23,7 @@ from typing import Iterator
 
 import whoosh.index
 
-from .errors import REBUILD_HINT, IndexCorruptError, IndexLockedError, IndexNotFoundError
+from .errors import REBUILD_HINT, IndexCorruptError, IndexLockedError, IndexNotFoundError, UsageError
 from .schema import check_compatible
 
 INDEX_ENV = "NEWS_SEARCH_INDEX"
@@ -67,10 +67,15 @@ class IndexDir:
         """The live generation, or :class:`IndexNotFoundError` saying how to build one."""
         generation = self.current()
         if generation is None:
+            self._check_not_a_file()
             raise IndexNotFoundError(
-                f"no index at {self.root}: build one with `news-search index CORPUS --index {self.root}`"
+                f"no index at {self.root.resolve()}: build one with `news-search index CORPUS --index {self.root}`"
             )
         return generation
+
+    def _check_not_a_file(self) -> None:
+        if self.root.exists() and not self.root.is_dir():
+            raise UsageError(f"{self.root} is a file, not an index folder: give --index a folder")
 
     def open_live(self) -> LiveIndex:
         """The live generation, checked to be one this version reads, and opened;
@@ -123,9 +128,16 @@ class IndexDir:
         Yields a message when the previous writer died holding the lock (its
         record was never cleared); the kernel has released its ``flock`` already.
         """
-        self.root.mkdir(parents=True, exist_ok=True)
+        self._check_not_a_file()
         path = self.root / _LOCK
-        handle = open(path, "a+", encoding="utf-8")
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            handle = open(path, "a+", encoding="utf-8")
+        except OSError as error:  # read-only, not ours
+            raise UsageError(
+                f"cannot write to the index folder {self.root.resolve()} ({(error.strerror or str(error)).lower()}): "
+                "give --index a folder you can write to"
+            ) from None
         try:
             deadline = time.monotonic() + timeout
             while True:

@@ -200,9 +200,10 @@ def test_batch_prints_one_json_object_per_query_in_order(sample_index: Path, tmp
     batch.write_text("马拉松\n\n咖啡\n   \n疫苗\n人工智能 -照片\n", "utf-8")
     code, out, err = cli(capsys, "search", "--batch", batch, "--index", sample_index)
     assert code == 0 and err == ""
-    lines = out.splitlines()
-    assert len(lines) == 4
-    results = [json.loads(line) for line in lines]
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert len(lines) == 6  # one per line of the file: blank ones answered with an error object
+    assert [line["error"]["code"] for line in (lines[1], lines[3])] == ["empty_query", "empty_query"]
+    results = [line for number, line in enumerate(lines) if number not in (1, 3)]
     assert [r["query"] for r in results] == ["马拉松", "咖啡", "疫苗", "人工智能 -照片"]
     for result in results:
         assert set(result) == {"query", "total", "page", "hits", "suggestion"}
@@ -212,10 +213,12 @@ def test_batch_prints_one_json_object_per_query_in_order(sample_index: Path, tmp
 
 
 def test_batch_from_stdin_applies_the_options(sample_index: Path, monkeypatch, capsys) -> None:
-    monkeypatch.setattr(sys, "stdin", io.StringIO("马拉松\n\n新闻\n"))
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO("马拉松\n\n新闻\n".encode())))
     code, out, _ = cli(capsys, "search", "--batch", "-", "--index", sample_index, "--category", "体育")
     assert code == 0
-    results = [json.loads(line) for line in out.splitlines()]
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert lines[1]["error"]["code"] == "empty_query"
+    results = [lines[0], lines[2]]
     assert [r["query"] for r in results] == ["马拉松", "新闻"]
     assert [h["path"] for h in results[0]["hits"]] == ["体育/城市马拉松三万跑者参赛.md"]
     assert all("体育" in hit["categories"] for r in results for hit in r["hits"])

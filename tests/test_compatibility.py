@@ -7,6 +7,7 @@ old module paths (``search.analysis``, ``search.codec``).
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -23,9 +24,12 @@ ARTICLE = "财经/江城一季度经济数据发布.md"
 
 @pytest.fixture
 def legacy(tmp_path: Path) -> tuple[Path, Path]:
-    """A writable copy of the old index and of its corpus."""
+    """A writable copy of the old index and of its corpus, which the copy records as its folder."""
     shutil.copytree(LEGACY / "index", tmp_path / "index")
     shutil.copytree(LEGACY / "corpus", tmp_path / "corpus")
+    meta_file = IndexDir(tmp_path / "index").require_current() / "news-search.json"
+    meta = json.loads(meta_file.read_text("utf-8"))
+    meta_file.write_text(json.dumps(dict(meta, corpus=str(tmp_path / "corpus"))), "utf-8")
     return tmp_path / "index", tmp_path / "corpus"
 
 

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from search.ingest.corpus import Article, MAX_STORED_BODY, Skipped, SourceFile, decode, parse_article, read_article, sample_corpus, walk
+from search.ingest.corpus import MAX_STORED_BODY, Article, Skipped, SourceFile, parse_article, read_article, sample_corpus, walk
+from search.ingest.encoding import decode
 from search.errors import CorpusError, NewsSearchError
 
 UTC = timezone.utc

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -69,7 +70,7 @@ def test_facet_months_are_china_time_and_undated_uncategorised_articles_count_no
         result = index.search("熊猫", facets=True)
         late_hit = next(hit for hit in result.hits if hit.path == "新增/一月末.md")
         uncategorised = next(hit for hit in result.hits if hit.path == "新增/无分类.md")
-    assert late_hit.date == "2023-01-31T20:00:00+00:00" and uncategorised.categories == []
+    assert late_hit.date == datetime(2023, 1, 31, 20, tzinfo=timezone.utc) and uncategorised.categories == []
     assert result.total == 4
     assert result.facets.months == [("2024-05", 1), ("2023-02", 1), ("2023-01", 1)]
     assert result.facets.categories == [("新闻", 3)]

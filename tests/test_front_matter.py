@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from search.ingest.corpus import decode
+from search.ingest.encoding import decode
 from search.errors import CorpusError
 from search.ingest.front_matter import FrontMatter, clean_text, read_front_matter
 

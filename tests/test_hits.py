@@ -6,7 +6,6 @@ import html
 import json
 import re
 from collections import Counter
-from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -30,8 +29,8 @@ def test_hit_fields(sample_index: Path) -> None:
     for hit in result.hits:
         expected = ORACLE[hit.path]
         assert hit.title == expected["title"]
-        assert datetime.fromisoformat(hit.date) == expected["date"]
-        assert datetime.fromisoformat(hit.date).tzinfo is not None
+        assert hit.date == expected["date"]
+        assert hit.date.tzinfo is not None
         assert hit.categories == expected["categories"] and isinstance(hit.categories, list)
         assert hit.tags == [] and isinstance(hit.tags, list)
         assert hit.author == expected["author"]
@@ -98,7 +97,7 @@ def test_document_returns_stored_fields_and_text(sample_index: Path) -> None:
     assert document.path == path
     assert document.title == ORACLE[path]["title"]
     assert document.categories == ORACLE[path]["categories"] and document.tags == []
-    assert datetime.fromisoformat(document.date) == ORACLE[path]["date"]
+    assert document.date == ORACLE[path]["date"]
     # Markdown markup is gone, the words stay
     assert "循序渐进" in document.text and "**" not in document.text and "## " not in document.text
     assert "这里" in document.text and "example.org" not in document.text
@@ -113,8 +112,8 @@ def test_stats(sample_index: Path) -> None:
     counts = [count for _, count in stats.categories]
     assert counts == sorted(counts, reverse=True)
     dates = [meta["date"] for meta in ORACLE.values()]
-    assert datetime.fromisoformat(stats.first_date) == min(dates)
-    assert datetime.fromisoformat(stats.last_date) == max(dates)
+    assert stats.first_date == min(dates)
+    assert stats.last_date == max(dates)
     assert stats.corpus == str(SAMPLE)
     assert stats.size_bytes > 0 and stats.terms["body"] > 0
     assert stats.updated

@@ -31,6 +31,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -289,9 +290,20 @@ def states(story_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Stat
     return States(a, b, base / "index-A", before, after)
 
 
-def _fresh_copy(states: States, location: Path) -> Path:
+def _fresh_copy(states: States, location: Path, built_from: Path | None = None) -> Path:
+    """A copy of the index of A; ``built_from`` B: as if the files of its folder had become B's
+    (an update from another folder than the index records is refused)."""
     shutil.copytree(states.pristine, location)
+    if built_from is not None:
+        _record_corpus(location, built_from)
     return location
+
+
+def _record_corpus(location: Path, corpus: Path) -> None:
+    live = IndexDir(location).current()
+    meta = json.loads((live / "news-search.json").read_text("utf-8"))
+    meta["corpus"] = str(corpus)
+    (live / "news-search.json").write_text(json.dumps(meta), "utf-8")
 
 
 # --------------------------------------------------------------------------- 1. rebuild crash safety
@@ -383,7 +395,7 @@ def test_killed_incremental_update_leaves_a_consistent_index_the_next_run_comple
     before, after = _unordered(states.before), _unordered(states.after)
 
     # How long an update of A's index to B takes once the driver is told to go.
-    calibration = _fresh_copy(states, tmp_path / "calibration")
+    calibration = _fresh_copy(states, tmp_path / "calibration", built_from=states.b)
     writer = _driver(spawn, "update", states.b, calibration)
     writer.expect("ready")
     started = time.monotonic()
@@ -399,7 +411,7 @@ def test_killed_incremental_update_leaves_a_consistent_index_the_next_run_comple
     locations = [tmp_path / f"index-{number}" for number in range(len(plans))]
 
     def start(number: int) -> _Child:
-        return _driver(spawn, "update", states.b, _fresh_copy(states, locations[number]), plans[number][0])
+        return _driver(spawn, "update", states.b, _fresh_copy(states, locations[number], built_from=states.b), plans[number][0])
 
     seen = []
     writer = start(0)
@@ -447,7 +459,7 @@ with IndexDir(sys.argv[1]).lock():
 
 @pytest.mark.slow
 def test_lock_left_by_a_killed_writer_is_taken_at_once_with_a_note(states: States, tmp_path: Path, spawn) -> None:
-    location = _fresh_copy(states, tmp_path / "index")
+    location = _fresh_copy(states, tmp_path / "index", built_from=states.b)
     writer = _driver(spawn, "update", states.b, location, "half")
     writer.expect("ready")
     writer.go()
@@ -523,11 +535,15 @@ _WRITER = r"""
 import json, sys, time
 from search.text.tokens import terms
 terms("预热")  # the segmenter is loaded before timing starts
+import os
 from search import index_corpus
-location, plan = sys.argv[1], json.loads(sys.argv[2])
+location, plan, folder = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
 sys.stdin.readline()
 for mode, corpus in plan:
-    report = index_corpus(corpus, location, rebuild=mode == "rebuild", lock_timeout=60)
+    # One corpus folder whose files change: a symlink turned to A's or B's in one step.
+    os.symlink(corpus, folder + ".next")
+    os.replace(folder + ".next", folder)
+    report = index_corpus(folder, location, rebuild=mode == "rebuild", lock_timeout=60)
     print(mode, report.documents, flush=True)
     time.sleep(0.1)
 print("done", flush=True)
@@ -539,8 +555,9 @@ def test_reader_processes_see_only_whole_states_while_a_writer_updates_and_rebui
     story_corpus: Path, tmp_path: Path, spawn
 ) -> None:
     a, b = _corpus_pair(story_corpus, tmp_path, 60)
-    location = tmp_path / "index"
-    index_corpus(a, location)
+    location, folder = tmp_path / "index", tmp_path / "corpus"
+    folder.symlink_to(a)
+    index_corpus(folder, location)
     valid = {}
     for name, corpus in (("A", a), ("B", b)):
         index_corpus(corpus, tmp_path / f"reference-{name}")
@@ -552,7 +569,7 @@ def test_reader_processes_see_only_whole_states_while_a_writer_updates_and_rebui
     plan = [("update", b), ("update", a), ("rebuild", b), ("update", a), ("update", b), ("rebuild", a), ("update", b)]
     outputs = [tmp_path / f"reader-{n}.json" for n in range(3)]
     readers = [spawn([sys.executable, "-c", _READER, location, stop, out, json.dumps(QUERIES)]) for out in outputs]
-    writer = spawn([sys.executable, "-c", _WRITER, location, json.dumps([(mode, str(c)) for mode, c in plan])])
+    writer = spawn([sys.executable, "-c", _WRITER, location, json.dumps([(mode, str(c)) for mode, c in plan]), folder])
     for reader in readers:
         reader.expect("ready")
     writer.go()
@@ -750,7 +767,7 @@ def test_hostile_corpus_end_to_end(tmp_path: Path, capsys, monkeypatch: pytest.M
             assert [hit.path for hit in index.search(word).hits] == [path], word
         assert index.document("gb18030.md").title == "国标编码的文章"
         bom = index.document("bom_crlf.md")
-        assert (bom.title, bom.categories, bom.date) == ("BOM和CRLF", ["换行"], "2024-03-04T00:00:00+00:00")
+        assert (bom.title, bom.categories, bom.date) == ("BOM和CRLF", ["换行"], datetime(2024, 3, 4, tzinfo=timezone.utc))
         assert "破损的标题" in index.document("broken_yaml.md").title
         assert index.document("bad_date.md").date is None
         assert [hit.path for hit in index.search("", category="单一分类").hits] == ["cat_string.md"]
@@ -834,6 +851,7 @@ def test_hostile_queries_through_the_console_script(sample_index: Path, tmp_path
     assert done.stderr == ""
     results = [json.loads(line) for line in done.stdout.splitlines()]
     assert len(results) == len(HOSTILE_QUERIES) + 1
+    assert results.pop() == {"error": {"code": "not_text", "message": f"line {len(HOSTILE_QUERIES) + 1} is not text: not UTF-8 or GB18030 text"}}
     for result in results:
         assert isinstance(result["total"], int) and result["total"] >= len(result["hits"])
         for hit in result["hits"]:

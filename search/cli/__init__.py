@@ -1,10 +1,10 @@
 """The ``news-search`` command: a thin layer over the library.
 
-:mod:`.app` holds the application and how a run ends, :mod:`.commands` the
+:mod:`.runner` holds the application and how a run ends, :mod:`.commands` the
 commands, :mod:`.render` what they print on a terminal.
 """
 
 from . import commands as _commands  # noqa: F401  (registers the commands on the app)
-from .app import app, main, run
+from .runner import app, main, run
 
 __all__ = ["app", "main", "run"]

@@ -11,16 +11,21 @@ import typer
 
 from ..limits import MAX_LIMIT, SORT_ORDERS
 from . import render
-from .app import IndexOption, JsonOption, app
+from .runner import Color, ColorOption, IndexOption, JsonOption, app
 
 #: The sort orders the library knows, as a choice of ``--sort``.
 Sort = Enum("Sort", {name: name for name in SORT_ORDERS}, type=str)  # type: ignore[misc]
 
 LimitOption = Annotated[int, typer.Option("--limit", "-n", help="Hits per page.", min=1, max=MAX_LIMIT)]
 PageOption = Annotated[int, typer.Option("--page", "-p", help="Page of hits to show.", min=1)]
+PathArgument = Annotated[
+    str,
+    typer.Argument(help="The article: its path relative to the corpus folder, as hits show it, or the file's own path."),
+]
+_DATES = "YYYY, YYYY-MM, YYYY-MM-DD or YYYY年M月D日, optionally with HH:MM[:SS], in China Standard Time; or ISO 8601 with a zone"
 
 
-@app.command("index")
+@app.command("index", short_help="Build or update an index from a folder of articles.")
 def index_command(
     corpus: Annotated[
         Optional[Path],
@@ -55,6 +60,14 @@ def index_command(
             show_default=False,
         ),
     ] = None,
+    allow_removals: Annotated[
+        bool,
+        typer.Option(
+            "--allow-removals",
+            help="Let an update remove every document, or more than half of them, and a rebuild empty the index "
+            "(refused otherwise: an unmounted disk or a mistyped folder would wipe the index).",
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Build or update an index from a folder of articles."""
@@ -76,6 +89,7 @@ def index_command(
             lock_timeout=lock_timeout,
             user_dict=user_dict,
             workers=workers,
+            allow_removals=allow_removals,
             progress=(lambda done, total: bar.update(task, completed=done, total=total)) if bar else None,
         )
     render.print_problems(report)
@@ -87,7 +101,7 @@ def index_command(
         raise typer.Exit(1)
 
 
-@app.command("search")
+@app.command("search", short_help="Search the index; hits show a highlighted snippet.")
 def search_command(
     words: Annotated[
         Optional[list[str]],
@@ -100,10 +114,21 @@ def search_command(
     index: IndexOption = None,
     limit: LimitOption = 10,
     page: PageOption = 1,
-    category: Annotated[Optional[str], typer.Option("--category", "-c", help="Only this category (any level).")] = None,
-    author: Annotated[Optional[str], typer.Option("--author", "-a", help="Only this author.")] = None,
-    since: Annotated[Optional[str], typer.Option("--since", help="Only from this date (YYYY-MM-DD[ HH:MM]).")] = None,
-    until: Annotated[Optional[str], typer.Option("--until", help="Only up to this date, inclusive.")] = None,
+    category: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            "--category",
+            "-c",
+            help="Only this category: any level, or a path of levels as hits show it (新闻联播/国际). "
+            "Repeat for any of several.",
+            show_default=False,
+        ),
+    ] = None,
+    author: Annotated[
+        Optional[list[str]], typer.Option("--author", "-a", help="Only this author. Repeat for any of several.", show_default=False)
+    ] = None,
+    since: Annotated[Optional[str], typer.Option("--since", help=f"Only from this date: {_DATES}.")] = None,
+    until: Annotated[Optional[str], typer.Option("--until", help="Only up to this date, inclusive (a day, month or year whole).")] = None,
     sort: Annotated[Sort, typer.Option("--sort", help="Order of hits.")] = Sort.relevance,
     facets: Annotated[
         bool, typer.Option("--facets", help="Also count all matches by category and by month.")
@@ -111,76 +136,106 @@ def search_command(
     as_json: JsonOption = False,
     batch: Annotated[
         Optional[Path],
-        typer.Option("--batch", help="File with one query per line ('-' for stdin); prints JSON Lines."),
+        typer.Option(
+            "--batch",
+            help="File of queries, one per line ('-' for stdin; UTF-8, else GB18030); prints one JSON line per "
+            "line, an error object for a blank one.",
+        ),
     ] = None,
+    color: ColorOption = Color.auto,
 ) -> None:
-    """Search the index; hits show a highlighted snippet."""
+    """Search the index; hits show a highlighted snippet. With filters and no QUERY,
+    list what passes them."""
     from .. import open_index
 
     query = " ".join(words) if words else None
-    if (query is None) == (batch is None):
-        raise typer.BadParameter("give either a QUERY or --batch FILE", param_hint="QUERY")
+    if query is not None and batch is not None:
+        raise typer.BadParameter("give either a QUERY or --batch FILE, not both", param_hint="QUERY")
+    if query is None and batch is None:
+        if not (category or author or since or until):
+            raise typer.BadParameter("give a QUERY, a filter (--category, --author, --since, --until) or --batch FILE", param_hint="QUERY")
+        query = ""  # filters alone: list what passes them
     options = dict(
         limit=limit, page=page, category=category, author=author, since=since, until=until, sort=sort.value, facets=facets
     )
     with open_index(index) as opened:
         if batch is not None:
-            for line in _batch_lines(batch):
-                render.print_json(opened.search(line, **options).to_json())
+            _search_batch(opened, batch, options)
             return
-        assert query is not None
         result = opened.search(query, **options)
-    render.print_result(result, as_json)
+    render.print_result(result, as_json, color.value)
 
 
-def _batch_lines(batch: Path) -> Iterable[str]:
+def _search_batch(opened, batch: Path, options: dict) -> None:
+    """One JSON line per line of ``batch``: its result, or an error object for a line
+    that is blank or not text, so output line N always answers input line N."""
+    from ..errors import CorpusError
+    from ..ingest.encoding import decode_line
+
+    for number, raw in enumerate(_batch_lines(batch), 1):
+        try:
+            line = decode_line(raw, first=number == 1).rstrip("\r\n")
+        except CorpusError as error:
+            render.print_json(_batch_error("not_text", f"line {number} is not text: {error}"))
+            continue
+        if not line.strip():
+            render.print_json(_batch_error("empty_query", f"line {number} is blank: nothing to search"))
+            continue
+        render.print_json(opened.search(line, **options).to_json())
+
+
+def _batch_error(code: str, message: str) -> dict[str, object]:
+    return {"error": {"code": code, "message": message}}
+
+
+def _batch_lines(batch: Path) -> Iterable[bytes]:
     try:
-        handle = sys.stdin if str(batch) == "-" else open(batch, encoding="utf-8", errors="replace")
+        handle = sys.stdin.buffer if str(batch) == "-" else open(batch, "rb")
     except OSError as error:
         raise typer.BadParameter(f"cannot read {batch}: {error.strerror}", param_hint="--batch") from None
     with handle:
-        for line in handle:
-            if line.strip():
-                yield line.rstrip("\n")
+        yield from handle
 
 
-@app.command("show")
+@app.command("show", short_help="Print one indexed article: its fields and text.")
 def show_command(
-    path: Annotated[str, typer.Argument(help="The article's path, relative to the corpus folder.")],
+    path: PathArgument,
     index: IndexOption = None,
     as_json: JsonOption = False,
+    color: ColorOption = Color.auto,
 ) -> None:
     """Print one indexed article: its fields and text."""
     from .. import open_index
 
     with open_index(index) as opened:
-        try:
-            document = opened.document(path)
-        except KeyError:
-            raise typer.BadParameter(f"no article {path!r} in the index", param_hint="PATH") from None
+        document = opened.document(path)
     if as_json:
         render.print_json(document.to_json())
     else:
-        render.print_document(document)
+        render.print_document(document, color.value)
 
 
-@app.command("similar")
+@app.command("similar", short_help="Articles most like an indexed one.")
 def similar_command(
-    path: Annotated[str, typer.Argument(help="The article's path, relative to the corpus folder.")],
+    path: PathArgument,
     index: IndexOption = None,
     limit: LimitOption = 10,
     page: PageOption = 1,
     as_json: JsonOption = False,
+    color: ColorOption = Color.auto,
 ) -> None:
-    """Articles most like an indexed one, found by its most distinctive words."""
+    """Articles most like an indexed one, found by its most distinctive words (shown
+    above the hits; in JSON, the result's query)."""
     from .. import open_index
 
     with open_index(index) as opened:
         result = opened.similar(path, limit=limit, page=page)
-    render.print_result(result, as_json)
+    if not as_json:
+        render.print_looked_for(path, result.query, color.value)
+    render.print_result(result, as_json, color.value)
 
 
-@app.command("stats")
+@app.command("stats", short_help="Describe the index: documents, terms, size, categories.")
 def stats_command(index: IndexOption = None, as_json: JsonOption = False) -> None:
     """Describe the index: documents, terms, size, categories, dates, settings."""
     from .. import open_index
@@ -193,7 +248,7 @@ def stats_command(index: IndexOption = None, as_json: JsonOption = False) -> Non
         render.print_stats(stats)
 
 
-@app.command("check")
+@app.command("check", short_help="Verify the index reads back whole and matches its corpus.")
 def check_command(
     corpus: Annotated[
         Optional[Path],

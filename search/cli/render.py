@@ -16,10 +16,18 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _SHOWN = 30
 
 
-def console(stderr: bool = False):
+def console(stderr: bool = False, color: str = "auto"):
+    """A rich console; ``color`` ``always`` styles through a pipe too, ``never`` never."""
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+    if color == "always":
+        return Console(stderr=stderr, highlight=False, soft_wrap=True, force_terminal=True, no_color=False)
+    return Console(stderr=stderr, highlight=False, soft_wrap=True, no_color=True if color == "never" else None)
+
+
+def plural(number: int, noun: str) -> str:
+    """``1 document``, ``2 documents``."""
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
 
 
 def shown(text: str) -> str:
@@ -73,7 +81,7 @@ def print_summary(report) -> None:
     out.print(
         f"{verb} {report.index} from {report.corpus} in {report.seconds:.1f}s{shared}: "
         f"{report.added} added, {report.updated} updated, {report.removed} removed, "
-        f"{report.unchanged} unchanged, {len(report.skipped)} skipped; {report.documents} documents",
+        f"{report.unchanged} unchanged, {len(report.skipped)} skipped; {plural(report.documents, 'document')}",
         markup=False,
     )
     for reason, count in Counter(s.reason for s in report.skipped).most_common():
@@ -82,12 +90,23 @@ def print_summary(report) -> None:
         out.print(f"  {len(report.warnings)} warnings (see above)", markup=False)
 
 
-def print_result(result, as_json: bool) -> None:
+def print_result(result, as_json: bool, color: str = "auto") -> None:
     """A page of hits, as JSON or as the terminal listing."""
     if as_json:
         print_json(result.to_json())
     else:
-        _print_listing(result)
+        _print_listing(result, color)
+
+
+def print_looked_for(path: str, words: str, color: str = "auto") -> None:
+    """What a similar search looked for, above its hits."""
+    from rich.text import Text
+
+    line = Text(f"like {shown(path)}, looked for: ", style="dim")
+    line.append(shown(words) if words else "(nothing: the article has no distinctive words)", style="bold")
+    out = console(color=color)
+    out.print(line)
+    out.print()
 
 
 def _marked(text: str, spans):
@@ -100,35 +119,36 @@ def _marked(text: str, spans):
     return rendered
 
 
-def local_time(iso: str | None) -> str | None:
-    """An article's UTC timestamp in local time (UTC+8), as the date filters read dates."""
-    from datetime import datetime
-
+def local_time(moment) -> str | None:
+    """An article's date in China Standard Time (UTC+8), as the date filters read dates."""
     from ..ingest.dates import LOCAL_TIMEZONE
 
-    return datetime.fromisoformat(iso).astimezone(LOCAL_TIMEZONE).isoformat() if iso else None
+    return moment.astimezone(LOCAL_TIMEZONE).isoformat() if moment else None
 
 
-def _local_day(iso: str | None) -> str | None:
+def _local_day(moment) -> str | None:
     """The article's day where it was published (UTC+8)."""
-    local = local_time(iso)
+    local = local_time(moment)
     return local[:10] if local else None
 
 
-def _print_listing(result) -> None:
+def _print_listing(result, color: str) -> None:
     from rich.text import Text
 
-    out = console()
+    out = console(color=color)
     suggestion = None
     if result.suggestion:  # a corrected query: before the hits, or after "no results"
         suggestion = Text("Did you mean: ")
         suggestion.append(shown(result.suggestion), style="bold")
         suggestion.append("?")
     if not result.hits:
-        out.print(f"no results for {result.query!r}" + (f" on page {result.page}" if result.total else ""), markup=False)
+        out.print(
+            f"no results for {result.query!r}" + _with_filters(result.filters) + (f" on page {result.page}" if result.total else ""),
+            markup=False,
+        )
         if suggestion:
             out.print(suggestion)
-        _print_facets(result.facets)
+        _print_facets(result.facets, out)
         return
     if suggestion:
         out.print(suggestion)
@@ -147,14 +167,19 @@ def _print_listing(result) -> None:
         out.print()
     shown_to = first + len(result.hits) - 1
     out.print(f"{first}–{shown_to} of {result.total} (page {result.page} of {result.pages})", style="dim", markup=False)
-    _print_facets(result.facets)
+    _print_facets(result.facets, out)
 
 
-def _print_facets(facets) -> None:
+def _with_filters(filters: dict) -> str:
+    """`` with category 国际 or 国内, since 2024-01-01``: the filters a search had."""
+    parts = [f"{name} {' or '.join(map(str, value)) if isinstance(value, list) else value}" for name, value in filters.items()]
+    return f" with {', '.join(shown(part) for part in parts)}" if parts else ""
+
+
+def _print_facets(facets, out) -> None:
     """Counts by category and month under the hits, as ``stats`` lists categories."""
     if facets is None or not (facets.categories or facets.months):
         return
-    out = console()
     for label, counts in (("categories", facets.categories), ("months", facets.months)):
         out.print()
         out.print(f"{label}:", style="bold", markup=False)
@@ -168,8 +193,8 @@ def _print_counts(out, counts: list[tuple[str, int]]) -> None:
         out.print(f"  … and {len(counts) - _SHOWN} more (--json lists all)", markup=False)
 
 
-def print_document(document) -> None:
-    out = console()
+def print_document(document, color: str = "auto") -> None:
+    out = console(color=color)
     out.print(document.title or "(untitled)", style="bold", markup=False)
     for label, value in (
         ("path", shown(document.path)),
@@ -193,7 +218,7 @@ def print_stats(stats) -> None:
         f"documents:   {stats.documents}",
         "terms:       " + ", ".join(f"{name} {count:,}" for name, count in stats.terms.items()),
         f"size:        {stats.size_bytes / 1e6:.1f} MB",
-        f"dates:       {stats.first_date or '?'} … {stats.last_date or '?'}",
+        "dates:       " + " … ".join(moment.isoformat() if moment else "?" for moment in (stats.first_date, stats.last_date)),
         "analysis:    " + ", ".join(f"{k}={v}" for k, v in (stats.settings.get("analysis") or {}).items()),
         f"categories:  {len(stats.categories)}",
     ]

@@ -14,10 +14,18 @@ from typing import Iterator, Sequence
 
 from ..errors import CorpusError
 from .dates import date_from_filename
+from .encoding import decode_with_encoding
 from .front_matter import clean_text, read_front_matter
 from .markup import first_heading, html_to_text, looks_like_html, markdown_to_text
 
 DEFAULT_INCLUDE: tuple[str, ...] = ("**/*.md", "**/*.markdown", "**/*.html", "**/*.htm")
+
+#: Names (without extension, any case) of files that describe a folder rather than
+#: report news: skipped unless they have front matter or ``--include`` is given.
+NOT_ARTICLES = frozenset(
+    {"readme", "source", "sources", "license", "licence", "copying", "notice", "changelog", "changes", "history",
+     "contributing", "authors", "code_of_conduct", "security"}
+)  # fmt: skip
 
 #: Bodies longer than this are indexed whole but stored cut, for snippets and ``show``.
 MAX_STORED_BODY = 200_000
@@ -142,29 +150,6 @@ def _relative(path: Path, root: Path) -> str:
     return path.relative_to(root).as_posix() if path != root else "."
 
 
-def decode(data: bytes) -> str:
-    """Text of a file: UTF-8 (with or without BOM), else GB18030; binary is refused."""
-    return _decode(data)[0]
-
-
-def _decode(data: bytes) -> tuple[str, str]:
-    """:func:`decode`, also naming the encoding that worked."""
-    if b"\x00" in data[:8192]:
-        raise CorpusError("binary file (contains NUL bytes)")
-    try:
-        text, encoding = data.decode("utf-8-sig"), "UTF-8"
-    except UnicodeDecodeError:
-        try:
-            text, encoding = data.decode("gb18030"), "GB18030"
-        except UnicodeDecodeError:
-            raise CorpusError("not UTF-8 or GB18030 text") from None
-    sample = text[:4096]
-    controls = len(_BINARY_SIGNS.findall(sample))
-    if controls > 8 and controls > len(sample) // 10:
-        raise CorpusError("binary file (control characters)")
-    return text, encoding
-
-
 def read_source(source: SourceFile) -> bytes:
     """The bytes of a corpus file, or :class:`CorpusError` saying why they cannot be read."""
     try:
@@ -183,14 +168,22 @@ def content_hash(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
-def parse_article(path: str, data: bytes, *, size: int | None = None, mtime_ns: int = 0) -> Article:
-    """Parse the bytes of a corpus file known by ``path`` (relative, POSIX style)."""
-    decoded, encoding = _decode(data)
+def parse_article(
+    path: str, data: bytes, *, size: int | None = None, mtime_ns: int = 0, articles_only: bool = False
+) -> Article:
+    """Parse the bytes of a corpus file known by ``path`` (relative, POSIX style).
+
+    With ``articles_only``, a file named like a folder's own notes (:data:`NOT_ARTICLES`:
+    README, SOURCE, LICENSE, CHANGELOG …) is refused unless it has front matter.
+    """
+    decoded, encoding = decode_with_encoding(data)
     text = clean_text(decoded)
     if not text.strip():
         raise CorpusError("empty file")
     meta = read_front_matter(text)
     name = PurePosixPath(path).name
+    if articles_only and not meta.present and PurePosixPath(path).stem.lower() in NOT_ARTICLES:
+        raise CorpusError(f"not an article: {name} has no front matter (name it in --include to index it)")
     is_html = name.lower().endswith((".html", ".htm")) or looks_like_html(meta.body)
     body = html_to_text(meta.body) if is_html else markdown_to_text(meta.body)
     title = meta.title or (None if meta.present else first_heading(meta.body, is_html=is_html))
@@ -218,8 +211,6 @@ def parse_article(path: str, data: bytes, *, size: int | None = None, mtime_ns: 
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-# Control characters text files do not hold (all below 32 but tab, newlines and form feed).
-_BINARY_SIGNS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")
 
 
 def _printable(text: str) -> str:

@@ -38,7 +38,6 @@ imports pypinyin.
 
 from __future__ import annotations
 
-import re
 import threading
 from dataclasses import dataclass
 from itertools import islice

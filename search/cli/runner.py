@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -32,6 +33,43 @@ IndexOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a listing.")]
 
 
+class Color(str, Enum):
+    auto = "auto"
+    always = "always"
+    never = "never"
+
+
+ColorOption = Annotated[
+    Color,
+    typer.Option(
+        "--color",
+        help="Highlight in colour: auto (on a terminal, unless $NO_COLOR is set), always (through a pipe too, "
+        "as for less -R) or never.",
+    ),
+]
+
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        from importlib.metadata import version
+
+        sys.stdout.write(f"news-search {version('news-search')}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool, typer.Option("--version", help="Print the version and exit.", is_eager=True, callback=_print_version)
+    ] = False,
+) -> None:
+    """Full-text search for Chinese news articles."""
+
+
+#: The exit status of a run stopped by Ctrl-C.
+INTERRUPTED = 130
+
+
 def run(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit status. Errors become one line on stderr."""
     from ..errors import NewsSearchError
@@ -47,9 +85,8 @@ def run(argv: list[str] | None = None) -> int:
             return 0
         _error(error.format_message())
         return error.exit_code
-    except typer.Abort:
-        _error("interrupted")
-        return 130
+    except (typer.Abort, KeyboardInterrupt):
+        result = INTERRUPTED
     except NewsSearchError as error:
         _error(str(error))
         return error.exit_code
@@ -58,6 +95,8 @@ def run(argv: list[str] | None = None) -> int:
             raise
         _error(f"unexpected {type(error).__name__}: {error} (set NEWS_SEARCH_DEBUG=1 for a traceback)")
         return 1
+    if result == INTERRUPTED:  # Typer returns this status for Ctrl-C, and says nothing
+        _error("interrupted")
     return result if isinstance(result, int) else 0
 
 
