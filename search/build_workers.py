@@ -21,7 +21,8 @@ from typing import Iterator
 import whoosh.index
 from whoosh.writing import IndexWriter
 
-from .build import LIMIT_MB, IndexReport, ProgressCallback, apply_files
+from .build import LIMIT_MB, IndexReport
+from .build_apply import ProgressCallback, apply_files
 from .engine.whoosh_seam import commit_segments, finish_uncommitted
 from .engine.writer import NewsSegmentWriter
 from .errors import IndexBuildError

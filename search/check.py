@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
-from .build import indexed_files
+from .build_apply import indexed_files
 from .errors import CorpusError
 from .ingest.corpus import DEFAULT_INCLUDE, Skipped, content_hash, parse_article, walk
 from .storage import IndexDir, corrupt, default_index_dir

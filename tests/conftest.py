@@ -130,7 +130,7 @@ def built(sample_copy: Path, tmp_path: Path) -> tuple[Path, Path]:
 def read_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Paths whose bytes the indexer read, in order."""
     calls: list[str] = []
-    from search import build as build_module
+    from search import build_apply as build_module
 
     original = build_module.read_source
 

@@ -8,21 +8,21 @@ import random
 
 import pytest
 import whoosh.index
+from segments import build, documents, postings
 from whoosh import fields, formats
 from whoosh.analysis import RegexTokenizer
 from whoosh.codec.whoosh3 import W3Codec, W3TermInfo
+from whoosh.filedb.compound import CompoundStorage
+from whoosh.filedb.filestore import StorageError
 from whoosh.filedb.structfile import StructFile
 from whoosh.qparser import QueryParser
 from whoosh.writing import SegmentWriter
 
 from search import index_corpus
+from search.build_apply import document_fields
 from search.engine.codec import CompactCodec, CompactMatcher, CompactPostingsWriter, MappedSegment, _Window
 from search.ingest.corpus import read_article, walk
-from search.build import document_fields
 from search.schema import build_schema
-from segments import build, documents, postings
-from whoosh.filedb.compound import CompoundStorage
-from whoosh.filedb.filestore import StorageError
 
 
 class HalfBoost(RegexTokenizer):

@@ -4,17 +4,17 @@ postings, stored fields, field lengths and columns, whichever path a posting tak
 from __future__ import annotations
 
 import pytest
+from segments import build, documents, postings
 from whoosh import fields
 from whoosh.analysis import RegexTokenizer
 
+from search.build_apply import document_fields
+from search.engine.codec import CompactCodec
+from search.engine.writer import NewsSegmentWriter
+from search.ingest.corpus import read_article, walk
+from search.schema import build_schema
 from search.text.tokenizers import ChineseTokenizer
 from search.text.tokens import index_positions
-from search.engine.codec import CompactCodec
-from search.ingest.corpus import read_article, walk
-from search.build import document_fields
-from search.schema import build_schema
-from search.engine.writer import NewsSegmentWriter
-from segments import build, documents, postings
 
 
 @pytest.fixture(scope="module")

@@ -4,5 +4,6 @@
 - :mod:`.compile`: the tree as a Whoosh query, ranked by how many words match.
 - :mod:`.filters`: category, author and date filters; facets.
 - :mod:`.snippets`: the best passage of a text, with the query's words marked.
+- :mod:`.similar`: an article's most distinctive words, as a query for others like it.
 - :mod:`.suggest` (with :mod:`.pinyin`): did-you-mean from the index's own words.
 """

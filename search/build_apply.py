@@ -1,0 +1,123 @@
+"""Corpus files applied to a segment writer: what each article becomes in the index,
+and what the index already holds of each file (to tell what changed)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timezone
+from typing import TYPE_CHECKING, Callable
+
+import whoosh.index
+from whoosh.writing import IndexWriter
+
+from .errors import CorpusError
+from .ingest.corpus import MAX_STORED_BODY, Article, Skipped, SourceFile, content_hash, parse_article, read_source
+from .schema import exact_value
+
+if TYPE_CHECKING:
+    from .build import IndexReport
+
+#: Called as ``progress(done, total)`` while files are processed.
+ProgressCallback = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class IndexedFile:
+    """What the index knows of a file: enough to tell whether it changed."""
+
+    size: int
+    mtime_ns: int
+    content_hash: str
+
+
+def apply_files(
+    writer: IndexWriter,
+    sources: list[SourceFile],
+    known: dict[str, IndexedFile],
+    report: IndexReport,
+    progress: ProgressCallback | None,
+    *,
+    articles_only: bool = True,
+) -> None:
+    """Add, update and remove documents so ``writer`` holds ``sources``; ``known`` is
+    what the index held (emptied as files are seen: what is left was deleted)."""
+    for done, source in enumerate(sources, 1):
+        indexed = known.pop(source.path, None)
+        try:
+            _apply_file(writer, source, indexed, report, articles_only)
+        except Exception as error:  # one odd file must never sink the run
+            reason = str(error) if isinstance(error, CorpusError) else f"{type(error).__name__}: {error}"
+            report.skipped.append(Skipped(source.path, reason))
+            if indexed:
+                writer.delete_by_term("path", source.path)
+                report.removed += 1
+        if progress:
+            progress(done, len(sources))
+    for path in known:
+        writer.delete_by_term("path", path)
+        report.removed += 1
+
+
+def _apply_file(
+    writer: IndexWriter, source: SourceFile, indexed: IndexedFile | None, report: IndexReport, articles_only: bool
+) -> None:
+    """Add or update one file; one that did not change is only stat-ed, or hashed if touched."""
+    if indexed and (indexed.size, indexed.mtime_ns) == (source.size, source.mtime_ns):
+        report.unchanged += 1
+        return
+    data = read_source(source)
+    if indexed and content_hash(data) == indexed.content_hash:
+        report.unchanged += 1  # touched, not changed: not parsed nor re-tokenized
+        return
+    article = parse_article(source.path, data, size=source.size, mtime_ns=source.mtime_ns, articles_only=articles_only)
+    report.warnings.extend(Skipped(article.path, warning) for warning in article.warnings)
+    if indexed:
+        writer.update_document(**document_fields(article))
+        report.updated += 1
+    else:
+        writer.add_document(**document_fields(article))
+        report.added += 1
+
+
+def document_fields(article: Article) -> dict[str, object]:
+    """The Whoosh fields of an article."""
+    fields: dict[str, object] = {
+        "path": article.path,
+        "title": article.title,
+        "grams": article.title,
+        "body": article.body,
+        "_stored_body": article.body[:MAX_STORED_BODY],
+        "categories": "\n".join(article.categories + article.tags),
+        "content_hash": article.content_hash.encode("ascii"),
+        "size": article.size,
+        "mtime_ns": article.mtime_ns,
+        "meta": {
+            "title": article.title,
+            "categories": list(article.categories),
+            "tags": list(article.tags),
+            "author": article.author,
+            "date": article.date.isoformat() if article.date else None,
+        },
+    }
+    if article.categories:
+        fields["category"] = ",".join(exact_value(value) for value in article.categories)
+    if article.tags:
+        fields["tag"] = ",".join(exact_value(value) for value in article.tags)
+    if article.author:
+        fields["author"] = exact_value(article.author)
+    if article.date:
+        fields["date"] = article.date.astimezone(timezone.utc).replace(tzinfo=None)
+    return fields
+
+
+def indexed_files(ix: whoosh.index.Index) -> dict[str, IndexedFile]:
+    """Path → (size, mtime, hash) of every live document, read from columns only."""
+    with ix.reader() as reader:
+        if not reader.doc_count_all():  # an empty index has no columns to read
+            return {}
+        columns = [reader.column_reader(name) for name in ("path", "size", "mtime_ns", "content_hash")]
+        return {
+            paths[docnum]: IndexedFile(sizes[docnum], mtimes[docnum], hashes[docnum].decode("ascii"))
+            for paths, sizes, mtimes, hashes in [columns]
+            for docnum in reader.all_doc_ids()
+        }
