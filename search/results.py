@@ -6,7 +6,6 @@ Plain dataclasses, each with the JSON form the CLI prints.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from dataclasses import fields as dataclass_fields
 from datetime import datetime
 from pathlib import Path
 
@@ -43,8 +42,9 @@ class Hit(_Described):
     The same highlights as data: ``title_spans`` are ``(start, end)`` offsets of the
     query's words in ``title``; ``snippet_text`` is the snippet as plain text (``…``
     where text was left out) and ``snippet_spans`` the words' offsets in it.
-    ``date`` is ISO 8601 in JSON. ``score`` is the relevance score, ``None`` when
-    hits are sorted by date (no relevance is computed then).
+    ``date`` is in the zone the article gave (UTC+8 when it gave none). ``score``
+    is the relevance score, ``None`` when hits are sorted by date (no relevance is
+    computed then).
     """
 
     score: float | None
@@ -55,17 +55,23 @@ class Hit(_Described):
     snippet_spans: tuple[tuple[int, int], ...] = ()
 
     def to_json(self) -> dict[str, object]:
-        """The JSON form: the title is given highlighted, like the snippet."""
+        """The JSON form (README: "The JSON contract"): every field, the date as ISO 8601
+        with its offset, spans as ``[start, end]`` pairs."""
         # Field by field, lists copied: dataclasses.asdict deep-copies every value (slow in --batch).
-        data = {name.name: getattr(self, name.name) for name in dataclass_fields(self) if name.name not in _SPAN_FIELDS}
-        data["categories"], data["tags"] = list(self.categories), list(self.tags)
-        data["title"] = data.pop("title_html")
-        data["date"] = _iso(self.date)
-        data["score"] = None if self.score is None else round(self.score, 4)
-        return data
-
-
-_SPAN_FIELDS = ("title_spans", "snippet_text", "snippet_spans")
+        return {
+            "path": self.path,
+            "title": self.title,
+            "title_html": self.title_html,
+            "title_spans": [list(span) for span in self.title_spans],
+            "date": _iso(self.date),
+            "categories": list(self.categories),
+            "tags": list(self.tags),
+            "author": self.author,
+            "score": None if self.score is None else round(self.score, 4),
+            "snippet": self.snippet,
+            "snippet_text": self.snippet_text,
+            "snippet_spans": [list(span) for span in self.snippet_spans],
+        }
 
 
 @dataclass(frozen=True)
@@ -106,6 +112,8 @@ class SearchResult:
     suggestion: str | None = None
     #: The filters the search applied, as given (see :class:`search.query.filters.Filters`).
     filters: dict[str, object] = field(default_factory=dict)
+    #: How long the search took, in milliseconds.
+    took_ms: float = 0.0
 
     @property
     def pages(self) -> int:
@@ -116,6 +124,10 @@ class SearchResult:
             "query": self.query,
             "total": self.total,
             "page": self.page,
+            "limit": self.limit,
+            "pages": self.pages,
+            "took_ms": round(self.took_ms, 2),
+            "filters": self.filters,
             "hits": [h.to_json() for h in self.hits],
             "suggestion": self.suggestion,
         }

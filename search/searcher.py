@@ -19,7 +19,7 @@ from .query import compile as query_compile
 from .query import syntax as query_syntax
 from .query.filters import FACETS, DateBound, Filters, Values
 from .query.similar import key_terms, similar_query
-from .query.snippets import SNIPPET_CHARS, best_passage, highlighted
+from .query.snippets import SNIPPET_CHARS, Highlighted, best_passage, highlighted
 from .query.suggest import Suggester, pinyin_cache_name
 from .results import Document, Facets, Hit, IndexStats, SearchResult
 from .schema import TEXT_FIELDS, exact_value, user_dict_of
@@ -47,6 +47,7 @@ class Index:
                 self._generation, self._meta, self._whoosh = live.path, live.meta, live.ix
                 self._user = user_dict_of(self._whoosh.schema)
                 self._searcher = self._whoosh.searcher(weighting=WEIGHTING)
+                self._commit = self._whoosh.latest_generation()
                 self._suggester: Suggester | None = None  # made on first need
                 # Measured now: a rebuild may delete this generation while it stays open.
                 self._size_bytes = sum(e.stat().st_size for e in os.scandir(self._generation) if e.is_file())
@@ -69,6 +70,23 @@ class Index:
         self._closed = True
         self._searcher.close()
         self._whoosh.close()
+
+    @property
+    def generation(self) -> str:
+        """Which state of the index this is: its generation folder and commit (``gen-…/N``)."""
+        return f"{self._generation.name}/{self._commit}"
+
+    def is_current(self) -> bool:
+        """Whether this is still the index on disk: no rebuild has switched to another
+        generation, and no update has committed to it, since it was opened."""
+        try:
+            return self.location.current() == self._generation and self._whoosh.latest_generation() == self._commit
+        except OSError:  # the generation was removed by a rebuild
+            return False
+
+    def highlights(self, text: str, query: str) -> Highlighted:
+        """All of ``text``, with the words ``query`` looks for in it as spans."""
+        return highlighted(text, query_syntax.highlight_terms(query_syntax.parse(query), self._user), user=self._user)
 
     def _check_open(self) -> None:
         if self._closed:
@@ -111,6 +129,7 @@ class Index:
         query that finds little gets a corrected query in ``suggestion``.
         """
         self._check_open()
+        started = time.perf_counter()
         if not isinstance(query, str):
             raise UsageError(f"query must be a text, not {query!r}")
         _check_page(limit, page, snippet_chars)
@@ -143,6 +162,7 @@ class Index:
             facets=self._facets(results) if facets else None,
             suggestion=suggestion,
             filters=filters.to_json(),
+            took_ms=(time.perf_counter() - started) * 1000,
         )
 
     def _collect(self, compiled: wq.Query, collect: "_Collect"):
@@ -167,7 +187,7 @@ class Index:
 
     def _suggest(self, query: str, total: int, allowed: set[int] | None) -> str | None:
         if self._suggester is None:
-            cache = self._generation / pinyin_cache_name(self._whoosh.latest_generation())
+            cache = self._generation / pinyin_cache_name(self._commit)
             self._suggester = Suggester(self._searcher, self._user, cache)
         return self._suggester.suggest(query, total, allowed)
 
@@ -199,6 +219,7 @@ class Index:
         :class:`ArticleNotFoundError` for a path that is not in the index.
         """
         self._check_open()
+        started = time.perf_counter()
         _check_page(limit, page, snippet_chars)
         docnum = self._docnum(path)
         terms = key_terms(self._searcher.stored_fields(docnum), self._searcher.reader(), self._user)
@@ -207,7 +228,8 @@ class Index:
         results = self._searcher.search(similar_query(terms), limit=page * limit, mask={docnum}, terms=False)
         words = [word for word, _ in terms]
         hits = [self._hit(result, set(words), [], snippet_chars, True) for result in results[(page - 1) * limit : page * limit]]
-        return SearchResult(query=" ".join(words), total=len(results), page=page, limit=limit, hits=hits)
+        took_ms = (time.perf_counter() - started) * 1000
+        return SearchResult(query=" ".join(words), total=len(results), page=page, limit=limit, hits=hits, took_ms=took_ms)
 
     def _hit(self, result, terms: set[str], phrases: list[list[str]], snippet_chars: int, scored: bool) -> Hit:
         stored = result.fields()

@@ -556,7 +556,7 @@ def test_searching_imports_neither_the_corpus_reader_nor_pinyin(sample_index: Pa
         "import sys\n"
         "from search.cli import run\n"
         f"code = run(['search', '市民', '--index', {str(sample_index)!r}, '--json'])\n"
-        "heavy = [m for m in ('bs4', 'lxml', 'yaml', 'frontmatter', 'pypinyin', 'pydantic', 'jieba') if m in sys.modules]\n"
+        "heavy = [m for m in ('bs4', 'lxml', 'yaml', 'frontmatter', 'pypinyin', 'pydantic', 'jieba', 'starlette', 'uvicorn', 'jinja2', 'watchfiles') if m in sys.modules]\n"
         "print(code, heavy, file=sys.stderr)\n"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)

@@ -507,7 +507,7 @@ def test_rsshub_every_file_is_read(rsshub_articles):
         assert article.body or article.title, path
         no_markup(article.body)
         assert "\x1e" not in article.body
-        assert article.date is None or article.date.utcoffset() == timedelta(0)
+        assert article.date is None or article.date.utcoffset() is not None  # aware, in the zone given
     undated = [path for path, article in rsshub_articles.items() if article.date is None]
     assert undated == ["post/新媒体/1999元，Moto Edge S带着旗舰骁龙870来搅局了.md"]
 
@@ -673,7 +673,8 @@ def test_huli_every_file_is_read(huli_articles):
     assert len(huli_articles) == 169
     for path, (_, article) in huli_articles.items():
         assert article.title and article.body, path
-        assert article.date is not None and article.date.utcoffset() == timedelta(0), path
+        # The blog gives no zone anywhere: China Standard Time, kept as such.
+        assert article.date is not None and article.date.utcoffset() == timedelta(hours=8), path
         assert article.tags and article.categories, path
         assert article.warnings == (), (path, article.warnings)
         assert not re.search(r"(?m)^\s*(```|~~~)", article.body), path  # no fence lines (code may quote them)
@@ -753,7 +754,7 @@ def test_cctv_every_file_gets_title_from_h1_and_date_from_name(cctv_corpus):
         assert article.title == f"《新闻联播》 ({day})", item.path
         local = datetime.strptime(day, "%Y%m%d").replace(tzinfo=timezone(timedelta(hours=8)))
         assert article.date == local, item.path
-        assert article.date.utcoffset() == timedelta(0)
+        assert article.date.utcoffset() == timedelta(hours=8)
         assert article.categories == () and article.tags == () and article.author is None
         assert "详细新闻" in article.body and "新闻摘要" in article.body
         assert not re.search(r"(?m)^#", article.body), item.path

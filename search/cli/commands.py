@@ -267,3 +267,44 @@ def check_command(
         render.print_check(report)
     if not report.ok:
         raise typer.Exit(1)
+
+
+#: What ``--watch`` without a folder stands for: the corpus the index records.
+_RECORDED = "(recorded)"
+
+
+@app.command("serve", short_help="Serve a search page and an HTTP API over the index.")
+def serve_command(
+    index: IndexOption = None,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on; 0.0.0.0 opens the index to anyone who can reach the port.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.", min=1, max=65535)] = 8000,
+    workers: Annotated[int, typer.Option("--workers", help="Server processes (one per core uses every core).", min=1)] = 1,
+    watch: Annotated[
+        Optional[str],
+        typer.Option(
+            "--watch",
+            help="Apply changes of this corpus folder as they happen [without a folder: the one the index records].",
+            flag_value=_RECORDED,
+            show_default=False,
+        ),
+    ] = None,
+    cors_origin: Annotated[
+        Optional[list[str]],
+        typer.Option("--cors-origin", help="A site whose pages may call the API (repeatable; none by default).", show_default=False),
+    ] = None,
+) -> None:
+    """Serve the search page (/), the JSON API (/api/v1/) and Meilisearch-compatible search
+    (/indexes/news/search, /multi-search). Ctrl-C stops it."""
+    from ..service.server import serve
+
+    corpus = None if watch is None else _recorded_corpus(index) if watch == _RECORDED else watch
+    serve(index, host=host, port=port, workers=workers, watch=corpus, cors_origins=tuple(cors_origin or ()))
+
+
+def _recorded_corpus(index: Optional[Path]) -> str:
+    from .. import open_index
+
+    with open_index(index) as opened:
+        if not opened.corpus:
+            raise typer.BadParameter("the index records no corpus folder: give one to --watch", param_hint="--watch")
+        return opened.corpus

@@ -1,4 +1,4 @@
-"""Dates as articles and users write them, turned into timezone-aware UTC datetimes.
+"""Dates as articles and users write them, turned into timezone-aware datetimes.
 
 Articles carry RFC 2822 feed dates (``Mon, 11 Oct 2021 04:14:47 GMT``), ISO-like
 ``YYYY-MM-DD[ HH:MM[:SS]]`` strings, datetime objects from YAML, or a date in the
@@ -26,18 +26,27 @@ def to_utc(value: datetime) -> datetime:
     return value.astimezone(timezone.utc)
 
 
+def in_given_zone(value: datetime) -> datetime:
+    """``value`` in the zone it was given in; a naive value is taken to be local (UTC+8)
+    time. :class:`OverflowError` when its instant has no UTC datetime (year 1, year 9999)."""
+    zoned = value.replace(tzinfo=LOCAL_TIMEZONE) if value.tzinfo is None else value
+    zoned.astimezone(timezone.utc)  # the index keeps the UTC instant: it must have one
+    return zoned
+
+
 def parse_date(value: object) -> datetime | None:
-    """A UTC datetime from a front-matter value, or ``None`` if it holds no date."""
+    """An aware datetime from a front-matter value, in the zone the article gave
+    (UTC+8 when it gave none), or ``None`` if it holds no date."""
     try:
         if isinstance(value, datetime):
-            return to_utc(value)
+            return in_given_zone(value)
         if isinstance(value, date):
-            return to_utc(datetime.combine(value, time()))
+            return in_given_zone(datetime.combine(value, time()))
         if not isinstance(value, str) or not value.strip():
             return None
         chinese = _CHINESE_DATE.match(value)
         if chinese:
-            return to_utc(datetime(*(int(part or 0) for part in chinese.groups())))
+            return in_given_zone(datetime(*(int(part or 0) for part in chinese.groups())))
         # A date missing its year, month or day would be completed from today:
         # parse with two different defaults and refuse when they disagree.
         from dateutil import parser as _dateutil  # 20 ms to import: only when a date needs it
@@ -48,7 +57,7 @@ def parse_date(value: object) -> datetime | None:
     if first != second:
         return None
     try:
-        return to_utc(first)
+        return in_given_zone(first)
     except OverflowError:
         return None
 
@@ -59,8 +68,8 @@ def date_from_filename(name: str) -> datetime | None:
     if not match:
         return None
     try:
-        return to_utc(datetime(*(int(part) for part in match.groups())))
-    except ValueError:
+        return in_given_zone(datetime(*(int(part) for part in match.groups())))
+    except (ValueError, OverflowError):
         return None
 
 

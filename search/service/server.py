@@ -1,0 +1,76 @@
+"""Running the service: uvicorn on one or more processes, the URL printed, Ctrl-C to stop."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Sequence
+
+#: Where worker processes find the service's settings (uvicorn starts them from an import string).
+_SETTINGS_ENV = "NEWS_SEARCH_SERVE"
+
+
+def serve(
+    index_dir: str | os.PathLike[str] | None,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: int = 1,
+    watch: str | os.PathLike[str] | None = None,
+    cors_origins: Sequence[str] = (),
+) -> None:
+    """Serve until interrupted. With ``watch``, this process applies the folder's changes
+    (once, whatever the number of server processes); every process sees them."""
+    import json
+    import logging
+    import threading
+
+    import uvicorn
+
+    from ..storage import default_index_dir
+
+    location = str(Path(index_dir if index_dir is not None else default_index_dir()).resolve())
+    settings = {"index_dir": location, "cors_origins": list(cors_origins)}
+    os.environ[_SETTINGS_ENV] = json.dumps(settings)
+    logging.basicConfig(format="news-search: %(message)s", level=logging.INFO, stream=sys.stderr)
+    if host in ("0.0.0.0", "::"):
+        sys.stderr.write(
+            f"warning: listening on {host}: anyone who can reach port {port} can read the index "
+            "(bind 127.0.0.1, the default, to keep it to this machine)\n"
+        )
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    sys.stderr.write(f"news-search: serving {location} at http://{shown}:{port}/ (Ctrl-C to stop)\n")
+    sys.stderr.flush()
+    stop = threading.Event()
+    if watch is not None:
+        threading.Thread(target=_watch, args=(watch, location, stop), name="news-search-watch", daemon=True).start()
+    try:
+        uvicorn.run(
+            "search.service.server:app_from_environment",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="warning",
+            access_log=False,
+        )
+    finally:
+        stop.set()
+
+
+def _watch(corpus, location: str, stop) -> None:
+    from ..watch import watch_corpus
+    from . import _log_failure, _log_update
+
+    watch_corpus(corpus, location, stop, on_update=_log_update, on_error=_log_failure)
+
+
+def app_from_environment():
+    """The app as :func:`serve` set it up (in each worker process)."""
+    import json
+
+    from . import create_app
+
+    settings = json.loads(os.environ[_SETTINGS_ENV])
+    return create_app(settings["index_dir"], cors_origins=settings["cors_origins"])
