@@ -300,7 +300,10 @@ def _apply(
             build_in_parallel(writer, target.generation, sources, report, progress, articles_only=articles_only)
         else:
             apply_files(writer, sources, target.known, report, progress, articles_only=articles_only)
-            writer.commit(optimize=target.rebuilt)
+            if target.rebuilt or report.added or report.updated or report.removed:
+                writer.commit(optimize=target.rebuilt)
+            else:  # nothing changed: no new commit for readers to reopen
+                _cancel(writer)
     except BaseException:  # failed or interrupted: nothing is committed, a new generation goes
         _cancel(writer)
         target.ix.close()

@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from contract import RESULT_KEYS
 from sample_oracle import CST, ORACLE, all_paths, article, write
 
 from search import (
@@ -96,7 +97,7 @@ def test_facets_json_shape(sample_index: Path) -> None:
         result = index.search("马拉松", facets=True)
         plain_json = index.search("马拉松").to_json()
     data = result.to_json()
-    assert set(data) == {"query", "total", "page", "hits", "facets", "suggestion"} and "facets" not in plain_json
+    assert set(data) == RESULT_KEYS | {"facets"} and "facets" not in plain_json
     assert data["facets"] == {
         "categories": [
             {"category": "马拉松", "documents": 2},

@@ -9,6 +9,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from contract import HIT_KEYS, RESULT_KEYS
 from marks import MARK, made_of, plain
 from sample_oracle import ORACLE, SAMPLE, all_paths, article, write
 
@@ -18,7 +19,6 @@ from search import (
 )
 from search.query.syntax import highlight_terms, parse
 
-HIT_KEYS = {"path", "title", "date", "categories", "tags", "author", "score", "snippet"}
 
 
 def test_hit_fields(sample_index: Path) -> None:
@@ -53,10 +53,10 @@ def test_hit_to_json_has_exactly_the_documented_keys(sample_index: Path) -> None
     for hit in result.hits:
         data = hit.to_json()
         assert set(data) == HIT_KEYS
-        assert data["title"] == hit.title_html and data["snippet"] == hit.snippet
+        assert data["title"] == hit.title and data["title_html"] == hit.title_html and data["snippet"] == hit.snippet
         assert isinstance(data["score"], float)
         assert json.loads(json.dumps(data, ensure_ascii=False)) == data
-    assert set(result.to_json()) == {"query", "total", "page", "hits", "suggestion"}
+    assert set(result.to_json()) == RESULT_KEYS
 
 
 @pytest.mark.parametrize("query", ["马拉松", "人工智能", "新能源汽车", "Win11", "gdp", "咖啡 县城", '"城市马拉松"', "中华人民共和国"])

@@ -16,7 +16,7 @@ README = (REPO / "README.md").read_text("utf-8")
 def test_every_command_and_option_is_in_the_readme() -> None:
     command = typer.main.get_command(app)
     names = sorted(command.commands)
-    assert names == ["check", "index", "search", "show", "similar", "stats"]
+    assert names == ["check", "index", "search", "serve", "show", "similar", "stats"]
     for name, sub in command.commands.items():
         assert f"news-search {name}" in README, f"command {name} is not documented"
         for param in sub.params:

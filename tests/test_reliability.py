@@ -783,7 +783,7 @@ def test_hostile_corpus_end_to_end(tmp_path: Path, capsys, monkeypatch: pytest.M
         result = json.loads(out)
         assert "evil.md" in [hit["path"] for hit in result["hits"]], query
         for hit in result["hits"]:
-            _html_is_only_text_and_marks(hit["title"])
+            _html_is_only_text_and_marks(hit["title_html"])
             _html_is_only_text_and_marks(hit["snippet"])
             assert "\x1b" not in hit["title"] + hit["snippet"]
     for args in (
@@ -855,7 +855,7 @@ def test_hostile_queries_through_the_console_script(sample_index: Path, tmp_path
     for result in results:
         assert isinstance(result["total"], int) and result["total"] >= len(result["hits"])
         for hit in result["hits"]:
-            _html_is_only_text_and_marks(hit["title"])
+            _html_is_only_text_and_marks(hit["title_html"])
             _html_is_only_text_and_marks(hit["snippet"])
 
     long_query = "马拉松" * 3333 + "x"  # 10,000 characters in argv

@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from contract import HIT_KEYS, RESULT_KEYS
 from sample_oracle import ORACLE, categories_index
 from starlette.testclient import TestClient
 
@@ -18,11 +19,6 @@ from search.service import create_app
 from search.service.guards import MAX_BODY
 
 ARTICLE = "体育/城市马拉松三万跑者参赛.md"
-HIT_FIELDS = {
-    "path", "title", "title_html", "title_spans", "date", "categories", "tags", "author", "score", "snippet",
-    "snippet_text", "snippet_spans",
-}  # fmt: skip
-RESULT_FIELDS = {"query", "total", "page", "limit", "pages", "took_ms", "filters", "hits", "suggestion"}
 MARK = re.compile(r"<mark>(.*?)</mark>")
 
 
@@ -56,11 +52,11 @@ def test_search_returns_what_search_json_prints_field_by_field(client, index: Pa
     from search.cli import run
 
     data = client.get("/api/v1/search", params={"q": "马拉松", "limit": 1}).json()
-    assert set(data) == RESULT_FIELDS
+    assert set(data) == RESULT_KEYS
     assert (data["query"], data["total"], data["page"], data["limit"], data["pages"]) == ("马拉松", 2, 1, 1, 2)
     assert isinstance(data["took_ms"], (int, float)) and data["took_ms"] >= 0 and data["filters"] == {}
     hit = data["hits"][0]
-    assert set(hit) == HIT_FIELDS
+    assert set(hit) == HIT_KEYS
     assert hit["title"] == ORACLE[hit["path"]]["title"] and "<" not in hit["title"]
     assert MARK.findall(hit["title_html"]) == ["马拉松"]
     assert [hit["title"][start:end] for start, end in hit["title_spans"]] == ["马拉松"]

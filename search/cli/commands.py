@@ -270,7 +270,7 @@ def check_command(
 
 
 #: What ``--watch`` without a folder stands for: the corpus the index records.
-_RECORDED = "(recorded)"
+RECORDED = "(recorded)"
 
 
 @app.command("serve", short_help="Serve a search page and an HTTP API over the index.")
@@ -284,7 +284,6 @@ def serve_command(
         typer.Option(
             "--watch",
             help="Apply changes of this corpus folder as they happen [without a folder: the one the index records].",
-            flag_value=_RECORDED,
             show_default=False,
         ),
     ] = None,
@@ -297,7 +296,7 @@ def serve_command(
     (/indexes/news/search, /multi-search). Ctrl-C stops it."""
     from ..service.server import serve
 
-    corpus = None if watch is None else _recorded_corpus(index) if watch == _RECORDED else watch
+    corpus = None if watch is None else _recorded_corpus(index) if watch == RECORDED else watch
     serve(index, host=host, port=port, workers=workers, watch=corpus, cors_origins=tuple(cors_origin or ()))
 
 

@@ -76,7 +76,7 @@ def run(argv: list[str] | None = None) -> int:
 
     command = typer.main.get_command(app)
     try:
-        result = command.main(args=argv, prog_name="news-search", standalone_mode=False)
+        result = command.main(args=_optional_watch(sys.argv[1:] if argv is None else argv), prog_name="news-search", standalone_mode=False)
     except typer.Exit as stop:
         return stop.exit_code
     except typer.TyperException as error:  # usage errors: unknown option, bad value
@@ -98,6 +98,20 @@ def run(argv: list[str] | None = None) -> int:
     if result == INTERRUPTED:  # Typer returns this status for Ctrl-C, and says nothing
         _error("interrupted")
     return result if isinstance(result, int) else 0
+
+
+def _optional_watch(argv: list[str]) -> list[str]:
+    """``serve --watch`` may go without its folder (then: the one the index records),
+    which Click's options cannot say: a bare ``--watch`` is given that meaning here."""
+    from .commands import RECORDED
+
+    if not argv or argv[0] != "serve":
+        return argv
+    given = list(argv)
+    for at, word in enumerate(given):
+        if word == "--watch" and (at + 1 == len(given) or given[at + 1].startswith("-")):
+            given[at] = f"--watch={RECORDED}"
+    return given
 
 
 def _error(message: str) -> None:
