@@ -28,15 +28,23 @@ def watch_corpus(
     on_update: Callable[[IndexReport], None] = lambda report: None,
     on_error: Callable[[Exception], None] = lambda error: None,
     debounce_ms: int = DEBOUNCE_MS,
+    ready: threading.Event | None = None,
 ) -> None:
-    """Bring the index up to date with ``corpus``, then apply each change as it comes,
-    until ``stop`` is set. Each update's report goes to ``on_update``, each failure to
-    ``on_error``."""
+    """Watch ``corpus``, bring the index up to date with it (then set ``ready``), and
+    apply each change as it comes, until ``stop`` is set. Each update's report goes to
+    ``on_update``, each failure to ``on_error``. The watcher runs before the first update,
+    so no change made meanwhile is missed."""
     from watchfiles import watch
 
-    _update(corpus, index_dir, on_update, on_error)
-    for _ in watch(corpus, stop_event=stop, debounce=debounce_ms, step=50, yield_on_timeout=False):
-        _update(corpus, index_dir, on_update, on_error)
+    synced = False
+    # Idle, the watcher yields nothing every 200 ms: the first such yield says it is running.
+    for changes in watch(corpus, stop_event=stop, debounce=debounce_ms, step=50, rust_timeout=200, yield_on_timeout=True):
+        if changes or not synced:
+            _update(corpus, index_dir, on_update, on_error)
+        if not synced:
+            synced = True
+            if ready is not None:
+                ready.set()
 
 
 def _update(corpus, index_dir, on_update, on_error) -> None:

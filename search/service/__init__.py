@@ -40,7 +40,7 @@ class Service:
     def __init__(self, index_dir, *, watch: str | os.PathLike[str] | None, admin_token: str | None, name: str) -> None:
         self.index_dir, self.watch, self.admin_token, self.name = index_dir, watch, admin_token, name
         self.live = LiveIndex(index_dir)
-        self._stop = threading.Event()
+        self._stop, self._ready = threading.Event(), threading.Event()
         self._watcher: threading.Thread | None = None
 
     @contextlib.contextmanager
@@ -71,10 +71,11 @@ class Service:
         from ..watch import watch_corpus
 
         def run() -> None:
-            watch_corpus(self.watch, self.index_dir, self._stop, on_update=_log_update, on_error=_log_failure)
+            watch_corpus(self.watch, self.index_dir, self._stop, on_update=_log_update, on_error=_log_failure, ready=self._ready)
 
         self._watcher = threading.Thread(target=run, name="news-search-watch", daemon=True)
         self._watcher.start()
+        self._ready.wait(timeout=600)
 
     def stop(self) -> None:
         self._stop.set()

@@ -60,7 +60,7 @@ def routes(service) -> list[Route]:
 
     async def multi_search(request: Request) -> JSONResponse:
         body = await _body(request)
-        if "federation" in body:
+        if body.get("federation") is not None:
             raise MeiliError(400, "bad_request", "federated search is not supported by news-search")
         queries = body.get("queries")
         if not isinstance(queries, list):

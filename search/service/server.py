@@ -34,6 +34,7 @@ def serve(
     settings = {"index_dir": location, "cors_origins": list(cors_origins)}
     os.environ[_SETTINGS_ENV] = json.dumps(settings)
     logging.basicConfig(format="news-search: %(message)s", level=logging.INFO, stream=sys.stderr)
+    logging.getLogger("watchfiles").setLevel(logging.WARNING)
     if host in ("0.0.0.0", "::"):
         sys.stderr.write(
             f"warning: listening on {host}: anyone who can reach port {port} can read the index "
@@ -42,9 +43,10 @@ def serve(
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     sys.stderr.write(f"news-search: serving {location} at http://{shown}:{port}/ (Ctrl-C to stop)\n")
     sys.stderr.flush()
-    stop = threading.Event()
+    stop, ready = threading.Event(), threading.Event()
     if watch is not None:
-        threading.Thread(target=_watch, args=(watch, location, stop), name="news-search-watch", daemon=True).start()
+        threading.Thread(target=_watch, args=(watch, location, stop, ready), name="news-search-watch", daemon=True).start()
+        ready.wait(timeout=600)  # the index is up to date with the folder before the first request
     try:
         uvicorn.run(
             "search.service.server:app_from_environment",
@@ -59,11 +61,11 @@ def serve(
         stop.set()
 
 
-def _watch(corpus, location: str, stop) -> None:
+def _watch(corpus, location: str, stop, ready) -> None:
     from ..watch import watch_corpus
     from . import _log_failure, _log_update
 
-    watch_corpus(corpus, location, stop, on_update=_log_update, on_error=_log_failure)
+    watch_corpus(corpus, location, stop, on_update=_log_update, on_error=_log_failure, ready=ready)
 
 
 def app_from_environment():
