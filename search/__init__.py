@@ -39,6 +39,7 @@ _HOMES = {
     "SearchResult": "results",
     "open_index": "searcher",
     "IndexReport": "build",
+    "LiveIndex": "live",
     "index_corpus": "build",
 }
 
@@ -57,6 +58,7 @@ if TYPE_CHECKING:
         UsageError,
     )
     from .build import IndexReport, index_corpus
+    from .live import LiveIndex
     from .results import Document, Facets, Hit, IndexStats, SearchResult
     from .searcher import Index, open_index
 
@@ -90,6 +92,7 @@ __all__ = [
     "IndexReport",
     "IndexStats",
     "IndexVersionError",
+    "LiveIndex",
     "NewsSearchError",
     "SearchResult",
     "Skipped",

@@ -20,11 +20,11 @@ def serve(
     watch: str | os.PathLike[str] | None = None,
     cors_origins: Sequence[str] = (),
 ) -> None:
-    """Serve until interrupted. With ``watch``, this process applies the folder's changes
-    (once, whatever the number of server processes); every process sees them."""
+    """Serve until interrupted. With ``watch``, a process of its own applies the folder's
+    changes (once, whatever the number of server processes, and not competing with a
+    server for its interpreter); every server process sees them."""
     import json
     import logging
-    import threading
 
     import uvicorn
 
@@ -43,10 +43,7 @@ def serve(
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     sys.stderr.write(f"news-search: serving {location} at http://{shown}:{port}/ (Ctrl-C to stop)\n")
     sys.stderr.flush()
-    stop, ready = threading.Event(), threading.Event()
-    if watch is not None:
-        threading.Thread(target=_watch, args=(watch, location, stop, ready), name="news-search-watch", daemon=True).start()
-        ready.wait(timeout=600)  # the index is up to date with the folder before the first request
+    watcher = _start_watcher(watch, location) if watch is not None else None
     try:
         uvicorn.run(
             "search.service.server:app_from_environment",
@@ -58,13 +55,44 @@ def serve(
             access_log=False,
         )
     finally:
-        stop.set()
+        if watcher is not None:
+            watcher.terminate()
+            watcher.wait(timeout=30)
 
 
-def _watch(corpus, location: str, stop, ready) -> None:
+def _start_watcher(corpus, location: str):
+    """The watcher process, once the index is up to date with the folder (it says ``ready``)."""
+    import subprocess
+
+    from ..build_workers import _child_environment
+
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from search.service.server import watch_main; watch_main()", str(corpus), location],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=_child_environment(),
+        start_new_session=True,  # Ctrl-C reaches the server, which stops it
+    )
+    process.stdout.readline()  # "ready", or nothing if it failed (its errors are on stderr)
+    return process
+
+
+def watch_main() -> None:
+    """The watcher process: apply CORPUS's changes to the index at LOCATION until terminated."""
+    import logging
+    import signal
+    import threading
+
     from ..watch import watch_corpus
     from . import _log_failure, _log_update
 
+    corpus, location = sys.argv[1:3]
+    logging.basicConfig(format="news-search: %(message)s", level=logging.INFO, stream=sys.stderr)
+    logging.getLogger("watchfiles").setLevel(logging.WARNING)
+    stop, ready = threading.Event(), threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    threading.Thread(target=lambda: (ready.wait(), print("ready", flush=True)), daemon=True).start()
     watch_corpus(corpus, location, stop, on_update=_log_update, on_error=_log_failure, ready=ready)
 
 
