@@ -155,3 +155,20 @@ def test_watch_applies_new_changed_and_deleted_articles_while_searches_go_on(sam
         stop.set()
         searcher.join()
     assert failures == []
+
+
+def test_a_failed_update_is_logged_and_the_last_good_index_keeps_serving(sample_copy: Path, tmp_path: Path) -> None:
+    location = tmp_path / "index"
+    index_corpus(sample_copy, location)
+    server = Server(location, "--watch")
+    try:
+        for article in sorted(sample_copy.rglob("*.md"))[:20]:  # most of the corpus at once: a safeguard refuses
+            article.unlink()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            assert _get(f"{server.url}/api/v1/search")["total"] == 30
+            time.sleep(0.2)
+    finally:
+        code, err = server.stop()
+    assert code == 0
+    assert "index update failed, still serving the last good index: this update would remove 20 of the 30 documents" in err

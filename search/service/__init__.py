@@ -5,16 +5,15 @@
 - :mod:`.pages`: the search page, rendered on the server (it works without JavaScript).
 
 Every request takes the index as it is on disk then (:class:`search.live.LiveIndex`):
-a commit by ``news-search index`` or by ``--watch`` is seen by the next request.
+a commit by ``news-search index`` or by ``serve --watch`` (:mod:`.server`) is seen by
+the next request.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hmac
-import logging
 import os
-import threading
 from typing import Iterator, Sequence
 
 from starlette.applications import Starlette
@@ -31,17 +30,13 @@ from .guards import BodyLimit, SecurityHeaders
 #: The environment variable holding the token that ``POST /api/v1/reindex`` needs.
 ADMIN_TOKEN_ENV = "NEWS_SEARCH_ADMIN_TOKEN"
 
-log = logging.getLogger("news_search.service")
-
-
 class Service:
-    """What the routes share: the live index, and how it is kept up to date."""
+    """What the routes share: the live index (kept up to date by ``news-search index``,
+    ``serve --watch`` or the reindex endpoint)."""
 
-    def __init__(self, index_dir, *, watch: str | os.PathLike[str] | None, admin_token: str | None, name: str) -> None:
-        self.index_dir, self.watch, self.admin_token, self.name = index_dir, watch, admin_token, name
+    def __init__(self, index_dir, *, admin_token: str | None, name: str) -> None:
+        self.index_dir, self.admin_token, self.name = index_dir, admin_token, name
         self.live = LiveIndex(index_dir)
-        self._stop, self._ready = threading.Event(), threading.Event()
-        self._watcher: threading.Thread | None = None
 
     @contextlib.contextmanager
     def index(self) -> Iterator:
@@ -60,60 +55,33 @@ class Service:
         from .. import index_corpus
 
         try:
-            report = index_corpus(self.watch, self.index_dir)
+            report = index_corpus(None, self.index_dir)  # the folder the index records
         except NewsSearchError as error:
             raise api.as_api_error(error) from None
         return JSONResponse(report.to_json())
 
-    def start(self) -> None:
-        if self.watch is None:
-            return
-        from ..watch import watch_corpus
-
-        def run() -> None:
-            watch_corpus(self.watch, self.index_dir, self._stop, on_update=_log_update, on_error=_log_failure, ready=self._ready)
-
-        self._watcher = threading.Thread(target=run, name="news-search-watch", daemon=True)
-        self._watcher.start()
-        self._ready.wait(timeout=600)
-
     def stop(self) -> None:
-        self._stop.set()
-        if self._watcher is not None:
-            self._watcher.join(timeout=10)
         self.live.close()
-
-
-def _log_update(report) -> None:
-    if report.added or report.updated or report.removed:
-        log.info("index updated: %d added, %d updated, %d removed", report.added, report.updated, report.removed)
-
-
-def _log_failure(error: Exception) -> None:
-    log.warning("index update failed, still serving the last good index: %s", error)
 
 
 def create_app(
     index_dir: str | os.PathLike[str] | None = None,
     *,
-    watch: str | os.PathLike[str] | None = None,
     cors_origins: Sequence[str] = (),
     admin_token: str | None = None,
     name: str = meili.INDEX_UID,
 ) -> Starlette:
-    """The service over the index at ``index_dir``; ``watch``, a corpus folder whose
-    changes are applied as they happen; ``cors_origins``, sites allowed to call it from
-    a browser; ``admin_token`` (default ``$NEWS_SEARCH_ADMIN_TOKEN``) enables
+    """The service over the index at ``index_dir``; ``cors_origins``, sites allowed to
+    call it from a browser; ``admin_token`` (default ``$NEWS_SEARCH_ADMIN_TOKEN``) enables
     ``POST /api/v1/reindex``; ``name``, the index's uid in the Meilisearch API."""
     token = admin_token if admin_token is not None else os.environ.get(ADMIN_TOKEN_ENV) or None
-    service = Service(index_dir, watch=watch, admin_token=token, name=name)
+    service = Service(index_dir, admin_token=token, name=name)
     middleware = [Middleware(SecurityHeaders), Middleware(BodyLimit)]
     if cors_origins:
         middleware.append(Middleware(CORSMiddleware, allow_origins=list(cors_origins), allow_methods=["GET", "POST"], allow_headers=["*"]))
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
-        service.start()
         try:
             yield
         finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from pathlib import Path
@@ -24,7 +25,6 @@ def serve(
     changes (once, whatever the number of server processes, and not competing with a
     server for its interpreter); every server process sees them."""
     import json
-    import logging
 
     import uvicorn
 
@@ -80,12 +80,10 @@ def _start_watcher(corpus, location: str):
 
 def watch_main() -> None:
     """The watcher process: apply CORPUS's changes to the index at LOCATION until terminated."""
-    import logging
     import signal
     import threading
 
     from ..watch import watch_corpus
-    from . import _log_failure, _log_update
 
     corpus, location = sys.argv[1:3]
     logging.basicConfig(format="news-search: %(message)s", level=logging.INFO, stream=sys.stderr)
@@ -104,3 +102,15 @@ def app_from_environment():
 
     settings = json.loads(os.environ[_SETTINGS_ENV])
     return create_app(settings["index_dir"], cors_origins=settings["cors_origins"])
+
+
+log = logging.getLogger("news_search.service")
+
+
+def _log_update(report) -> None:
+    if report.added or report.updated or report.removed:
+        log.info("index updated: %d added, %d updated, %d removed", report.added, report.updated, report.removed)
+
+
+def _log_failure(error: Exception) -> None:
+    log.warning("index update failed, still serving the last good index: %s", error)
