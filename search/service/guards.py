@@ -21,15 +21,24 @@ _HEADERS = [
 ]
 
 
-class SecurityHeaders:
+class _HttpMiddleware:
+    """ASGI middleware that looks at HTTP requests only (lifespan events pass through)."""
+
     def __init__(self, app) -> None:
         self.app = app
 
     async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] == "http":
+            await self.handle(scope, receive, send)
+        else:
             await self.app(scope, receive, send)
-            return
 
+    async def handle(self, scope, receive, send) -> None:
+        raise NotImplementedError
+
+
+class SecurityHeaders(_HttpMiddleware):
+    async def handle(self, scope, receive, send) -> None:
         async def sending(message) -> None:
             if message["type"] == "http.response.start":
                 message["headers"] = list(message.get("headers", [])) + _HEADERS
@@ -38,16 +47,10 @@ class SecurityHeaders:
         await self.app(scope, receive, sending)
 
 
-class BodyLimit:
+class BodyLimit(_HttpMiddleware):
     """Refuses a body over :data:`MAX_BODY` with 413, by its declared length or as it arrives."""
 
-    def __init__(self, app) -> None:
-        self.app = app
-
-    async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope, receive, send) -> None:
         declared = dict(scope.get("headers", [])).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
             await _too_large(send)
