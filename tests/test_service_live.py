@@ -66,6 +66,8 @@ def test_the_meilisearch_client_pages_sorts_crops_and_ranks(served: Server) -> N
     assert scores == sorted(scores, reverse=True) and all(0 < score < 1 for score in scores)
     dated = index.search("", {"filter": "date >= 1700000000 AND date < 1710000000", "limit": 100})["hits"]
     assert dated and all(1700000000 <= hit["timestamp"] < 1710000000 for hit in dated)
+    ranged = index.search("", {"filter": "date 1700000000 TO 1710000000", "limit": 100})["hits"]
+    assert {hit["path"] for hit in ranged} == {hit["path"] for hit in dated}
 
 
 def test_multi_search_answers_every_query(served: Server) -> None:

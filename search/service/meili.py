@@ -243,7 +243,7 @@ def parse_filter(value) -> dict[str, object]:
     items = value if isinstance(value, list) else [value]
     for item in items:
         if isinstance(item, list) and all(isinstance(part, str) for part in item):
-            conditions.append([condition for part in item for group in _parse(part) for condition in group])
+            conditions.append([condition for part in item for group in _either(_words(part)) for condition in group])
         elif isinstance(item, str):
             conditions.extend(_parse(item))
         else:
@@ -251,12 +251,16 @@ def parse_filter(value) -> dict[str, object]:
     return _as_filters(conditions)
 
 
-def _parse(text: str) -> list[list[tuple[str, str, object]]]:
-    """A filter string as conditions that must all hold, each a list of alternatives."""
+def _words(text: str) -> list[tuple[str, str]]:
     tokens = [match for match in _TOKEN.finditer(text) if match.group().strip()]
     if "".join(match.group() for match in tokens).strip() != text.strip():
         raise MeiliError(400, "invalid_search_filter", f"cannot read the filter {text!r}")
-    words = [(match.lastgroup, _unquote(match.group().strip())) for match in tokens]
+    return [(match.lastgroup, _unquote(match.group().strip())) for match in tokens]
+
+
+def _parse(text: str) -> list[list[tuple[str, str, object]]]:
+    """A filter string as conditions that must all hold, each a list of alternatives."""
+    words = _words(text)
     groups: list[list[tuple[str, str, object]]] = []
     position = 0
     while position < len(words):
@@ -265,16 +269,29 @@ def _parse(text: str) -> list[list[tuple[str, str, object]]]:
             continue
         if words[position] == ("punct", "("):
             end = _closing(words, position)
-            alternatives = [condition for part in _split_or(words[position + 1 : end]) for condition in _condition(part)]
-            groups.append(alternatives)
+            groups.extend(_either(words[position + 1 : end]))
             position = end + 1
             continue
         end = position
         while end < len(words) and words[end] != ("word", "AND"):
             end += 1
-        groups.append([condition for part in _split_or(words[position:end]) for condition in _condition(part)])
+        groups.extend(_either(words[position:end]))
         position = end
     return groups
+
+
+def _either(words) -> list[list[tuple[str, str, object]]]:
+    """Conditions joined by OR, as groups that must all hold (one, for an OR)."""
+    parts = _split_or(words)
+    if len(parts) == 1:
+        return _condition(parts[0])
+    alternatives = []
+    for part in parts:
+        groups = _condition(part)
+        if len(groups) != 1:
+            raise MeiliError(400, "invalid_search_filter", "news-search takes no range inside an OR")
+        alternatives += groups[0]
+    return [alternatives]
 
 
 def _closing(words, start: int) -> int:
@@ -300,7 +317,8 @@ def _split_or(words) -> list[list]:
     return parts + [current]
 
 
-def _condition(words) -> list[tuple[str, str, object]]:
+def _condition(words) -> list[list[tuple[str, str, object]]]:
+    """One condition, as groups that must all hold: a range is two, ``IN`` one of alternatives."""
     if len(words) < 3 or words[0][0] not in ("word", "string") or words[0][1] not in _FILTER_ATTRIBUTES:
         raise MeiliError(
             400, "invalid_search_filter",
@@ -309,11 +327,11 @@ def _condition(words) -> list[tuple[str, str, object]]:
     attribute, operator = _FILTER_ATTRIBUTES[words[0][1]], words[1][1]
     values = [word for kind, word in words[2:] if kind != "punct"]
     if operator == "IN" and words[2] == ("punct", "[") and words[-1] == ("punct", "]"):
-        return [(attribute, "=", value) for value in values]
-    if len(words) == 5 and words[3] == ("word", "TO"):
-        return [(attribute, ">=", words[2][1]), (attribute, "<=", words[4][1])]
+        return [[(attribute, "=", value) for value in values]]
+    if len(words) == 4 and words[2] == ("word", "TO"):
+        return [[(attribute, ">=", words[1][1])], [(attribute, "<=", words[3][1])]]
     if len(words) == 3 and operator in ("=", ">=", "<=", ">", "<"):
-        return [(attribute, operator, words[2][1])]
+        return [[(attribute, operator, words[2][1])]]
     raise MeiliError(400, "invalid_search_filter", f"news-search cannot filter by {' '.join(w for _, w in words)!r}")
 
 
