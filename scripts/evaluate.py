@@ -17,6 +17,12 @@ Set 2 ("news"): known-item queries from ``scripts/eval/news-queries.jsonl``
 ``SHARED/scripts/make-story-corpus`` (under ``stories/``) plus the Hexo
 articles of ``SHARED/corpora/rsshub-page-hexo-html`` (under ``rsshub/``).
 
+Set 3 ("mixed", issue 14): the same news queries over a mixed archive: the stories, the
+same days' whole transcripts (``SHARED/corpora/xinwenlianbo-cctv-news-markdown/news``,
+under ``transcripts/``: long documents holding every story's text), the Hexo posts and
+the traditional-Chinese blog (under ``huli/``). Besides the metrics it reports how often
+a transcript ranks above the target story (or stands in the top 10 without it).
+
 Metrics over the top 10 results: MRR@10 (mean of 1/rank of the first correct
 result, 0 when it is not in the top 10), hits@1 and hits@10 (share of queries
 whose correct result is first / in the top 10). Prints one table, the time each
@@ -240,27 +246,10 @@ def set2(run: Run, shared: Path, work: Path, query_file: Path, limit: int | None
         say(f"  {message}")
         run.sets["news"] = {"skipped": message}
         return []
-    raw = []
-    for number, line in enumerate(query_file.read_text("utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-            raw.append(Query(text=item["query"], target=item["target"], style=item.get("style") or "unknown"))
-        except (ValueError, KeyError, TypeError) as error:
-            say(f"  {query_file.name}:{number}: unreadable line skipped ({type(error).__name__}: {error})")
-
+    raw = _read_queries(query_file)
     corpus = work / "corpus"
     started = time.perf_counter()
-    command = [sys.executable, str(shared / "scripts" / "make-story-corpus"), str(shared / "corpora" / "xinwenlianbo-cctv-news-markdown" / "news"), str(corpus / "stories")]
-    if limit is not None:
-        command += ["--limit", str(limit)]
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
-    rsshub = shared / "corpora" / "rsshub-page-hexo-html"
-    (corpus / "rsshub").mkdir(parents=True)
-    for part in sorted(rsshub.iterdir()):  # the article folders (post/, source/), not SOURCE.md
-        if part.is_dir() and not part.name.startswith("."):
-            (corpus / "rsshub" / part.name).symlink_to(part.resolve(), target_is_directory=True)
+    _story_corpus(shared, corpus, limit)
     stories = sum(1 for _ in (corpus / "stories").rglob("*.md"))
     run.time("news", "-", "make corpus", time.perf_counter() - started, stories=stories)
 
@@ -286,6 +275,63 @@ def set2(run: Run, shared: Path, work: Path, query_file: Path, limit: int | None
     return queries
 
 
+def set3(run: Run, shared: Path, work: Path, query_file: Path, limit: int | None, highlight: bool) -> list[Query]:
+    say("set 3 (mixed): the news queries over stories, whole-day transcripts, Hexo posts and a blog")
+    raw = _read_queries(query_file)
+    corpus = work / "corpus"
+    started = time.perf_counter()
+    _story_corpus(shared, corpus, limit)
+    cctv = shared / "corpora" / "xinwenlianbo-cctv-news-markdown" / "news"
+    (corpus / "transcripts").symlink_to(cctv.resolve(), target_is_directory=True)
+    (corpus / "huli").symlink_to((shared / "corpora" / "huli-blog-zhtw-hexo-markdown" / "source").resolve(), target_is_directory=True)
+    run.time("mixed", "-", "make corpus", time.perf_counter() - started, transcripts=sum(1 for _ in cctv.glob("*.md")))
+    systems = build_both(run, "mixed", corpus, work, highlight)
+    paths = {article.path for article in systems.articles}
+    queries = [query for query in raw if query.target in paths]
+    evaluate(run, "mixed", queries, systems.rankers, lambda query, path: path == query.target)
+    systems.close()
+    above = {system: sum(1 for query in queries if _transcript_above(query, system)) for system in SYSTEMS}
+    run.sets["mixed"] = {
+        "queries": len(queries),
+        "documents": len(systems.articles),
+        "transcript_above_target": {system: round(count / max(len(queries), 1), 4) for system, count in above.items()},
+    }
+    return queries
+
+
+def _transcript_above(query: Query, system: str) -> bool:
+    """Whether a whole-day transcript ranks above the target story in the top 10 (or is there without it)."""
+    returned = query.returned.get(system, [])
+    rank = query.ranks.get(system) or len(returned) + 1
+    return any(path.startswith("transcripts/") for path in returned[: rank - 1])
+
+
+def _read_queries(query_file: Path) -> list[Query]:
+    raw = []
+    for number, line in enumerate(query_file.read_text("utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            raw.append(Query(text=item["query"], target=item["target"], style=item.get("style") or "unknown"))
+        except (ValueError, KeyError, TypeError) as error:
+            say(f"  {query_file.name}:{number}: unreadable line skipped ({type(error).__name__}: {error})")
+    return raw
+
+
+def _story_corpus(shared: Path, corpus: Path, limit: int | None) -> None:
+    """The stories under ``corpus/stories`` and the Hexo posts under ``corpus/rsshub``, as set 2 has them."""
+    command = [sys.executable, str(shared / "scripts" / "make-story-corpus"), str(shared / "corpora" / "xinwenlianbo-cctv-news-markdown" / "news"), str(corpus / "stories")]
+    if limit is not None:
+        command += ["--limit", str(limit)]
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    rsshub = shared / "corpora" / "rsshub-page-hexo-html"
+    (corpus / "rsshub").mkdir(parents=True)
+    for part in sorted(rsshub.iterdir()):  # the article folders (post/, source/), not SOURCE.md
+        if part.is_dir() and not part.name.startswith("."):
+            (corpus / "rsshub" / part.name).symlink_to(part.resolve(), target_is_directory=True)
+
+
 # ---------------------------------------------------------------------- output
 
 
@@ -298,6 +344,9 @@ def print_table(run: Run) -> None:
     for name, info in run.sets.items():
         if "skipped" in info:
             print(f"{name:<7} skipped: {info['skipped']}")
+        if "transcript_above_target" in info:
+            shares = ", ".join(f"{system} {share:.1%}" for system, share in info["transcript_above_target"].items())
+            print(f"{name:<7} a whole-day transcript above the target story: {shares}")
     print()
     print(f"{'set':<7} {'system':<6} {'step':<13} {'seconds':>8}  details")
     for timing in run.timings:
@@ -329,15 +378,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shared", type=Path, default=None, help="the shared data folder (default: $NEWS_SEARCH_SHARED or ../shared)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"JSON results (default: {DEFAULT_OUT.relative_to(REPO)})")
     parser.add_argument("--limit", type=int, default=None, help="set 2: only the first N stories, in date order (quick runs)")
-    parser.add_argument("--sets", default="1,2", help="which sets to run: 1, 2 or 1,2 (default)")
+    parser.add_argument("--sets", default="1,2,3", help="which sets to run: any of 1, 2, 3 (default: all)")
     parser.add_argument("--queries", type=Path, default=DEFAULT_QUERIES, help=f"set 2 queries (default: {DEFAULT_QUERIES.relative_to(REPO)})")
     parser.add_argument("--details", type=Path, default=None, help="also write each query's ranks and top paths as JSON Lines")
     parser.add_argument("--naive-highlight", action="store_true", help="let the naive setup highlight body snippets, as our engine always does")
     args = parser.parse_args(argv)
     shared = args.shared or default_shared()
     wanted = {part.strip() for part in args.sets.split(",") if part.strip()}
-    if not wanted <= {"1", "2"} or not wanted:
-        parser.error("--sets takes 1, 2 or 1,2")
+    if not wanted <= {"1", "2", "3"} or not wanted:
+        parser.error("--sets takes any of 1, 2, 3, comma-separated")
     if args.limit is not None and args.limit < 1:
         parser.error("--limit must be 1 or more")
     if not shared.is_dir():
@@ -354,6 +403,10 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="eval-news-") as work:
             results["news"] = set2(run, shared, Path(work), args.queries, args.limit, args.naive_highlight)
         run.rows += metric_rows("news", results["news"], by_style=True) if results["news"] else []
+    if "3" in wanted:
+        with tempfile.TemporaryDirectory(prefix="eval-mixed-") as work:
+            results["mixed"] = set3(run, shared, Path(work), args.queries, args.limit, args.naive_highlight)
+        run.rows += metric_rows("mixed", results["mixed"], by_style=True) if results["mixed"] else []
     total = time.perf_counter() - started
 
     print_table(run)
