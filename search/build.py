@@ -23,7 +23,7 @@ from whoosh.writing import IndexWriter
 from .build_apply import IndexedFile, ProgressCallback, apply_files, indexed_files
 from .engine.whoosh_seam import segment_document_count
 from .engine.writer import NewsSegmentWriter
-from .errors import UsageError
+from .errors import UsageError, plural
 from .ingest.corpus import DEFAULT_INCLUDE, Skipped, SourceFile, walk
 from .schema import build_schema, index_settings, user_dict_of
 from .storage import IndexDir, corrupt, default_index_dir, open_whoosh, read_meta, write_meta
@@ -181,7 +181,7 @@ def _refuse_emptying(location: IndexDir, live: Path | None, sources: list[Source
     if not sources and holding:
         raise UsageError(
             f"{corpus} has no files to index, so a rebuild would empty index {location.root.resolve()} "
-            f"of its {_count(holding, 'document')}: add --allow-removals if that is meant"
+            f"of its {plural(holding, 'document')}: add --allow-removals if that is meant"
         )
 
 
@@ -202,7 +202,7 @@ def _check_update(
         removing, holding = sum(1 for path in target.known if path not in present), len(target.known)
         if removing and (removing == holding or (removing > holding / 2 and removing > FEW_REMOVALS)):
             problem = (
-                f"this update would remove {removing} of the {_count(holding, 'document')} of index "
+                f"this update would remove {removing} of the {plural(holding, 'document')} of index "
                 f"{location.root.resolve()}, whose files are not in {corpus}: add --allow-removals if that is meant"
             )
     if problem:
@@ -214,11 +214,6 @@ def _same_folder(recorded: str, corpus: Path) -> bool:
     """Whether ``corpus`` is the folder recorded, by its path (a symlink whose target
     changes stays the same folder) or by where it leads."""
     return os.path.abspath(recorded) == os.path.abspath(corpus) or os.path.realpath(recorded) == os.path.realpath(corpus)
-
-
-def _count(number: int, noun: str) -> str:
-    """``1 document``, ``2 documents``."""
-    return f"{number:,} {noun}{'' if number == 1 else 's'}"
 
 
 def _read_user_dict(path: str | os.PathLike[str] | None) -> UserDict | None:

@@ -6,6 +6,11 @@ from __future__ import annotations
 REBUILD_HINT = "rebuild it with `news-search index CORPUS --rebuild`"
 
 
+def plural(number: int, noun: str) -> str:
+    """``1 document``, ``2 documents``: counts in messages."""
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
+
+
 class NewsSearchError(Exception):
     """Base class: anything news-search reports to its user rather than crashing."""
 

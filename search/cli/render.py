@@ -11,6 +11,8 @@ import re
 import sys
 from collections import Counter
 
+from ..errors import plural
+
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 #: Facet and category lines shown before "… and N more".
 _SHOWN = 30
@@ -23,11 +25,6 @@ def console(stderr: bool = False, color: str = "auto"):
     if color == "always":
         return Console(stderr=stderr, highlight=False, soft_wrap=True, force_terminal=True, no_color=False)
     return Console(stderr=stderr, highlight=False, soft_wrap=True, no_color=True if color == "never" else None)
-
-
-def plural(number: int, noun: str) -> str:
-    """``1 document``, ``2 documents``."""
-    return f"{number:,} {noun}{'' if number == 1 else 's'}"
 
 
 def shown(text: str) -> str:
