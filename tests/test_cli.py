@@ -14,30 +14,16 @@ import sys
 from pathlib import Path
 
 import pytest
+from clirun import assert_one_line_error, cli
 from contract import HIT_KEYS, RESULT_KEYS, timeless
 
 import search
 from search import open_index
-from search.cli import run
 from search.storage import IndexDir
 
 SAMPLE = Path(search.__file__).resolve().parent / "sample"
 ANSI = re.compile(r"\x1b\[([0-9;]*)m")
 MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
-
-
-def cli(capsys: pytest.CaptureFixture[str], *args: object) -> tuple[int, str, str]:
-    code = run([str(arg) for arg in args])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def assert_one_line_error(err: str) -> str:
-    assert "Traceback" not in err
-    lines = err.strip("\n").splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("news-search: error: "), err
-    return lines[0]
 
 
 def console_script() -> str:

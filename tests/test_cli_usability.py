@@ -10,18 +10,13 @@ from pathlib import Path
 
 import pytest
 import typer
+from clirun import cli
 from sample_oracle import categories_index
 
-from search.cli import app, run
+from search.cli import app
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 ARTICLE = "体育/城市马拉松三万跑者参赛.md"
-
-
-def cli(capsys: pytest.CaptureFixture[str], *args: object) -> tuple[int, str, str]:
-    code = run([str(arg) for arg in args])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 @pytest.fixture(autouse=True)

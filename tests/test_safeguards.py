@@ -13,25 +13,13 @@ import time
 from pathlib import Path
 
 import pytest
+from clirun import assert_one_line_error, cli
 
 from search import UsageError, check_index, index_corpus, open_index
 from search.build import FEW_REMOVALS
-from search.cli import run
 from search.storage import IndexDir
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-def cli(capsys: pytest.CaptureFixture[str], *args: object) -> tuple[int, str, str]:
-    code = run([str(arg) for arg in args])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def one_line(err: str) -> str:
-    lines = err.strip("\n").splitlines()
-    assert len(lines) == 1 and lines[0].startswith("news-search: error: ") and "Traceback" not in err, err
-    return lines[0]
 
 
 def _documents(location: Path) -> int:
@@ -47,7 +35,7 @@ def test_an_update_from_another_folder_is_refused_naming_the_recorded_one(built,
     other = tmp_path / "other"
     shutil.copytree(corpus / "体育", other / "体育")
     code, _, err = cli(capsys, "index", other, "--index", location)
-    line = one_line(err)
+    line = assert_one_line_error(err)
     assert code == 2 and str(corpus.resolve()) in line and "--rebuild" in line
     assert _documents(location) == 30
     code, out, _ = cli(capsys, "index", other, "--index", location, "--rebuild")
@@ -59,7 +47,7 @@ def test_an_update_from_an_empty_folder_is_refused_and_allow_removals_lets_it(bu
     shutil.rmtree(corpus)
     corpus.mkdir()  # the recorded folder, now empty: an unmounted disk
     code, _, err = cli(capsys, "index", corpus, "--index", location)
-    line = one_line(err)
+    line = assert_one_line_error(err)
     assert code == 2 and "remove 30 of the 30 documents" in line and "--allow-removals" in line
     assert _documents(location) == 30
     code, out, _ = cli(capsys, "index", corpus, "--index", location, "--allow-removals")
@@ -140,9 +128,9 @@ def test_readme_source_license_and_changelog_are_not_articles(sample_copy: Path,
 def test_a_file_given_as_the_corpus_says_a_folder_is_expected(sample_copy: Path, tmp_path: Path, capsys) -> None:
     article = next(sample_copy.rglob("*.md"))
     code, _, err = cli(capsys, "index", article, "--index", tmp_path / "index")
-    assert code == 2 and one_line(err).endswith(f"{article} is a file: give the folder that holds the articles")
+    assert code == 2 and assert_one_line_error(err).endswith(f"{article} is a file: give the folder that holds the articles")
     code, _, err = cli(capsys, "index", tmp_path / "nowhere", "--index", tmp_path / "index")
-    assert code == 2 and "corpus folder not found" in one_line(err)
+    assert code == 2 and "corpus folder not found" in assert_one_line_error(err)
 
 
 def test_a_file_given_as_the_index_says_a_folder_is_expected(sample_copy: Path, tmp_path: Path, capsys) -> None:
@@ -150,7 +138,7 @@ def test_a_file_given_as_the_index_says_a_folder_is_expected(sample_copy: Path, 
     afile.write_text("not an index", "utf-8")
     for args in (["index", sample_copy], ["search", "马拉松"], ["stats"]):
         code, _, err = cli(capsys, *args, "--index", afile)
-        assert code == 2 and f"{afile} is a file, not an index folder" in one_line(err)
+        assert code == 2 and f"{afile} is a file, not an index folder" in assert_one_line_error(err)
     assert afile.read_text("utf-8") == "not an index"
 
 
@@ -165,14 +153,14 @@ def test_an_index_folder_that_cannot_be_written_is_named_as_such(built, capsys, 
 
     monkeypatch.setattr("builtins.open", read_only)
     code, _, err = cli(capsys, "index", corpus, "--index", location)
-    line = one_line(err)
+    line = assert_one_line_error(err)
     assert code == 2 and f"cannot write to the index folder {location.resolve()} (read-only file system)" in line
 
 
 def test_messages_give_the_absolute_index_path_and_count_in_the_singular(tmp_path: Path, monkeypatch, capsys) -> None:
     monkeypatch.chdir(tmp_path)
     code, _, err = cli(capsys, "search", "马拉松", "--index", "index")
-    assert code == 3 and f"no index at {tmp_path / 'index'}:" in one_line(err)
+    assert code == 3 and f"no index at {tmp_path / 'index'}:" in assert_one_line_error(err)
     corpus = tmp_path / "one"
     corpus.mkdir()
     (corpus / "a.md").write_text("---\ntitle: 一篇\n---\n\n正文。\n", "utf-8")

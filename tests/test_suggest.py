@@ -8,14 +8,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from clirun import cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from search import index_corpus, open_index
-from search.cli import run
-from search.query.syntax import parse
 from search.query.pinyin import edit_distance, fuzzy, pinyin_readings
 from search.query.suggest import _plain_words
+from search.query.syntax import parse
 
 
 @pytest.fixture(scope="module")
@@ -205,12 +205,6 @@ def test_news_queries_spelt_right_get_no_suggestion(story_index: Path, query: st
 
 
 # --------------------------------------------------------------------------- JSON and the command line
-
-
-def cli(capsys: pytest.CaptureFixture[str], *args: object) -> tuple[int, str, str]:
-    code = run([str(arg) for arg in args])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def test_json_carries_the_suggestion(sample_index: Path, capsys) -> None:
