@@ -31,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import urllib.request
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -174,7 +175,7 @@ def main() -> int:
             result = http_run(server.port, paths, 4, args.requests)
             stop.set()
             changer.join()
-            with urllib_open(server.url + "/health") as health:
+            with urllib.request.urlopen(server.url + "/health", timeout=30) as health:
                 generation = json.loads(health.read())["generation"]
         rows.append({"workers": 1, "in_flight": 4, "updates": True, "generation_after": generation, **result})
         print(_line(rows[-1], library), flush=True)
@@ -185,12 +186,6 @@ def main() -> int:
     finally:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)
-
-
-def urllib_open(url: str):
-    import urllib.request
-
-    return urllib.request.urlopen(url, timeout=30)
 
 
 def _line(row: dict, library: float) -> str:
