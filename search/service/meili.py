@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from starlette.requests import Request
@@ -116,7 +117,7 @@ def search_response(service, parameters: dict) -> dict:
         options = {"page": 1, "limit": fetch}
     filters = parse_filter(parameters.get("filter"))
     facets = _facets(parameters.get("facets"))
-    crop = _attributes(parameters, "attributesToCrop")
+    shape = _Shape.of(parameters)
     crop_length = _count(parameters, "cropLength", 10)
     try:
         with service.index() as index:
@@ -125,7 +126,7 @@ def search_response(service, parameters: dict) -> dict:
                 snippet_chars=max(2 * crop_length, 1),
             )  # fmt: skip
             shown = result.hits if paged else result.hits[first:]
-            hits = [_hit(index, hit, q, parameters, crop) for hit in shown[: size]]
+            hits = [_hit(index, hit, q, shape) for hit in shown[: size]]
     except ApiError as error:  # a filter value the library refuses, or no usable index
         code = ("invalid_search_filter" if filters else "bad_request") if error.status < 500 else "index_not_accessible"
         raise MeiliError(error.status, code, error.message) from None
@@ -141,7 +142,30 @@ def search_response(service, parameters: dict) -> dict:
     return response
 
 
-def _hit(index, hit, q: str, parameters: dict, crop: list[str]) -> dict:
+@dataclass(frozen=True)
+class _Shape:
+    """How hits are given back, read from the request once for all its hits."""
+
+    retrieve: list[str]
+    highlight: list[str]
+    crop: list[str]
+    marks: tuple[str, str]
+    crop_marker: str
+    ranking_score: bool
+
+    @classmethod
+    def of(cls, parameters: dict) -> "_Shape":
+        return cls(
+            retrieve=_attributes(parameters, "attributesToRetrieve") or ["*"],
+            highlight=_attributes(parameters, "attributesToHighlight"),
+            crop=_attributes(parameters, "attributesToCrop"),
+            marks=(_text(parameters, "highlightPreTag", "<em>"), _text(parameters, "highlightPostTag", "</em>")),
+            crop_marker=_text(parameters, "cropMarker", "…"),
+            ranking_score=parameters.get("showRankingScore") is True,
+        )
+
+
+def _hit(index, hit, q: str, shape: _Shape) -> dict:
     document = {
         "id": hit.path,
         "path": hit.path,
@@ -152,28 +176,34 @@ def _hit(index, hit, q: str, parameters: dict, crop: list[str]) -> dict:
         "tags": list(hit.tags),
         "author": hit.author,
     }
-    retrieve = _attributes(parameters, "attributesToRetrieve") or ["*"]
     text = None
-    if "text" in retrieve:
+    if "text" in shape.retrieve:
         text = index.document(hit.path).text
         document["text"] = text
-    elif "*" not in retrieve:
-        document = {name: value for name, value in document.items() if name in retrieve}
-    highlight = _attributes(parameters, "attributesToHighlight")
-    if highlight or crop:
-        marks = (_text(parameters, "highlightPreTag", "<em>"), _text(parameters, "highlightPostTag", "</em>"))
-        formatted = {name: value for name, value in document.items()}
-        if "title" in highlight or "*" in highlight:
-            formatted["title"] = _tagged(Highlighted(hit.title, hit.title_spans), *marks)
-        if "text" in crop or "*" in crop:
-            marker = _text(parameters, "cropMarker", "…")
-            formatted["text"] = _tagged(Highlighted(hit.snippet_text, hit.snippet_spans), *marks).replace("…", marker)
-        elif "text" in highlight:
-            formatted["text"] = _tagged(index.highlights(text or index.document(hit.path).text, q), *marks)
+    elif "*" not in shape.retrieve:
+        document = {name: value for name, value in document.items() if name in shape.retrieve}
+    if shape.highlight or shape.crop:
+        formatted = dict(document)
+        if "title" in shape.highlight or "*" in shape.highlight:
+            formatted["title"] = _tagged(Highlighted(hit.title, hit.title_spans), *shape.marks)
+        if "text" in shape.crop or "*" in shape.crop:
+            formatted["text"] = _cropped(_tagged(Highlighted(hit.snippet_text, hit.snippet_spans), *shape.marks), shape.crop_marker)
+        elif "text" in shape.highlight:
+            formatted["text"] = _tagged(index.highlights(text or index.document(hit.path).text, q), *shape.marks)
         document["_formatted"] = formatted
-    if parameters.get("showRankingScore") is True and hit.score is not None:
+    if shape.ranking_score and hit.score is not None:
         document["_rankingScore"] = round(hit.score / (hit.score + 1000.0), 4)
     return document
+
+
+def _cropped(passage: str, marker: str) -> str:
+    """A snippet with the ``…`` that mark text left out at its ends given as ``marker``
+    (an ellipsis inside the text stays)."""
+    if passage.startswith("…"):
+        passage = marker + passage[1:]
+    if passage.endswith("…"):
+        passage = passage[:-1] + marker
+    return passage
 
 
 def _tagged(found: Highlighted, pre: str, post: str) -> str:
