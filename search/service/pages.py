@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import functools
 from datetime import timedelta, timezone
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from ..limits import SORT_ORDERS
-from .api import ApiError, search_options, whole
+from .api import search_options, whole
 
 CHINA = timezone(timedelta(hours=8))
 #: Months shown in the chart of matches over time (the most recent with matches).
@@ -52,10 +51,9 @@ def routes(service) -> list:
         params = request.query_params
         options = search_options(params)
         options["facets"] = True
-        if options["sort"] not in SORT_ORDERS:
-            raise ApiError(400, "bad_parameter", f"sort must be one of {', '.join(SORT_ORDERS)}")
-        if not options["query"] and not (options["category"] or options["author"] or options["since"] or options["until"]):
-            options["sort"] = "date"  # nothing asked yet: the newest articles
+        asked = options["query"] or options["category"] or options["author"] or options["since"] or options["until"]
+        if not asked and options["sort"] == "relevance":
+            options["sort"] = "date"  # nothing asked yet: the newest articles (another sort is the library's to check)
         with service.index() as index:
             result = index.search(**options)
         return render("search.html", result=result, params=params, links=_Links(params), chart=month_chart(result.facets.months), query=options["query"])
@@ -120,8 +118,6 @@ class _Links:
 
 
 def _quote_path(path: str) -> str:
-    from urllib.parse import quote
-
     return quote(path, safe="/")
 
 
