@@ -138,9 +138,10 @@ def index_corpus(
     with location.lock(lock_timeout) as stale_lock:
         _clear_leftovers(location, stale_lock, report)
         live = location.current()
+        live_meta = read_meta(live) if live is not None else {}
         if rebuild or live is None:
             if not allow_removals:
-                _refuse_emptying(location, live, sources, report.corpus)
+                _refuse_emptying(location, live_meta, sources, report.corpus)
             target = _open_for_rebuild(location, live, user)
         else:
             target = _open_for_update(location, user, user_dict)
@@ -149,7 +150,7 @@ def index_corpus(
         report.workers = shared_by if target.rebuilt else 1
         # Files named in globs of the user's are indexed whatever their names.
         _apply(location, target, sources, report, progress, articles_only=include == DEFAULT_INCLUDE)
-        _record(target, report, live, user_dict, include, exclude)
+        _record(target, report, live_meta, user_dict, include, exclude)
         if target.rebuilt:
             location.switch_to(target.generation)
     report.seconds = time.perf_counter() - started
@@ -174,10 +175,10 @@ def _check_corpus_folder(corpus: Path) -> None:
         raise UsageError(f"corpus folder not found: {corpus}")
 
 
-def _refuse_emptying(location: IndexDir, live: Path | None, sources: list[SourceFile], corpus: Path) -> None:
+def _refuse_emptying(location: IndexDir, live_meta: dict, sources: list[SourceFile], corpus: Path) -> None:
     """A rebuild from a folder with no files to index (an unmounted disk, a mistyped
     path) would leave an index that holds documents empty."""
-    holding = (read_meta(live).get("documents") or 0) if live is not None else 0
+    holding = live_meta.get("documents") or 0
     if not sources and holding:
         raise UsageError(
             f"{corpus} has no files to index, so a rebuild would empty index {location.root.resolve()} "
@@ -319,7 +320,7 @@ def _cancel(writer: IndexWriter) -> None:
 def _record(
     target: _Target,
     report: IndexReport,
-    live: Path | None,
+    live_meta: dict,
     user_dict: str | os.PathLike[str] | None,
     include: Sequence[str],
     exclude: Sequence[str],
@@ -330,7 +331,6 @@ def _record(
     kept = user_dict_of(target.ix.schema)
     target.ix.close()
     # Words kept from the live index keep the file they were read from.
-    live_meta = read_meta(live) if live is not None else {}
     source = str(Path(user_dict).resolve()) if user_dict is not None else (live_meta.get("user_dict") or {}).get("source")
     meta = target.meta
     meta.update(index_settings())
