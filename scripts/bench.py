@@ -704,7 +704,7 @@ def main(argv: list[str] | None = None) -> int:
         "notes": [
             "build: time of the build call in a fresh process (imports excluded, reading files and jieba's dictionary load included); naive uses one writer process",
             "peak RSS: getrusage(RUSAGE_SELF) of the build process plus its largest child times the number of worker processes (ours, large rebuilds) or once (naive procs=2): an upper bound",
-            "query latency: in-process library calls, warm; 'no snippets' for ours stubs out snippet() and highlight(); naive ignores filter options (it has no filter fields)",
+            "query latency: in-process library calls, warm; 'no snippets' for ours stubs out best_passage() and highlighted(); naive ignores filter options (it has no filter fields)",
             "--batch: whole-process wall of `news-search search --batch FILE` vs a process running naive search + highlight over the same query texts (filters dropped for both)",
             "cold CLI: whole-process wall of `news-search search QUERY --index DIR` (after one untimed run that writes Python's bytecode cache), median of --cli-runs per round",
             "ratio: naive / ours per round (docs/s: ours / naive), median over rounds",

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from search.text.tokens import analyze, word_spans
 from search.text.normalize import normalize
 from search.ingest.corpus import Skipped, parse_article, walk
-from search.query.snippets import SNIPPET_CHARS, Highlighted, best_passage, highlight, highlighted, snippet
+from search.query.snippets import SNIPPET_CHARS, Highlighted, best_passage, highlighted
 
 SAMPLE = Path(__file__).resolve().parent.parent / "search" / "sample"
 ELLIPSIS = "…"
@@ -22,6 +22,16 @@ MARGIN = 30
 
 _MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
 _ENTITY = re.compile(r"&(amp|lt|gt|quot|#x27);")
+
+
+def snippet(text: str, terms, size: int = SNIPPET_CHARS, phrases=()) -> str:
+    """The best passage as HTML, as hits give it."""
+    return best_passage(text, terms, size, phrases).html()
+
+
+def highlight(text: str, terms) -> str:
+    """All of the text as HTML, as hits give titles."""
+    return highlighted(text, terms).html()
 
 
 def unmark(rendered: str) -> str:

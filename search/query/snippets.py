@@ -48,11 +48,6 @@ def highlighted(text: str, terms: Collection[str], *, user: UserDict | None = No
     return Highlighted(text, tuple(_marks(matches, 0, 0, len(text))))
 
 
-def highlight(text: str, terms: Collection[str], *, user: UserDict | None = None) -> str:
-    """All of ``text``, HTML-escaped, with query terms wrapped in ``<mark>``."""
-    return highlighted(text, terms, user=user).html()
-
-
 def best_passage(
     text: str,
     terms: Collection[str],
@@ -84,18 +79,6 @@ def best_passage(
     shift = len(prefix) - start
     marks = tuple((a + shift, b + shift) for a, b in _marks(matches, region_start, start, end))
     return Highlighted(prefix + text[start:end].replace("\n", " ") + suffix, marks)
-
-
-def snippet(
-    text: str,
-    terms: Collection[str],
-    size: int = SNIPPET_CHARS,
-    phrases: Sequence[Sequence[str]] = (),
-    *,
-    user: UserDict | None = None,
-) -> str:
-    """:func:`best_passage` as HTML: escaped, the terms in ``<mark>``."""
-    return best_passage(text, terms, size, phrases, user=user).html()
 
 
 def _occurrences(
