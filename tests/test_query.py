@@ -342,6 +342,39 @@ def test_more_matched_words_beat_repetition_and_title_boost(tiny_index):
     assert {"both.md", "didi.md", "stop.md", "titled.md"} <= set(found)
 
 
+_DAY_STORIES = [
+    ("2023年春运今天启动", "今天，为期40天的2023年春运正式拉开帷幕，铁路预计发送旅客3.48亿人次。"),
+    ("冬小麦长势良好", "专家介绍，什么时候开始春灌要看墒情，今年的麦苗长势总体良好。"),
+    ("新能源汽车下乡", "活动从下个月开始，到年底结束，很多时候县城的充电桩还不够。"),
+    ("博物馆延长开放时间", "市民什么时候来都可以，展览从早上九点开始，今年新增了夜场。"),
+    ("冰雪旅游升温", "滑雪场开始迎来客流高峰，游客说小时候没见过这么多人。"),
+]
+
+
+@pytest.fixture(scope="module")
+def day_archive(tmp_path_factory: pytest.TempPathFactory):
+    """Short stories, plus whole-day transcripts that hold every story's text (issue 14)."""
+    corpus = tmp_path_factory.mktemp("day-corpus")
+    other_days = [(f"其他新闻{n}", f"记者今天了解到，第{n}项工作{'开始了' if n % 2 else '有时候很忙'}。") for n in range(40)]
+    for number, (title, body) in enumerate(_DAY_STORIES + other_days):
+        (corpus / f"story-{number}.md").write_text(f"---\ntitle: '{title}'\n---\n\n{body}\n", "utf-8")
+    for day in range(3):  # each day: the five stories, then fifteen others
+        stories = _DAY_STORIES + other_days[day * 10 : day * 10 + 15]
+        text = "\n\n".join(f"## {title}\n\n{body}" for title, body in stories)
+        (corpus / f"transcript-{day}.md").write_text(f"---\ntitle: '新闻联播 第{day + 1}天'\n---\n\n{text}\n", "utf-8")
+    location = tmp_path_factory.mktemp("day-index")
+    index_corpus(corpus, location)
+    with open_index(location) as index:
+        yield index
+
+
+def test_a_story_beats_the_transcripts_that_hold_its_words_and_every_filler_word(day_archive):
+    # The transcripts hold 时候 and 开始 too; the story holds only the words that say what it is about.
+    found = paths(day_archive, "2023年春运什么时候开始")
+    assert found[0] == "story-0.md"
+    assert {"transcript-0.md", "transcript-1.md", "transcript-2.md"} <= set(found)
+
+
 def test_a_document_missing_one_word_is_found(tiny_index):
     assert "didi.md" in paths(tiny_index, "滴滴 不存在的词语")
     assert "didi.md" in paths(tiny_index, "滴滴关停")  # one unspaced chunk

@@ -1,12 +1,13 @@
-"""Parsed queries to Whoosh queries, ranked by how many of their words a document has.
+"""Parsed queries to Whoosh queries, ranked by how much of the query a document covers.
 
-Default semantics (no operator between words): every word is optional but
-documents are ranked first by how many of the words they contain, then by BM25F.
-So a query keeps its recall when one word is missing from the article, yet the
-articles that contain all words come first. Words of one unspaced Chinese chunk
-(``点滴守护为什么关停``) count as separate words. (A bonus for words found close
-together was measured flat on both evaluation sets, and cost a phrase search per
-query: there is none.)
+Default semantics (no operator between words): every word is optional, and each
+word a document has adds its BM25F score plus a coverage bonus of up to
+:data:`COVERAGE_WEIGHT`, which saturates with that score. So a query keeps its
+recall when one word is missing from the article, articles holding more of the
+words come first, and a word that says little about the document (common, like
+时候 or 开始, or lost in a whole day's transcript) adds little coverage. Words of
+one unspaced Chinese chunk (``点滴守护为什么关停``) count as separate words.
+(A bonus for words found close together was measured flat: there is none.)
 """
 
 from __future__ import annotations
@@ -24,8 +25,14 @@ from ..text.tokens import terms as analyze_terms
 from ..text.user_dict import UserDict
 from .syntax import MAX_WORDS, Alternatives, Group, Phrase, Words, wanted
 
-#: Score added per matched word, so that more matched words always rank higher.
-COORDINATION_WEIGHT = 1000.0
+#: Most a matched word adds for covering the query, on top of its BM25F score ``s``:
+#: ``COVERAGE_WEIGHT * s / (s + k)``, where ``k`` is :data:`COVERAGE_SATURATION` times
+#: the index's highest IDF, so that small and large indexes saturate alike. A flat
+#: bonus per word (1,000) let whole-day transcripts, which hold every common word
+#: somewhere, outrank the story; these values sit mid-plateau in ``scripts/evaluate.py``
+#: (issue 14).
+COVERAGE_WEIGHT = 150.0
+COVERAGE_SATURATION = 0.5
 
 #: Weight of the title's character n-grams shared with the query's words (see :func:`search.text.tokenizers.grams`).
 GRAMS_BOOST = 1.0
@@ -152,7 +159,7 @@ class FieldsOr(wq.Or):
 
 
 class Coordinated(Precomputed, wq.CompoundQuery):
-    """OR of words, where each matched word adds :data:`COORDINATION_WEIGHT` to the score.
+    """OR of words, where each matched word adds its saturating coverage bonus (:func:`covered`).
 
     ``bonus`` queries add their score when they match but are not words: they
     neither count as a match nor make a document match on their own.
@@ -186,16 +193,27 @@ class Coordinated(Precomputed, wq.CompoundQuery):
 
     def scores(self, searcher, context=None) -> dict[int, float]:
         """Document number → score, for every document of the segment that matches."""
-        sums, counts = accumulate(query_scores(searcher, word, context) for word in self.subqueries)
+        saturation = COVERAGE_SATURATION * highest_idf(searcher)
+        total, _ = accumulate(covered(query_scores(searcher, word, context), saturation) for word in self.subqueries)
         if self.fallback is not None:
             for docnum, score in query_scores(searcher, self.fallback, context).items():
-                sums[docnum] = sums.get(docnum, 0.0) + score  # found, but not a word
-        total = {docnum: score + counts.get(docnum, 0) * COORDINATION_WEIGHT for docnum, score in sums.items()}
+                total[docnum] = total.get(docnum, 0.0) + score  # found, but not a word
         for extra in self.bonus:
             for docnum, score in query_scores(searcher, extra, context).items():
                 if docnum in total:
                     total[docnum] += score
         return total
+
+
+def covered(scores: dict[int, float], saturation: float) -> dict[int, float]:
+    """One word's BM25F scores with its coverage bonus added (see :data:`COVERAGE_WEIGHT`)."""
+    weight = COVERAGE_WEIGHT
+    return {docnum: score + weight * score / (score + saturation) for docnum, score in scores.items()}
+
+
+def highest_idf(searcher) -> float:
+    """Whoosh's IDF of a word found in one document of the whole index."""
+    return math.log(max(searcher.get_parent().doc_count_all(), 1) / 2) + 1
 
 
 class AtLeast(Precomputed, wq.CompoundQuery):
