@@ -27,6 +27,7 @@ from .errors import UsageError, plural
 from .ingest.corpus import DEFAULT_INCLUDE, Skipped, SourceFile, walk
 from .schema import build_schema, index_settings, user_dict_of
 from .storage import IndexDir, corrupt, default_index_dir, open_whoosh, read_meta, write_meta
+from .text.synonyms import Synonyms
 from .text.user_dict import UserDict
 
 #: A rebuild of this many files or more is shared between worker processes.
@@ -99,6 +100,7 @@ def index_corpus(
     user_dict: str | os.PathLike[str] | None = None,
     workers: int | None = None,
     allow_removals: bool = False,
+    synonyms: str | os.PathLike[str] | None = None,
 ) -> IndexReport:
     """Bring the index at ``index_dir`` up to date with the files under ``corpus``.
 
@@ -121,6 +123,10 @@ def index_corpus(
     its words are stored in the index and used for its queries too. A rebuild
     without one keeps the words the live index has; an empty file drops them.
 
+    ``synonyms`` is a synonyms file in Solr's format (see :mod:`search.text.synonyms`),
+    stored with the index and applied to its queries; later runs keep it, an update
+    may replace it (queries use it at once, no rebuild needed), an empty file drops it.
+
     A rebuild of :data:`PARALLEL_FROM` files or more is split between ``workers``
     processes (default: one per CPU, at most :data:`MAX_WORKERS`), each writing
     one segment of the new index; ``workers=1`` builds in this process.
@@ -133,6 +139,7 @@ def index_corpus(
     report = IndexReport(index=location.root, corpus=Path(corpus))
     _check_corpus_folder(report.corpus)
     user = _read_user_dict(user_dict)
+    own_synonyms = _read_synonyms(synonyms)
     sources = _sources(report, include, exclude)
     shared_by = _worker_count(workers, len(sources))
     with location.lock(lock_timeout) as stale_lock:
@@ -150,7 +157,7 @@ def index_corpus(
         report.workers = shared_by if target.rebuilt else 1
         # Files named in globs of the user's are indexed whatever their names.
         _apply(location, target, sources, report, progress, articles_only=include == DEFAULT_INCLUDE)
-        _record(target, report, live_meta, user_dict, include, exclude)
+        _record(target, report, live_meta, user_dict, include, exclude, (synonyms, own_synonyms))
         if target.rebuilt:
             location.switch_to(target.generation)
     report.seconds = time.perf_counter() - started
@@ -220,6 +227,13 @@ def _same_folder(recorded: str, corpus: Path) -> bool:
 def _read_user_dict(path: str | os.PathLike[str] | None) -> UserDict | None:
     try:
         return None if path is None else UserDict.read(path)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+
+
+def _read_synonyms(path: str | os.PathLike[str] | None) -> Synonyms | None:
+    try:
+        return None if path is None else Synonyms.read(path)
     except ValueError as error:
         raise UsageError(str(error)) from None
 
@@ -324,6 +338,7 @@ def _record(
     user_dict: str | os.PathLike[str] | None,
     include: Sequence[str],
     exclude: Sequence[str],
+    synonyms: tuple[str | os.PathLike[str] | None, Synonyms | None],
 ) -> None:
     """Write what the generation now holds and how it was built into its metadata."""
     # Counted from the table of contents: opening a reader would map every segment.
@@ -336,6 +351,7 @@ def _record(
     meta.update(index_settings())
     meta.update(
         user_dict={"words": len(kept), "digest": kept.digest, "source": source} if kept else None,
+        synonyms=_synonyms_meta(*synonyms, live_meta),
         corpus=os.path.abspath(report.corpus),
         include=list(include),
         exclude=list(exclude),
@@ -343,6 +359,15 @@ def _record(
         documents=report.documents,
     )
     write_meta(target.generation, meta)
+
+
+def _synonyms_meta(path: str | os.PathLike[str] | None, read: Synonyms | None, live_meta: dict) -> dict | None:
+    """The synonyms to keep: the file given (none if it is empty), else the live index's."""
+    if path is None:
+        return live_meta.get("synonyms")
+    if not read:
+        return None
+    return {"words": len(read), "digest": read.digest, "source": str(Path(path).resolve()), "rules": read.to_json()}
 
 
 def _worker_count(asked: int | None, files: int) -> int:

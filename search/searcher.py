@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from collections import Counter
@@ -23,6 +24,7 @@ from .query.snippets import SNIPPET_CHARS, Highlighted, best_passage, highlighte
 from .query.suggest import Suggester, pinyin_cache_name
 from .results import Document, Facets, Hit, IndexStats, SearchResult
 from .schema import TEXT_FIELDS, exact_value, user_dict_of
+from .text.synonyms import Synonyms, regional
 from .storage import IndexDir, corrupt, default_index_dir
 
 _OPEN_ATTEMPTS = 4
@@ -86,7 +88,14 @@ class Index:
 
     def highlights(self, text: str, query: str) -> Highlighted:
         """All of ``text``, with the words ``query`` looks for in it as spans."""
-        return highlighted(text, query_syntax.highlight_terms(query_syntax.parse(query), self._user), user=self._user)
+        terms = query_syntax.highlight_terms(query_syntax.parse(query), self._user, self.synonyms)
+        return highlighted(text, terms, user=self._user)
+
+    @functools.cached_property
+    def synonyms(self) -> Synonyms:
+        """What query words also find: regional vocabulary, and the index's own list (``index --synonyms``)."""
+        own = Synonyms.from_json((self._meta.get("synonyms") or {}).get("rules") or [])
+        return regional() + own if own else regional()
 
     def _check_open(self) -> None:
         if self._closed:
@@ -137,7 +146,7 @@ class Index:
             raise UsageError(f"sort must be one of {', '.join(SORT_ORDERS)}, not {sort!r}")
         filters = Filters.of(category, author, since, until)
         tree = query_syntax.parse(query)
-        compiled = query_compile.to_whoosh(tree, user=self._user) if query.strip() else wq.Every()
+        compiled = query_compile.to_whoosh(tree, user=self._user, synonyms=self.synonyms) if query.strip() else wq.Every()
         allowed = filters.documents(self._searcher)
         if allowed is not None and not allowed:
             allowed = {-1}  # Whoosh reads an empty filter set as no filter: allow no real document
@@ -147,8 +156,8 @@ class Index:
         if sort == "relevance" and found_by_words < query_compile.FEW_MATCHES and query_compile.has_loose_matches(tree):
             # Too few articles have the words: let title n-grams find near misses too
             # (a fixed threshold, so the total does not depend on the page size).
-            results = self._collect(query_compile.to_whoosh(tree, loose=True, user=self._user), collect)
-        terms = query_syntax.highlight_terms(tree, self._user)
+            results = self._collect(query_compile.to_whoosh(tree, loose=True, user=self._user, synonyms=self.synonyms), collect)
+        terms = query_syntax.highlight_terms(tree, self._user, self.synonyms)
         phrases = query_syntax.highlight_phrases(tree, self._user)
         by_relevance = sort == "relevance"
         hits = [self._hit(result, terms, phrases, snippet_chars, by_relevance) for result in results[(page - 1) * limit : page * limit]]
@@ -287,6 +296,8 @@ class Index:
             first = Hit.fields_from(dated[0].fields())["date"]
             last = Hit.fields_from(dated[len(dated) - 1].fields())["date"]
         settings = {key: value for key, value in self._meta.items() if key in ("schema_version", "analysis", "include", "exclude", "user_dict")}
+        own = self._meta.get("synonyms")
+        settings["synonyms"] = {key: value for key, value in own.items() if key != "rules"} if own else None
         return IndexStats(
             location=self.location.root,
             documents=reader.doc_count(),

@@ -17,6 +17,7 @@ from search import (
     index_corpus,
     open_index,
 )
+from search.text.synonyms import regional
 from search.query.syntax import highlight_terms, parse
 
 
@@ -61,7 +62,7 @@ def test_hit_to_json_has_exactly_the_documented_keys(sample_index: Path) -> None
 
 @pytest.mark.parametrize("query", ["马拉松", "人工智能", "新能源汽车", "Win11", "gdp", "咖啡 县城", '"城市马拉松"', "中华人民共和国"])
 def test_highlights_mark_whole_query_words(sample_index: Path, query: str) -> None:
-    words = highlight_terms(parse(query))  # the query's words, as the highlighter looks for them
+    words = highlight_terms(parse(query), None, regional())  # the query's words and synonyms, as the highlighter looks for them
     with open_index(sample_index) as index:
         hits = index.search(query).hits
     assert hits
@@ -72,6 +73,14 @@ def test_highlights_mark_whole_query_words(sample_index: Path, query: str) -> No
                 marked_somewhere = True
                 assert made_of(html.unescape(marked), words), (query, marked, fragment)
     assert marked_somewhere
+
+
+def test_a_mainland_word_finds_and_marks_its_taiwan_form(sample_index: Path) -> None:
+    with open_index(sample_index) as index:
+        hits = index.search("人工智能").hits
+    marked = {html.unescape(text) for hit in hits for text in MARK.findall(hit.snippet + hit.title_html)}
+    assert "人工智慧" in marked  # the sample's Taiwan article says 人工智慧
+    assert "人工智能" in marked
 
 
 def test_snippets_and_titles_are_html_escaped(sample_copy: Path, tmp_path: Path) -> None:

@@ -51,6 +51,16 @@ def index_command(
             show_default=False,
         ),
     ] = None,
+    synonyms: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--synonyms",
+            help="Synonyms file in Solr's format ('a, b, c' find each other; 'a => b' searches a as b; a line "
+            "'@news' adds our news abbreviations), stored with the index and used by its searches at once; "
+            "kept by later runs, dropped by an empty file.",
+            show_default=False,
+        ),
+    ] = None,
     workers: Annotated[
         Optional[int],
         typer.Option(
@@ -88,6 +98,7 @@ def index_command(
             exclude=exclude or None,
             lock_timeout=lock_timeout,
             user_dict=user_dict,
+            synonyms=synonyms,
             workers=workers,
             allow_removals=allow_removals,
             progress=(lambda done, total: bar.update(task, completed=done, total=total)) if bar else None,

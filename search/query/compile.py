@@ -21,6 +21,7 @@ from ..engine.precomputed import Precomputed
 from ..schema import TEXT_FIELDS, exact_value
 from ..text.tokenizers import grams
 from ..text.tokens import phrase_terms
+from ..text.synonyms import Synonyms, lookup
 from ..text.tokens import terms as analyze_terms
 from ..text.user_dict import UserDict
 from .syntax import MAX_WORDS, Alternatives, Group, Phrase, Words, wanted
@@ -43,15 +44,18 @@ LOOSE_SHARE = 0.5
 FEW_MATCHES = 10
 
 
-def to_whoosh(tree: Alternatives, *, loose: bool = False, user: UserDict | None = None) -> wq.Query:
+def to_whoosh(
+    tree: Alternatives, *, loose: bool = False, user: UserDict | None = None, synonyms: Synonyms | None = None
+) -> wq.Query:
     """The Whoosh query for a parsed query string (``NullQuery`` if it has no words).
 
     The title n-grams of the query's free words always add to the score; with
-    ``loose`` they also find documents on their own (ranked below every document
-    that has one of the words), for queries whose words find too little.
-    ``user`` is the index's user dictionary, so words are cut as its text was.
+    ``loose`` they also find documents on their own (ranked below the documents
+    that have the words), for queries whose words find too little.
+    ``user`` is the index's user dictionary, so words are cut as its text was;
+    a free word with ``synonyms`` finds them too, as one word (:class:`AnyOf`).
     """
-    return _Compiler(loose, user).alternatives(tree)
+    return _Compiler(loose, user, synonyms).alternatives(tree)
 
 
 def has_loose_matches(tree: Alternatives) -> bool:
@@ -60,10 +64,11 @@ def has_loose_matches(tree: Alternatives) -> bool:
 
 
 class _Compiler:
-    def __init__(self, loose: bool = False, user: UserDict | None = None) -> None:
+    def __init__(self, loose: bool = False, user: UserDict | None = None, synonyms: Synonyms | None = None) -> None:
         self.words = 0
         self.loose = loose
         self.user = user
+        self.synonyms = lookup(synonyms, user) if synonyms else None
 
     def alternatives(self, node: Alternatives, top: bool = True) -> wq.Query:
         options = [self.group(option, top) for option in node.options]
@@ -128,8 +133,10 @@ class _Compiler:
         if not words:
             return []
         if isinstance(node, Phrase) and len(words) > 1:
-            return [_over_fields(fields, lambda name: wq.Phrase(name, words))]
-        return [_over_fields(fields, lambda name, word=word: wq.Term(name, word)) for word in words]
+            return [_words_query(fields, words)]
+        if isinstance(node, Phrase) or self.synonyms is None:
+            return [_words_query(fields, [word]) for word in words]
+        return [_any_of([_words_query(fields, found) for found in alternatives]) for _, alternatives in self.synonyms.slots(words)]
 
     def exact(self, name: str, text: str) -> wq.Query:
         """``category:`` / ``tag:`` / ``author:``: the exact value, as the filters match it."""
@@ -143,6 +150,17 @@ def _grams_query(text: str, share: float) -> wq.Query | None:
         return None
     least = max(1, math.ceil(share * len(found)))
     return AtLeast([wq.Term("grams", gram, boost=GRAMS_BOOST) for gram in found], least)
+
+
+def _words_query(fields: tuple[str, ...], words: list[str] | tuple[str, ...]) -> wq.Query:
+    """One word, or words side by side, in any of ``fields``."""
+    if len(words) == 1:
+        return _over_fields(fields, lambda name: wq.Term(name, words[0]))
+    return _over_fields(fields, lambda name: wq.Phrase(name, list(words)))
+
+
+def _any_of(queries: list[wq.Query]) -> wq.Query:
+    return queries[0] if len(queries) == 1 else AnyOf(queries)
 
 
 def _over_fields(fields: tuple[str, ...], make) -> wq.Query:
@@ -214,6 +232,32 @@ def covered(scores: dict[int, float], saturation: float) -> dict[int, float]:
 def highest_idf(searcher) -> float:
     """Whoosh's IDF of a word found in one document of the whole index."""
     return math.log(max(searcher.get_parent().doc_count_all(), 1) / 2) + 1
+
+
+class AnyOf(Precomputed, wq.CompoundQuery):
+    """A word and its synonyms, matched as one word: a document scores its best of them.
+
+    Each is scored as if it were as common as the most common of them, so a rare
+    synonym (社群 for 社区) never outscores the word itself for being rare.
+    """
+
+    JOINT = " ~ANY "
+
+    def normalize(self) -> wq.Query:
+        return AnyOf([q.normalize() for q in self.subqueries], self.boost)
+
+    def scores(self, searcher, context=None) -> dict[int, float]:
+        found = [query_scores(searcher, query, context) for query in self.subqueries]
+        documents = max(searcher.doc_count_all(), 1)
+        idfs = [math.log(documents / (len(scores) + 1)) + 1 for scores in found]
+        common = min(idfs)
+        best: dict[int, float] = {}
+        for scores, idf in zip(found, idfs):
+            scale = common / idf
+            for docnum, score in scores.items():
+                if score * scale > best.get(docnum, 0.0):
+                    best[docnum] = score * scale
+        return best
 
 
 class AtLeast(Precomputed, wq.CompoundQuery):

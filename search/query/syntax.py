@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterator, Literal
 
+from ..text.synonyms import Synonyms, lookup
 from ..text.tokens import phrase_terms
 from ..text.tokens import terms as analyze_terms
 from ..text.user_dict import UserDict
@@ -209,9 +210,17 @@ def highlight_phrases(tree: Node, user: UserDict | None = None) -> list[list[str
     return [terms for terms in phrases if len(terms) > 1]
 
 
-def highlight_terms(tree: Node, user: UserDict | None = None) -> set[str]:
-    """Analysed terms a query looks for (excluded ones left out), for highlighting."""
+def highlight_terms(tree: Node, user: UserDict | None = None, synonyms: Synonyms | None = None) -> set[str]:
+    """Analysed terms a query looks for (excluded ones left out), with the synonyms
+    of its free words, for highlighting."""
     found: set[str] = set()
+    table = lookup(synonyms, user) if synonyms else None
     for node in wanted(tree):
-        found.update(phrase_terms(node.text, user) if isinstance(node, Phrase) else analyze_terms(node.text, user))
+        if isinstance(node, Phrase):
+            found.update(phrase_terms(node.text, user))
+            continue
+        words = analyze_terms(node.text, user)
+        found.update(words)
+        if table is not None:
+            found.update(term for _, alternatives in table.slots(words) for terms in alternatives for term in terms)
     return found
