@@ -7,7 +7,8 @@ recall when one word is missing from the article, articles holding more of the
 words come first, and a word that says little about the document (common, like
 时候 or 开始, or lost in a whole day's transcript) adds little coverage. Words of
 one unspaced Chinese chunk (``点滴守护为什么关停``) count as separate words.
-(A bonus for words found close together was measured flat: there is none.)
+(A bonus for words found close together was measured flat on the stories-only
+sets, before coverage saturated: there is none.)
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from ..engine.bm25f import accumulate, query_scores
 from ..engine.precomputed import Precomputed
 from ..schema import TEXT_FIELDS, exact_value
 from ..text.tokenizers import grams
-from ..text.tokens import phrase_terms
 from ..text.synonyms import Synonyms, lookup
+from ..text.tokens import phrase_terms
 from ..text.tokens import terms as analyze_terms
 from ..text.user_dict import UserDict
 from .syntax import MAX_WORDS, Alternatives, Group, Phrase, Words, wanted
