@@ -32,6 +32,7 @@ _HOMES = {
     "NewsSearchError": "errors",
     "UsageError": "errors",
     "Document": "results",
+    "CategoryCount": "results",
     "Facets": "results",
     "Hit": "results",
     "Index": "searcher",
@@ -59,7 +60,7 @@ if TYPE_CHECKING:
     )
     from .build import IndexReport, index_corpus
     from .live import LiveIndex
-    from .results import Document, Facets, Hit, IndexStats, SearchResult
+    from .results import CategoryCount, Document, Facets, Hit, IndexStats, SearchResult
     from .searcher import Index, open_index
 
 
@@ -82,6 +83,7 @@ __all__ = [
     "CheckReport",
     "CorpusError",
     "Document",
+    "CategoryCount",
     "Facets",
     "Hit",
     "Index",

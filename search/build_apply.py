@@ -12,7 +12,7 @@ from whoosh.writing import IndexWriter
 
 from .errors import CorpusError
 from .ingest.corpus import MAX_STORED_BODY, Article, Skipped, SourceFile, content_hash, parse_article, read_source
-from .schema import exact_value
+from .schema import category_paths, exact_value
 
 if TYPE_CHECKING:
     from .build import IndexReport
@@ -72,14 +72,14 @@ def _apply_file(
     article = parse_article(source.path, data, size=source.size, mtime_ns=source.mtime_ns, articles_only=articles_only)
     report.warnings.extend(Skipped(article.path, warning) for warning in article.warnings)
     if indexed:
-        writer.update_document(**document_fields(article))
+        writer.update_document(**document_fields(article, writer.schema))
         report.updated += 1
     else:
-        writer.add_document(**document_fields(article))
+        writer.add_document(**document_fields(article, writer.schema))
         report.added += 1
 
 
-def document_fields(article: Article) -> dict[str, object]:
+def document_fields(article: Article, schema=None) -> dict[str, object]:
     """The Whoosh fields of an article."""
     fields: dict[str, object] = {
         "path": article.path,
@@ -101,6 +101,8 @@ def document_fields(article: Article) -> dict[str, object]:
     }
     if article.categories:
         fields["category"] = ",".join(exact_value(value) for value in article.categories)
+        if schema is None or "category_path" in schema:  # indexes built before it lack the field
+            fields["category_path"] = ",".join(category_paths(article.categories))
     if article.tags:
         fields["tag"] = ",".join(exact_value(value) for value in article.tags)
     if article.author:

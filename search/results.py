@@ -75,22 +75,49 @@ class Hit(_Described):
 
 
 @dataclass(frozen=True)
+class CategoryCount:
+    """One level of a category path, with the documents under it and its next levels.
+
+    ``path`` is the levels from the top as written, joined by ``/``: what the
+    ``category`` filter takes to find exactly these ``documents``.
+    """
+
+    category: str
+    path: str
+    documents: int
+    children: list["CategoryCount"] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "category": self.category,
+            "path": self.path,
+            "documents": self.documents,
+            "children": [child.to_json() for child in self.children],
+        }
+
+
+@dataclass(frozen=True)
 class Facets:
     """How all matched documents (not only the page shown) divide by category and by month.
 
     ``categories``: (category as written, documents), most first, ties by name; an
     article counts under each of its categories (any level), and under none if it has
-    none. ``months``: (``YYYY-MM`` in China Standard Time, documents), newest first;
-    undated articles are not counted. So neither list need add up to the total.
+    none. ``category_tree``: the same articles by path of levels from the top
+    (新媒体 › cnBeta › 最新), so a level that many sources share (最新, channel) is
+    counted under each parent, not in one bucket. ``months``: (``YYYY-MM`` in China
+    Standard Time, documents), newest first; undated articles are not counted. So no
+    list need add up to the total.
     """
 
     categories: list[tuple[str, int]]
     months: list[tuple[str, int]]
+    category_tree: list[CategoryCount] = field(default_factory=list)
 
     def to_json(self) -> dict[str, object]:
         """The JSON form, shaped like the categories of ``stats --json``."""
         return {
             "categories": [{"category": name, "documents": count} for name, count in self.categories],
+            "category_tree": [node.to_json() for node in self.category_tree],
             "months": [{"month": month, "documents": count} for month, count in self.months],
         }
 

@@ -41,6 +41,8 @@ def build_schema(user: UserDict | None = None) -> fields.Schema:
         # Character n-grams of the title: evidence when words are cut differently.
         grams=fields.TEXT(analyzer=GramTokenizer(), phrase=False, stored=False),
         category=exact(),
+        # Every path from the top level down (新媒体, 新媒体/cnbeta, …): the facets' tree.
+        category_path=exact(),
         tag=exact(),
         author=exact(),
         # Missing dates sort as the oldest, so undated articles come last newest-first.
@@ -57,6 +59,12 @@ def exact_value(value: str) -> str:
     """How a category, tag or author is stored for exact filtering (and looked up)."""
     normalized, _ = normalize(value)
     return " ".join(normalized.lower().split()).replace(",", " ")
+
+
+def category_paths(categories: list[str] | tuple[str, ...]) -> list[str]:
+    """The exact values of every path of ``categories`` from the top (``a``, ``a/b``, ``a/b/c``)."""
+    levels = [exact_value(name) for name in categories]
+    return ["/".join(levels[: depth + 1]) for depth in range(len(levels))]
 
 
 def index_settings() -> dict[str, object]:

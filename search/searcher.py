@@ -18,11 +18,11 @@ from .errors import ArticleNotFoundError, IndexCorruptError, IndexNotFoundError,
 from .limits import MAX_LIMIT, SORT_ORDERS, SortOrder
 from .query import compile as query_compile
 from .query import syntax as query_syntax
-from .query.filters import FACETS, DateBound, Filters, Values
+from .query.filters import LEVELS, DateBound, Filters, Values, facets_of
 from .query.similar import key_terms, similar_query
 from .query.snippets import SNIPPET_CHARS, Highlighted, best_passage, highlighted
 from .query.suggest import Suggester, pinyin_cache_name
-from .results import Document, Facets, Hit, IndexStats, SearchResult
+from .results import CategoryCount, Document, Facets, Hit, IndexStats, SearchResult
 from .schema import TEXT_FIELDS, exact_value, user_dict_of
 from .text.synonyms import Synonyms, regional
 from .storage import IndexDir, corrupt, default_index_dir
@@ -190,7 +190,7 @@ class Index:
             reverse=collect.sort == "date",
             terms=False,
             # Grouping sees every match, so Whoosh collects them all instead of the top N.
-            groupedby=FACETS if collect.facets else None,
+            groupedby=facets_of(self._searcher.schema) if collect.facets else None,
             maptype=sorting.Count,
         )
 
@@ -207,7 +207,30 @@ class Index:
             key=lambda pair: (-pair[1], pair[0]),
         )
         months = sorted(((key, count) for key, count in results.groups("month").items() if key), reverse=True)
-        return Facets(categories=categories, months=months)
+        if "category_path" in self._searcher.schema:
+            tree = self._category_tree(results.groups("category_path"))
+        else:  # built before paths were indexed: one level each
+            tree = [CategoryCount(name, name, count) for name, count in categories]
+        return Facets(categories=categories, months=months, category_tree=tree)
+
+    def _category_tree(self, counts: dict[str, int]) -> list[CategoryCount]:
+        """Counts of exact paths (``a``, ``a/b``) as a tree of levels, most documents first."""
+        children: dict[str, list[str]] = {}
+        for key in counts:
+            if key:
+                parent = key.rpartition(LEVELS)[0]
+                children.setdefault(parent, []).append(key)
+
+        def level(key: str, parent_path: str) -> CategoryCount:
+            name = self._category_name(key.rpartition(LEVELS)[2])
+            path = f"{parent_path}{LEVELS}{name}" if parent_path else name
+            return CategoryCount(name, path, counts[key], nodes(key, path))
+
+        def nodes(parent: str, parent_path: str) -> list[CategoryCount]:
+            found = [level(key, parent_path) for key in children.get(parent, ())]
+            return sorted(found, key=lambda node: (-node.documents, node.category))
+
+        return nodes("", "")
 
     def _category_name(self, key: str) -> str:
         """A category as an article writes it, for its exact (case-folded) filter value."""

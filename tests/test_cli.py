@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from search.cli.render import category_lines
 from clirun import assert_one_line_error, cli
 from contract import HIT_KEYS, RESULT_KEYS, timeless
 
@@ -235,6 +237,7 @@ def test_facets_json_and_listing(sample_index: Path, capsys) -> None:
         facets = index.search("", facets=True).facets
     assert data["facets"] == {
         "categories": [{"category": name, "documents": count} for name, count in facets.categories],
+        "category_tree": [node.to_json() for node in facets.category_tree],
         "months": [{"month": month, "documents": count} for month, count in facets.months],
     }
     assert sum(entry["documents"] for entry in data["facets"]["months"]) == data["total"] == 30
@@ -244,10 +247,13 @@ def test_facets_json_and_listing(sample_index: Path, capsys) -> None:
     listing, _, counts = out.partition("\ncategories:\n")
     assert "1–3 of 30" in listing
     categories, _, months = counts.partition("\nmonths:\n")
-    lines = categories.strip().splitlines()  # the 30 largest, as stats lists categories
-    assert len(facets.categories) > 30
-    assert [tuple(line.split()) for line in lines[:-1]] == [(str(count), name) for name, count in facets.categories[:30]]
-    assert lines[-1].strip() == f"… and {len(facets.categories) - 30} more (--json lists all)"
+    lines = categories.strip("\n").splitlines()  # the tree depth first, each level indented under its parent
+    tree = list(category_lines(facets.category_tree))
+    assert len(tree) > 30
+    assert [(line.split()[0], line[11:]) for line in lines[:-1]] == [
+        (str(node.documents), "  " * depth + node.category) for node, depth in tree[:30]
+    ]
+    assert lines[-1].strip() == f"… and {len(tree) - 30} more (--json lists all)"
     rows = [tuple(line.split()) for line in months.strip().splitlines()]
     assert rows == [(str(count), month) for month, count in facets.months]
 

@@ -51,6 +51,9 @@ def test_the_old_index_opens_and_searches(legacy: tuple[Path, Path]) -> None:
         assert [hit.path for hit in result.hits] == [ARTICLE]
         assert f"<mark>{USER_WORD}</mark>" in result.hits[0].title_html
         assert opened.search("散热 技术").hits[0].path == "科技/液冷散熱新技術.md"
+        facets = opened.search("", facets=True).facets  # no paths indexed: each level on its own
+        assert [(node.category, node.documents) for node in facets.category_tree] == facets.categories
+        assert all(not node.children for node in facets.category_tree)
     assert _frequency(index, "title", USER_WORD) == 1
 
 

@@ -106,6 +106,57 @@ def test_facets_json_shape(sample_index: Path) -> None:
             {"category": "新闻", "documents": 1},
             {"category": "运动", "documents": 1},
         ],
+        "category_tree": [node.to_json() for node in result.facets.category_tree],
         "months": [{"month": "2023-11", "documents": 1}, {"month": "2023-10", "documents": 1}],
     }
+    first = data["facets"]["category_tree"][0]
+    assert set(first) == {"category", "path", "documents", "children"} and first["path"] == first["category"]
     assert json.loads(json.dumps(data, ensure_ascii=False)) == data
+
+
+def _expected_tree(paths, oracle) -> Counter:
+    """Documents under every path of levels from the top, counted from the front matter."""
+    found: Counter = Counter()
+    for path in paths:
+        levels = [exact_value(name) for name in oracle[path]["categories"]]
+        found.update({"/".join(levels[: depth + 1]) for depth in range(len(levels))})
+    return found
+
+
+def _tree_counts(nodes, into: Counter | None = None) -> Counter:
+    into = Counter() if into is None else into
+    for node in nodes:
+        into["/".join(exact_value(level) for level in node.path.split("/"))] += node.documents
+        _tree_counts(node.children, into)
+    return into
+
+
+@pytest.mark.parametrize(("query", "options"), [("", {}), ("市民 OR 城市", {}), ("", dict(since="2023-01-01"))])
+def test_the_category_tree_counts_every_path_from_the_top(sample_index: Path, query: str, options: dict) -> None:
+    with open_index(sample_index) as index:
+        matched = all_paths(index, query, **options)
+        tree = index.search(query, limit=2, facets=True, **options).facets.category_tree
+    assert _tree_counts(tree) == _expected_tree(matched, ORACLE)
+    assert any(node.children for node in tree), "the sample has categories of several levels"
+    for node in tree:  # most documents first, each level under its own parent
+        assert [child.documents for child in node.children] == sorted((child.documents for child in node.children), reverse=True)
+        assert all(child.path == f"{node.path}/{child.category}" for child in node.children)
+
+
+def test_a_level_many_sources_share_is_counted_under_each_parent(rsshub_corpus: Path, tmp_path: Path) -> None:
+    index_corpus(rsshub_corpus, tmp_path / "index")
+    with open_index(tmp_path / "index") as index:
+        result = index.search("", facets=True, limit=1)
+        flat = dict(result.facets.categories)
+        parents = [node for top in result.facets.category_tree for node in top.children]
+        shared = [node for node in parents if len(node.children) == 1 and node.children[0].category == "最新"]
+        assert shared and flat["最新"] == sum(node.children[0].documents for node in parents if node.children and node.children[0].category == "最新")
+
+        def agree(nodes) -> int:
+            checked = 0
+            for node in nodes:  # the facet's count is what its filter finds
+                assert index.search("", category=node.path, limit=1).total == node.documents, node.path
+                checked += 1 + agree(node.children)
+            return checked
+
+        assert agree(result.facets.category_tree) > 50

@@ -94,13 +94,18 @@ def test_a_reader_searches_filters_pages_and_reads(driver, served: Server, shoot
     assert all(len(text) == 16 for text in times)  # China Standard Time, minutes
     shoot("1-results")
 
-    facet = driver.find_element(*_by(".facet-categories a.facet"))
-    category = facet.text
+    # A level under its parent: the link filters by the path, parent first.
+    row = driver.find_element(*_by(".facet-categories .facet-children .row"))
+    facet = row.find_element(*_by("a.facet"))
+    category, count = facet.text, int(row.find_element(*_by(".n")).text)
+    path = facet.get_attribute("title")
+    assert path.endswith("/" + category)
     facet.click()
     _wait(driver, lambda d: "category=" in d.current_url)
-    assert parse_qs(urlparse(driver.current_url).query)["category"] == [category]
+    assert parse_qs(urlparse(driver.current_url).query)["category"] == [path]
+    assert f"共 {count} 篇" in driver.find_element(*_by(".count")).text  # the count the facet showed
     for hit in driver.find_elements(*_by(".hit")):
-        assert category in [link.text for link in hit.find_elements(*_by("a.category"))]
+        assert path.split("/") == [link.text for link in hit.find_elements(*_by("a.category"))][: len(path.split("/"))]
     shoot("2-category")
 
     driver.get(served.url + "/?q=手机")

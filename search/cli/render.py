@@ -174,13 +174,21 @@ def _with_filters(filters: dict) -> str:
 
 
 def _print_facets(facets, out) -> None:
-    """Counts by category and month under the hits, as ``stats`` lists categories."""
-    if facets is None or not (facets.categories or facets.months):
+    """Counts by category path (each level under its parent) and by month, under the hits."""
+    if facets is None or not (facets.category_tree or facets.months):
         return
-    for label, counts in (("categories", facets.categories), ("months", facets.months)):
+    tree = [(f"{'  ' * depth}{node.category}", node.documents) for node, depth in category_lines(facets.category_tree)]
+    for label, counts in (("categories", tree), ("months", facets.months)):
         out.print()
         out.print(f"{label}:", style="bold", markup=False)
         _print_counts(out, counts)
+
+
+def category_lines(nodes, depth: int = 0):
+    """The category tree depth first: (node, depth) for each level."""
+    for node in nodes:
+        yield node, depth
+        yield from category_lines(node.children, depth + 1)
 
 
 def _print_counts(out, counts: list[tuple[str, int]]) -> None:

@@ -42,12 +42,19 @@ def local_month(value: int) -> str | None:
     return f"{moment.year:04d}-{moment.month:02d}"
 
 
-#: What ``facets=True`` groups by: every level of the exact ``category`` terms, and
-#: the local month of the ``date`` column; no stored fields are read per match.
+#: What ``facets=True`` groups by: every level of the exact ``category`` terms, every
+#: path of levels from the top (``category_path``), and the local month of the ``date``
+#: column; no stored fields are read per match.
 FACETS = {
     "category": sorting.FieldFacet("category", allow_overlap=True),
+    "category_path": sorting.FieldFacet("category_path", allow_overlap=True),
     "month": sorting.TranslateFacet(local_month, sorting.FieldFacet("date")),
 }
+
+
+def facets_of(schema) -> dict[str, sorting.FacetType]:
+    """:data:`FACETS` that ``schema`` can count (indexes built before paths have none)."""
+    return {name: facet for name, facet in FACETS.items() if name != "category_path" or name in schema}
 
 
 @dataclass(frozen=True)
