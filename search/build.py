@@ -25,6 +25,7 @@ from .engine.whoosh_seam import segment_document_count
 from .engine.writer import NewsSegmentWriter
 from .errors import UsageError, plural
 from .ingest.corpus import DEFAULT_INCLUDE, Skipped, SourceFile, walk
+from .cluster import is_cluster
 from .schema import build_schema, index_settings, user_dict_of
 from .storage import IndexDir, corrupt, default_index_dir, open_whoosh, read_meta, write_meta
 from .text.synonyms import Synonyms
@@ -43,7 +44,7 @@ FEW_REMOVALS = 10
 class IndexReport:
     """What one ``index`` run did."""
 
-    index: Path
+    index: Path | str  # a folder, or a cluster's address
     corpus: Path
     rebuilt: bool = False
     added: int = 0
@@ -131,6 +132,15 @@ def index_corpus(
     processes (default: one per CPU, at most :data:`MAX_WORKERS`), each writing
     one segment of the new index; ``workers=1`` builds in this process.
     """
+    if is_cluster(index_dir if index_dir is not None else os.environ.get("NEWS_SEARCH_INDEX")):
+        from .cluster.build import index_into_cluster
+
+        if user_dict is not None or synonyms is not None:
+            raise UsageError("a cluster index takes neither --user-dict nor --synonyms yet")
+        url = str(index_dir if index_dir is not None else os.environ["NEWS_SEARCH_INDEX"])
+        if corpus is None:
+            raise UsageError(f"give the corpus folder to index into {url}")
+        return index_into_cluster(corpus, url, rebuild=rebuild, include=include, exclude=exclude, allow_removals=allow_removals, progress=progress)
     started = time.perf_counter()
     location = IndexDir(index_dir if index_dir is not None else default_index_dir())
     if corpus is None:

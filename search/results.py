@@ -141,6 +141,8 @@ class SearchResult:
     filters: dict[str, object] = field(default_factory=dict)
     #: How long the search took, in milliseconds.
     took_ms: float = 0.0
+    #: What a cluster said when part of it did not answer: the hits are then partial.
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def pages(self) -> int:
@@ -160,6 +162,9 @@ class SearchResult:
         }
         if self.facets is not None:
             data["facets"] = self.facets.to_json()
+        if self.warnings:
+            data["partial"] = True
+            data["warnings"] = list(self.warnings)
         return data
 
 

@@ -15,7 +15,7 @@ from whoosh import query as wq
 
 from .engine.precomputed import Precomputed, Restricted, top_results
 from .errors import ArticleNotFoundError, IndexCorruptError, IndexNotFoundError, IndexVersionError, UsageError
-from .limits import MAX_LIMIT, SORT_ORDERS, SortOrder
+from .limits import SortOrder, check_request
 from .query import compile as query_compile
 from .query import syntax as query_syntax
 from .query.filters import LEVELS, DateBound, Filters, Values, facets_of
@@ -141,9 +141,7 @@ class Index:
         started = time.perf_counter()
         if not isinstance(query, str):
             raise UsageError(f"query must be a text, not {query!r}")
-        _check_page(limit, page, snippet_chars)
-        if sort not in SORT_ORDERS:
-            raise UsageError(f"sort must be one of {', '.join(SORT_ORDERS)}, not {sort!r}")
+        check_request(limit, page, snippet_chars, sort)
         filters = Filters.of(category, author, since, until)
         tree = query_syntax.parse(query)
         compiled = query_compile.to_whoosh(tree, user=self._user, synonyms=self.synonyms) if query.strip() else wq.Every()
@@ -252,7 +250,7 @@ class Index:
         """
         self._check_open()
         started = time.perf_counter()
-        _check_page(limit, page, snippet_chars)
+        check_request(limit, page, snippet_chars)
         docnum = self._docnum(path)
         terms = key_terms(self._searcher.stored_fields(docnum), self._searcher.reader(), self._user)
         if not terms:
@@ -352,7 +350,15 @@ class _Collect:
 
 
 def open_index(path: str | os.PathLike[str] | None = None) -> Index:
-    """Open the index at ``path`` (default: ``$NEWS_SEARCH_INDEX`` or ``./index``)."""
+    """Open the index at ``path`` (default: ``$NEWS_SEARCH_INDEX`` or ``./index``), a
+    folder or a cluster's ``sphinx://HOST:PORT/INDEX`` (same methods, see :mod:`search.cluster`)."""
+    from .cluster import is_cluster
+
+    location = path if path is not None else os.environ.get("NEWS_SEARCH_INDEX")
+    if is_cluster(location):
+        from .cluster.searcher import ClusterIndex
+
+        return ClusterIndex(location)  # type: ignore[return-value]
     return Index.open(path)
 
 
@@ -374,15 +380,3 @@ def _corpus_paths(path: str, corpus: str | None) -> Iterator[str]:
         pass
     if posix.startswith(f"{root.name}/"):
         yield posix[len(root.name) + 1 :]
-
-
-def _check_page(limit: int, page: int, snippet_chars: int) -> None:
-    for name, value in (("limit", limit), ("page", page), ("snippet_chars", snippet_chars)):
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise UsageError(f"{name} must be a whole number, not {value!r}")
-    if not 1 <= limit <= MAX_LIMIT:
-        raise UsageError(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
-    if page < 1:
-        raise UsageError(f"page must be 1 or more, not {page}")
-    if snippet_chars < 1:
-        raise UsageError(f"snippet_chars must be 1 or more, not {snippet_chars}")

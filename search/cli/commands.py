@@ -82,11 +82,12 @@ def index_command(
 ) -> None:
     """Build or update an index from a folder of articles."""
     from .. import index_corpus
+    from ..cluster import is_cluster
     from ..ingest.corpus import sample_corpus
     from ..storage import IndexDir, default_index_dir
 
     location = index if index is not None else default_index_dir()
-    if corpus is None and IndexDir(location).current() is None:
+    if corpus is None and not is_cluster(str(location)) and IndexDir(location).current() is None:
         corpus = sample_corpus()  # a first run without a folder: the bundled sample
     with render.progress_bar(as_json) as bar:
         task = bar.add_task("indexing", total=None) if bar else None
@@ -174,6 +175,8 @@ def search_command(
             _search_batch(opened, batch, options)
             return
         result = opened.search(query, **options)
+    for warning in result.warnings:  # a cluster with servers down: the hits are partial
+        typer.echo(f"news-search: warning: partial results: {warning}", err=True)
     render.print_result(result, as_json, color.value)
 
 

@@ -27,8 +27,10 @@ app = typer.Typer(
 )
 
 IndexOption = Annotated[
-    Optional[Path],
-    typer.Option("--index", "-i", help="Index folder [default: $NEWS_SEARCH_INDEX or ./index].", show_default=False),
+    Optional[str],
+    typer.Option(
+        "--index", "-i", help="Index folder, or a cluster's sphinx://HOST:PORT/INDEX [default: $NEWS_SEARCH_INDEX or ./index].", show_default=False
+    ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a listing.")]
 

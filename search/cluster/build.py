@@ -1,0 +1,190 @@
+"""Indexing a corpus into a cluster: each article as our own tokens, on the shard a
+hash of its path picks, in every copy of that shard; incremental by content hash."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from datetime import timezone
+from pathlib import Path
+from typing import Sequence
+
+from ..build import DEFAULT_INCLUDE, FEW_REMOVALS, IndexReport, _check_corpus_folder, _sources
+from ..build_apply import ProgressCallback
+from ..errors import CorpusError, UsageError, plural
+from ..ingest.corpus import MAX_STORED_BODY, Article, Skipped, content_hash, parse_article, read_source
+from ..schema import category_paths, exact_value
+from ..text.tokens import analyze
+from .layout import SHARD_INDEX
+from .sphinxql import Address, connect, quoted, rows, shard_copies
+
+#: Rows per REPLACE statement, and per page when reading what a shard holds.
+BATCH = 64
+PAGE = 1000
+
+
+def document_id(path: str) -> int:
+    """A stable, positive 63-bit id for a corpus path."""
+    return int.from_bytes(hashlib.blake2b(path.encode("utf-8"), digest_size=8).digest(), "big") >> 1 or 1
+
+
+def value_id(kind: str, value: str) -> int:
+    """The 63-bit id a filter value (category, path of categories, author) is stored as."""
+    return document_id(f"{kind}\x00{value}")
+
+
+def index_into_cluster(
+    corpus: str | os.PathLike[str],
+    url: str,
+    *,
+    rebuild: bool = False,
+    include: Sequence[str] | None = None,
+    exclude: Sequence[str] | None = None,
+    allow_removals: bool = False,
+    progress: ProgressCallback | None = None,
+) -> IndexReport:
+    """Bring the cluster's index up to date with ``corpus`` (see :func:`search.index_corpus`)."""
+    started = time.perf_counter()
+    address = Address.parse(url)
+    report = IndexReport(index=str(address), corpus=Path(corpus))
+    _check_corpus_folder(report.corpus)
+    include, exclude = tuple(include or DEFAULT_INCLUDE), tuple(exclude or ())
+    sources = _sources(report, include, exclude)
+    head = connect(address)
+    shards = [[connect(copy) for copy in copies] for copies in shard_copies(head, address.index)]
+    known = {} if rebuild else _held(shards)
+    holding = sum(_count(copies[0]) for copies in shards)
+    _refuse_losses(report, sources, known, holding, rebuild, allow_removals)
+    if rebuild:
+        for copies in shards:
+            for connection in copies:
+                rows(connection, f"TRUNCATE RTINDEX {SHARD_INDEX}")
+    report.rebuilt = rebuild
+    pending: list[list[str]] = [[] for _ in shards]
+    for done, source in enumerate(sources, 1):
+        _apply(source, known, shards, pending, report, articles_only=include == DEFAULT_INCLUDE)
+        if progress:
+            progress(done, len(sources))
+    for number, values in enumerate(pending):
+        _flush(shards[number], values)
+    removed = [document_id(path) for path in known]
+    for number, copies in enumerate(shards):
+        ids = [str(doc) for doc in removed if doc % len(shards) == number]
+        for at in range(0, len(ids), PAGE):
+            for connection in copies:
+                rows(connection, f"DELETE FROM {SHARD_INDEX} WHERE id IN ({','.join(ids[at : at + PAGE])})")
+    report.removed += len(removed)
+    report.documents = sum(_count(copies[0]) for copies in shards)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _refuse_losses(report: IndexReport, sources, known: dict, holding: int, rebuild: bool, allow_removals: bool) -> None:
+    """The safeguards of a folder index: no emptying rebuild, no update removing most documents."""
+    if allow_removals:
+        return
+    if rebuild and not sources and holding:
+        raise UsageError(
+            f"{report.corpus} has no files to index, so a rebuild would empty {report.index} of its "
+            f"{plural(holding, 'document')}: add --allow-removals if that is meant"
+        )
+    present = {source.path for source in sources}
+    removing = sum(1 for path in known if path not in present)
+    if removing and (removing == len(known) or (removing > len(known) / 2 and removing > FEW_REMOVALS)):
+        raise UsageError(
+            f"this update would remove {removing} of the {plural(len(known), 'document')} of {report.index}, "
+            f"whose files are not in {report.corpus}: add --allow-removals if that is meant"
+        )
+
+
+def _apply(source, known: dict, shards: list, pending: list[list[str]], report: IndexReport, articles_only: bool) -> None:
+    held = known.pop(source.path, None)
+    try:
+        data = read_source(source)
+        if held == content_hash(data):
+            report.unchanged += 1
+            return
+        article = parse_article(source.path, data, size=source.size, mtime_ns=source.mtime_ns, articles_only=articles_only)
+    except Exception as error:  # one odd file must never sink the run
+        reason = str(error) if isinstance(error, CorpusError) else f"{type(error).__name__}: {error}"
+        report.skipped.append(Skipped(source.path, reason))
+        if held is not None:
+            known[source.path] = held  # removed below, as a folder index drops it
+        return
+    report.warnings.extend(Skipped(article.path, warning) for warning in article.warnings)
+    number = document_id(article.path) % len(shards)
+    pending[number].append(_row(article))
+    if len(pending[number]) >= BATCH:
+        _flush(shards[number], pending[number])
+        pending[number].clear()
+    if held is None:
+        report.added += 1
+    else:
+        report.updated += 1
+
+
+def _row(article: Article) -> str:
+    """The VALUES tuple of one article, in :data:`COLUMNS` order."""
+    date = article.date.astimezone(timezone.utc) if article.date else None
+    meta = {
+        "title": article.title,
+        "categories": list(article.categories),
+        "tags": list(article.tags),
+        "author": article.author,
+        "date": article.date.isoformat() if article.date else None,
+    }
+    categories = [value_id("category", exact_value(name)) for name in article.categories]
+    categories += [value_id("path", path) for path in category_paths(article.categories)]
+    authors = [value_id("author", exact_value(article.author))] if article.author else []
+    values = [
+        str(document_id(article.path)),
+        quoted(_tokens(article.title)),
+        quoted(_tokens(article.body)),
+        quoted(_tokens("\n".join(article.categories + article.tags))),
+        quoted(article.path),
+        quoted(article.title),
+        quoted(article.body[:MAX_STORED_BODY]),
+        quoted(article.content_hash),
+        quoted(json.dumps(meta, ensure_ascii=False)),
+        str(int(date.timestamp()) if date else 0),
+        "1" if date else "0",
+        f"({','.join(map(str, dict.fromkeys(categories)))})",
+        f"({','.join(map(str, authors))})",
+    ]
+    return f"({', '.join(values)})"
+
+
+COLUMNS = "id, title, body, categories, path, title_text, body_text, content_hash, meta, date, has_date, category_ids, author_ids"
+
+
+def _tokens(text: str) -> str:
+    """Our index-time terms of ``text`` (sub-words included), joined by spaces."""
+    return " ".join(token.text for token in analyze(text, subwords=True))
+
+
+def _flush(copies: list, values: list[str]) -> None:
+    if values:
+        for connection in copies:
+            rows(connection, f"REPLACE INTO {SHARD_INDEX} ({COLUMNS}) VALUES {', '.join(values)}")
+
+
+def _held(shards: list) -> dict[str, str]:
+    """Path → content hash of every document the shards hold (read from each shard's first copy)."""
+    found: dict[str, str] = {}
+    for copies in shards:
+        last = 0
+        while True:
+            page = rows(copies[0], f"SELECT id, path, content_hash FROM {SHARD_INDEX} WHERE id > {last} ORDER BY id ASC LIMIT {PAGE} OPTION max_matches={PAGE}")
+            found.update((path, digest) for _, path, digest in page)
+            if len(page) < PAGE:
+                break
+            last = page[-1][0]
+    return found
+
+
+def _count(connection) -> int:
+    rows(connection, f"SELECT id FROM {SHARD_INDEX} LIMIT 1")
+    meta = dict(rows(connection, "SHOW META"))
+    return int(meta.get("total_found", 0))
