@@ -159,7 +159,7 @@ def metric_rows(set_name: str, queries: list[Query], by_style: bool) -> list[dic
         groups.update((style, styles[style]) for style in ordered)
     rows = []
     for subset, members in groups.items():
-        for system in SYSTEMS:
+        for system in [name for name in (*SYSTEMS, "cluster") if any(name in query.ranks for query in members)]:
             ranks = [query.ranks.get(system) for query in members]
             n = len(ranks)
             rows.append(
@@ -239,7 +239,7 @@ def set1(run: Run, shared: Path, work: Path, highlight: bool) -> list[Query]:
 # ----------------------------------------------------------------------- set 2
 
 
-def set2(run: Run, shared: Path, work: Path, query_file: Path, limit: int | None, highlight: bool) -> list[Query]:
+def set2(run: Run, shared: Path, work: Path, query_file: Path, limit: int | None, highlight: bool, cluster: bool = False) -> list[Query]:
     say(f"set 2 (news): {query_file}")
     if not query_file.is_file():
         message = f"{query_file} does not exist yet: set 2 skipped"
@@ -270,9 +270,39 @@ def set2(run: Run, shared: Path, work: Path, query_file: Path, limit: int | None
         "stories": stories,
         "story_limit": limit,
     }
-    evaluate(run, "news", queries, systems.rankers, lambda query, path: path == query.target)
+    rankers = dict(systems.rankers)
+    stop = None
+    if cluster:
+        rankers["cluster"], stop = _cluster_ranker(run, corpus, work)
+    evaluate(run, "news", queries, rankers, lambda query, path: path == query.target)
     systems.close()
+    if stop:
+        stop()
+        overlaps = [len(set(query.returned["ours"]) & set(query.returned["cluster"])) / max(1, min(CUTOFF, len(query.returned["ours"]))) for query in queries]
+        run.sets["news"]["cluster_top10_overlap_with_ours"] = round(sum(overlaps) / max(1, len(overlaps)), 4)
     return queries
+
+
+def _cluster_ranker(run: Run, corpus: Path, work: Path):
+    """The same corpus in a Sphinx cluster of two shards on this machine (issue 16)."""
+    from search.cluster.layout import init_cluster
+    from search.cluster.servers import free_ports, start_cluster, stop_cluster
+
+    layout = init_cluster(work / "cluster", 2, port=free_ports(6))
+    start_cluster(work / "cluster")
+    started = time.perf_counter()
+    report = index_corpus(corpus, layout.url)
+    run.time("news", "cluster", "build", time.perf_counter() - started, documents=report.documents, skipped=len(report.skipped))
+    remote = open_index(layout.url)
+
+    def cluster_paths(query: str) -> list[str]:
+        return [hit.path for hit in remote.search(query, limit=CUTOFF).hits]
+
+    def stop() -> None:
+        remote.close()
+        stop_cluster(work / "cluster")
+
+    return cluster_paths, stop
 
 
 def set3(run: Run, shared: Path, work: Path, query_file: Path, limit: int | None, highlight: bool) -> list[Query]:
@@ -337,16 +367,18 @@ def _story_corpus(shared: Path, corpus: Path, limit: int | None) -> None:
 
 def print_table(run: Run) -> None:
     print()
-    print(f"{'set':<7} {'subset':<12} {'system':<6} {'queries':>7} {'MRR@10':>7} {'hits@1':>7} {'hits@10':>7}")
+    print(f"{'set':<7} {'subset':<12} {'system':<7} {'queries':>7} {'MRR@10':>7} {'hits@1':>7} {'hits@10':>7}")
     for row in run.rows:
         cells = [f"{row[key]:>7.3f}" if row[key] is not None else f"{'-':>7}" for key in ("mrr@10", "hits@1", "hits@10")]
-        print(f"{row['set']:<7} {row['subset']:<12} {row['system']:<6} {row['queries']:>7} {' '.join(cells)}")
+        print(f"{row['set']:<7} {row['subset']:<12} {row['system']:<7} {row['queries']:>7} {' '.join(cells)}")
     for name, info in run.sets.items():
         if "skipped" in info:
             print(f"{name:<7} skipped: {info['skipped']}")
         if "transcript_above_target" in info:
             shares = ", ".join(f"{system} {share:.1%}" for system, share in info["transcript_above_target"].items())
             print(f"{name:<7} a whole-day transcript above the target story: {shares}")
+        if "cluster_top10_overlap_with_ours" in info:
+            print(f"{name:<7} the cluster's top 10 share {info['cluster_top10_overlap_with_ours']:.1%} of ours")
     print()
     print(f"{'set':<7} {'system':<6} {'step':<13} {'seconds':>8}  details")
     for timing in run.timings:
@@ -381,6 +413,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sets", default="1,2,3", help="which sets to run: any of 1, 2, 3 (default: all)")
     parser.add_argument("--queries", type=Path, default=DEFAULT_QUERIES, help=f"set 2 queries (default: {DEFAULT_QUERIES.relative_to(REPO)})")
     parser.add_argument("--details", type=Path, default=None, help="also write each query's ranks and top paths as JSON Lines")
+    parser.add_argument("--cluster", action="store_true", help="set 2 also on a Sphinx cluster of two shards on this machine (needs searchd)")
     parser.add_argument("--naive-highlight", action="store_true", help="let the naive setup highlight body snippets, as our engine always does")
     args = parser.parse_args(argv)
     shared = args.shared or default_shared()
@@ -401,7 +434,7 @@ def main(argv: list[str] | None = None) -> int:
         run.rows += metric_rows("qbqtc", results["qbqtc"], by_style=False) if results["qbqtc"] else []
     if "2" in wanted:
         with tempfile.TemporaryDirectory(prefix="eval-news-") as work:
-            results["news"] = set2(run, shared, Path(work), args.queries, args.limit, args.naive_highlight)
+            results["news"] = set2(run, shared, Path(work), args.queries, args.limit, args.naive_highlight, args.cluster)
         run.rows += metric_rows("news", results["news"], by_style=True) if results["news"] else []
     if "3" in wanted:
         with tempfile.TemporaryDirectory(prefix="eval-mixed-") as work:
@@ -416,7 +449,7 @@ def main(argv: list[str] | None = None) -> int:
         **engine_state(),
         "python": platform.python_version(),
         "cpus": os.cpu_count(),
-        "arguments": {"shared": str(shared), "limit": args.limit, "sets": sorted(wanted), "naive_highlight": args.naive_highlight},
+        "arguments": {"shared": str(shared), "limit": args.limit, "sets": sorted(wanted), "naive_highlight": args.naive_highlight, "cluster": args.cluster},
         "cutoff": CUTOFF,
         "sets": run.sets,
         "results": run.rows,

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import shutil
 import signal
-import socket
 from pathlib import Path
 
 import pytest
@@ -18,35 +16,16 @@ from contract import HIT_KEYS, RESULT_KEYS
 
 from search import UsageError, index_corpus, open_index
 from search.cluster.layout import Layout, init_cluster
-from search.cluster.servers import start_cluster, stop_cluster
+from search.cluster.servers import free_ports, start_cluster, stop_cluster
 
 pytestmark = pytest.mark.slow
-
-
-def _free_ports(count: int) -> int:
-    """A base port with ``count`` free ports after it."""
-    for _ in range(50):
-        base = random.randrange(20000, 60000, 2)
-        try:
-            sockets = []
-            for port in range(base, base + count):
-                sock = socket.socket()
-                sock.bind(("127.0.0.1", port))
-                sockets.append(sock)
-            return base
-        except OSError:
-            continue
-        finally:
-            for sock in sockets:
-                sock.close()
-    raise RuntimeError("no free ports")
 
 
 def _cluster(folder: Path, mirrors: bool = False) -> Layout:
     if not shutil.which("searchd"):
         pytest.fail("searchd is not installed: run scripts/ci-setup (Debian's sphinxsearch)")
     copies = 2 if mirrors else 1
-    layout = init_cluster(folder, 2, mirrors=mirrors, port=_free_ports(2 * (1 + 2 * copies)))
+    layout = init_cluster(folder, 2, mirrors=mirrors, port=free_ports(2 * (1 + 2 * copies)))
     start_cluster(folder)
     return layout
 
@@ -114,6 +93,18 @@ def test_show_and_the_command_line_take_the_cluster_address(cluster, capsys) -> 
     with open_index(layout.url) as remote:
         with pytest.raises(KeyError):
             remote.document("no/such/article.md")
+
+
+def test_similar_articles_are_those_the_folder_index_finds(cluster, embedded: Path) -> None:
+    _, layout = cluster
+    with open_index(layout.url) as remote, open_index(embedded) as local:
+        path = local.search("手机").hits[0].path
+        there, here = remote.similar(path), local.similar(path)
+        assert path not in {hit.path for hit in there.hits} and there.total > 0
+        assert len(set(there.query.split()) & set(here.query.split())) >= 6  # the same distinctive words, mostly
+        assert len({hit.path for hit in there.hits} & {hit.path for hit in here.hits}) >= 3
+        with pytest.raises(KeyError):
+            remote.similar("no/such/article.md")
 
 
 def test_updates_add_change_and_delete(tmp_path: Path, rsshub_corpus: Path) -> None:

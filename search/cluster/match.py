@@ -57,18 +57,18 @@ class _Compiler:
         if isinstance(node, Phrase):
             words = phrase_terms(node.text)[: max(0, MAX_WORDS - self.words)]
             self.words += len(words)
-            return f"{prefix}{_phrase(words)}" if words else ""
+            return f"{prefix}{phrase(words)}" if words else ""
         words = analyze_terms(node.text)[: max(0, MAX_WORDS - self.words)]
         self.words += len(words)
         if not words:
             return ""
         slots = self.synonyms.slots(words) if self.synonyms else [((word,), ((word,),)) for word in words]
-        texts = [" | ".join(_phrase(found) for found in alternatives) for _, alternatives in slots]
+        texts = [" | ".join(phrase(found) for found in alternatives) for _, alternatives in slots]
         texts = [f"({text})" if " | " in text else text for text in texts]
         joined = " | ".join(texts)
         return f"{prefix}({joined})" if prefix and len(texts) > 1 else f"{prefix}{joined}"
 
 
-def _phrase(words: list[str] | tuple[str, ...]) -> str:
+def phrase(words: list[str] | tuple[str, ...]) -> str:
     """Words side by side, quoted so Sphinx reads each of our tokens as written."""
     return '"' + " ".join(word.replace("\\", "\\\\").replace('"', '\\"') for word in words) + '"'

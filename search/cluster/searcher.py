@@ -4,6 +4,7 @@ query syntax compiled to ``MATCH``, filters as attributes, our own snippets."""
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections import Counter
 from datetime import datetime, timezone
@@ -12,12 +13,14 @@ from ..errors import ArticleNotFoundError, UsageError
 from ..limits import SortOrder, check_request
 from ..query import syntax as query_syntax
 from ..query.filters import LEVELS, DateBound, Filters, Values
+from ..query.similar import SIMILAR_TERMS, is_telling
 from ..query.snippets import SNIPPET_CHARS, best_passage, highlighted
 from ..results import CategoryCount, Document, Facets, Hit, IndexStats, SearchResult
 from ..schema import exact_value
 from ..text.synonyms import regional
+from ..text.tokens import terms as analyze_terms
 from .build import value_id
-from .match import to_match
+from .match import phrase, to_match
 from .sphinxql import Address, connect, quoted, rows, shard_copies
 
 #: How the cluster ranks: coverage of the query weighted by IDF, then BM25F with our
@@ -208,7 +211,44 @@ class ClusterIndex:
         return Document(**Document.fields_from({"path": stored_path, "meta": _meta(meta)}), text=body or "")
 
     def similar(self, path: str, *, limit: int = 10, page: int = 1, snippet_chars: int = SNIPPET_CHARS) -> SearchResult:
-        raise UsageError(f"similar articles are not offered by a cluster yet ({self.address}); use a folder index")
+        """As :meth:`search.Index.similar`: the article's most distinctive words (TF-IDF,
+        document frequencies from the shards), any of them, the article itself left out."""
+        started = time.perf_counter()
+        check_request(limit, page, snippet_chars)
+        document = self.document(path)
+        words = self._key_words(document)
+        if not words:
+            return SearchResult(query="", total=0, page=page, limit=limit, hits=[])
+        match = " | ".join(phrase([word]) for word in words)
+        found, total, warnings = self._select(
+            f"SELECT {_COLUMNS}, WEIGHT() AS score FROM {self.address.index} WHERE MATCH({quoted(match)}) AND id != {_id(document.path)} "
+            f"ORDER BY WEIGHT() DESC, id ASC LIMIT {(page - 1) * limit}, {limit} OPTION max_matches={max(page * limit, 1000)}, "
+            f"ranker={RANKER}, {FIELD_WEIGHTS}, {RETRIES}"
+        )
+        hits = [self._hit(row, set(words), [], snippet_chars, True) for row in found]
+        took_ms = (time.perf_counter() - started) * 1000
+        return SearchResult(query=" ".join(words), total=total, page=page, limit=limit, hits=hits, took_ms=took_ms, warnings=warnings)
+
+    def _key_words(self, document: Document) -> list[str]:
+        counts = Counter(word for word in analyze_terms(document.title) + analyze_terms(document.text) if is_telling(word))
+        frequencies = self._document_frequencies(list(counts))
+        documents = max(len(self), 1)
+        # Words no other article holds cannot find one.
+        weighed = [(count * math.log(documents / frequencies[word]), word) for word, count in counts.items() if frequencies.get(word, 0) > 1]
+        return [word for _, word in sorted(weighed, key=lambda pair: (-pair[0], pair[1]))[:SIMILAR_TERMS]]
+
+    def _document_frequencies(self, words: list[str]) -> Counter:
+        """How many articles hold each word, summed over the shards (each holds its own articles)."""
+        found: Counter = Counter()
+        for copies in shard_copies(self._connection, self.address.index):
+            connection = connect(copies[0])
+            try:
+                for at in range(0, len(words), 200):
+                    for row in rows(connection, f"CALL KEYWORDS({quoted(' '.join(words[at : at + 200]))}, {quoted(copies[0].index)}, 1)"):
+                        found[row[2]] += int(row[3])
+            finally:
+                connection.close()
+        return found
 
     def stats(self) -> IndexStats:
         documents = self._total("")

@@ -52,6 +52,26 @@ def stop_cluster(folder: str | Path, names: list[str] | None = None) -> Layout:
     return layout
 
 
+def free_ports(count: int) -> int:
+    """A first port with ``count`` free loopback ports from it (for a cluster on this machine)."""
+    import random
+
+    for _ in range(100):
+        base = random.randrange(20000, 60000, 2)
+        sockets: list[socket.socket] = []
+        try:
+            for port in range(base, base + count):
+                sockets.append(socket.socket())
+                sockets[-1].bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for sock in sockets:
+                sock.close()
+    raise UsageError(f"no {count} free ports in a row on 127.0.0.1")
+
+
 def _chosen(layout: Layout, names: list[str] | None) -> list[Server]:
     if not names:
         return layout.servers

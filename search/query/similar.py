@@ -41,7 +41,7 @@ def key_terms(stored: dict, reader, user: UserDict | None = None) -> list[tuple[
     counts = {
         word: count
         for word, count in Counter(title_terms + body_terms).items()
-        if _telling(word) and reader.doc_frequency("body", word) - (word in own) > 0
+        if is_telling(word) and reader.doc_frequency("body", word) - (word in own) > 0
     }
     if not counts:  # only stopwords, numbers, punctuation, or words of its own
         return []
@@ -50,7 +50,7 @@ def key_terms(stored: dict, reader, user: UserDict | None = None) -> list[tuple[
     return expander.expanded_terms(SIMILAR_TERMS)
 
 
-def _telling(word: str) -> bool:
+def is_telling(word: str) -> bool:
     """Whether a word can say what an article is about."""
     return not (_NUMBER.fullmatch(word) or word in _LATIN_FUNCTION_WORDS or (len(word) == 1 and word.isascii()))
 
