@@ -239,7 +239,7 @@ def set1(run: Run, shared: Path, work: Path, highlight: bool) -> list[Query]:
 # ----------------------------------------------------------------------- set 2
 
 
-def set2(run: Run, shared: Path, work: Path, query_file: Path, limit: int | None, highlight: bool, cluster: bool = False) -> list[Query]:
+def set2(run: Run, shared: Path, work: Path, query_file: Path, limit: int | None, highlight: bool, cluster: int = 0) -> list[Query]:
     say(f"set 2 (news): {query_file}")
     if not query_file.is_file():
         message = f"{query_file} does not exist yet: set 2 skipped"
@@ -273,7 +273,7 @@ def set2(run: Run, shared: Path, work: Path, query_file: Path, limit: int | None
     rankers = dict(systems.rankers)
     stop = None
     if cluster:
-        rankers["cluster"], stop = _cluster_ranker(run, corpus, work)
+        rankers["cluster"], stop = _cluster_ranker(run, corpus, work, cluster)
     evaluate(run, "news", queries, rankers, lambda query, path: path == query.target)
     systems.close()
     if stop:
@@ -283,12 +283,12 @@ def set2(run: Run, shared: Path, work: Path, query_file: Path, limit: int | None
     return queries
 
 
-def _cluster_ranker(run: Run, corpus: Path, work: Path):
-    """The same corpus in a Sphinx cluster of two shards on this machine (issue 16)."""
+def _cluster_ranker(run: Run, corpus: Path, work: Path, shards: int):
+    """The same corpus in a Sphinx cluster of ``shards`` shards on this machine (issue 16)."""
     from search.cluster.layout import init_cluster
     from search.cluster.servers import free_ports, start_cluster, stop_cluster
 
-    layout = init_cluster(work / "cluster", 2, port=free_ports(6))
+    layout = init_cluster(work / "cluster", shards, port=free_ports(2 * (shards + 1)))
     start_cluster(work / "cluster")
     started = time.perf_counter()
     report = index_corpus(corpus, layout.url)
@@ -413,7 +413,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sets", default="1,2,3", help="which sets to run: any of 1, 2, 3 (default: all)")
     parser.add_argument("--queries", type=Path, default=DEFAULT_QUERIES, help=f"set 2 queries (default: {DEFAULT_QUERIES.relative_to(REPO)})")
     parser.add_argument("--details", type=Path, default=None, help="also write each query's ranks and top paths as JSON Lines")
-    parser.add_argument("--cluster", action="store_true", help="set 2 also on a Sphinx cluster of two shards on this machine (needs searchd)")
+    parser.add_argument("--cluster", type=int, nargs="?", const=2, default=0, metavar="SHARDS", help="set 2 also on a Sphinx cluster of SHARDS shards (default 2) on this machine (needs searchd)")
     parser.add_argument("--naive-highlight", action="store_true", help="let the naive setup highlight body snippets, as our engine always does")
     args = parser.parse_args(argv)
     shared = args.shared or default_shared()

@@ -140,7 +140,9 @@ def index_corpus(
         url = str(index_dir if index_dir is not None else os.environ["NEWS_SEARCH_INDEX"])
         if corpus is None:
             raise UsageError(f"give the corpus folder to index into {url}")
-        return index_into_cluster(corpus, url, rebuild=rebuild, include=include, exclude=exclude, allow_removals=allow_removals, progress=progress)
+        return index_into_cluster(
+            corpus, url, rebuild=rebuild, include=include, exclude=exclude, allow_removals=allow_removals, progress=progress, workers=workers
+        )
     started = time.perf_counter()
     location = IndexDir(index_dir if index_dir is not None else default_index_dir())
     if corpus is None:

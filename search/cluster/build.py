@@ -6,14 +6,19 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import pickle
+import subprocess
+import sys
+import tempfile
 import time
 from datetime import timezone
 from pathlib import Path
 from typing import Sequence
 
-from ..build import DEFAULT_INCLUDE, FEW_REMOVALS, IndexReport, _check_corpus_folder, _sources
+from ..build import DEFAULT_INCLUDE, FEW_REMOVALS, IndexReport, _check_corpus_folder, _sources, _worker_count
 from ..build_apply import ProgressCallback
-from ..errors import CorpusError, UsageError, plural
+from ..build_workers import _child_environment, _split_by_size
+from ..errors import CorpusError, IndexBuildError, UsageError, plural
 from ..ingest.corpus import MAX_STORED_BODY, Article, Skipped, content_hash, parse_article, read_source
 from ..schema import category_paths, exact_value
 from ..text.tokens import analyze
@@ -44,6 +49,7 @@ def index_into_cluster(
     exclude: Sequence[str] | None = None,
     allow_removals: bool = False,
     progress: ProgressCallback | None = None,
+    workers: int | None = None,
 ) -> IndexReport:
     """Bring the cluster's index up to date with ``corpus`` (see :func:`search.index_corpus`)."""
     started = time.perf_counter()
@@ -62,13 +68,13 @@ def index_into_cluster(
             for connection in copies:
                 rows(connection, f"TRUNCATE RTINDEX {SHARD_INDEX}")
     report.rebuilt = rebuild
-    pending: list[list[str]] = [[] for _ in shards]
-    for done, source in enumerate(sources, 1):
-        _apply(source, known, shards, pending, report, articles_only=include == DEFAULT_INCLUDE)
-        if progress:
-            progress(done, len(sources))
-    for number, values in enumerate(pending):
-        _flush(shards[number], values)
+    shared_by = _worker_count(workers, len(sources))
+    report.workers = shared_by
+    articles_only = include == DEFAULT_INCLUDE
+    if shared_by > 1:
+        _apply_in_workers(address, sources, known, report, progress, articles_only, shared_by)
+    else:
+        _apply_all(shards, sources, known, report, progress, articles_only)
     removed = [document_id(path) for path in known]
     for number, copies in enumerate(shards):
         ids = [str(doc) for doc in removed if doc % len(shards) == number]
@@ -79,6 +85,57 @@ def index_into_cluster(
     report.documents = sum(_count(copies[0]) for copies in shards)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _apply_all(shards: list, sources, known: dict, report: IndexReport, progress, articles_only: bool) -> None:
+    """Write the new and changed articles of ``sources`` to their shards; ``known`` keeps
+    what is to be removed (files gone, or no longer readable)."""
+    pending: list[list[str]] = [[] for _ in shards]
+    for done, source in enumerate(sources, 1):
+        _apply(source, known, shards, pending, report, articles_only)
+        if progress:
+            progress(done, len(sources))
+    for number, values in enumerate(pending):
+        _flush(shards[number], values)
+
+
+def _apply_in_workers(address: Address, sources, known: dict, report: IndexReport, progress, articles_only: bool, count: int) -> None:
+    """:func:`_apply_all` shared between ``count`` worker processes, each with its own connections."""
+    with tempfile.TemporaryDirectory(prefix="news-search-cluster-") as folder:
+        processes = []
+        for number, part in enumerate(_split_by_size(sources, count)):
+            job = Path(folder) / f"part-{number}.pickle"
+            job.write_bytes(pickle.dumps((str(address), part, {s.path: known[s.path] for s in part if s.path in known}, articles_only)))
+            command = [sys.executable, "-c", "from search.cluster.build import worker_main; worker_main()", str(job)]
+            processes.append((job, subprocess.Popen(command, env=_child_environment(), stdin=subprocess.DEVNULL, stderr=subprocess.PIPE)))
+        for job, process in processes:
+            _, errors = process.communicate()
+            if process.returncode != 0:
+                raise IndexBuildError(f"a cluster indexing worker failed: {errors.decode('utf-8', 'replace').strip().splitlines()[-1:]}")
+            part: IndexReport
+            part, left = pickle.loads(job.with_suffix(".result").read_bytes())
+            report.added += part.added
+            report.updated += part.updated
+            report.unchanged += part.unchanged
+            report.skipped += part.skipped
+            report.warnings += part.warnings
+            for path in [source.path for source in pickle.loads(job.read_bytes())[1]]:
+                known.pop(path, None)
+            known.update(left)
+        if progress:
+            progress(len(sources), len(sources))
+
+
+def worker_main() -> None:
+    """A worker process: index the files of the job named on the command line into the cluster."""
+    job = Path(sys.argv[1])
+    url, sources, known, articles_only = pickle.loads(job.read_bytes())
+    address = Address.parse(url)
+    head = connect(address)
+    shards = [[connect(copy) for copy in copies] for copies in shard_copies(head, address.index)]
+    report = IndexReport(index=url, corpus=Path())
+    _apply_all(shards, sources, known, report, None, articles_only)
+    job.with_suffix(".result").write_bytes(pickle.dumps((report, known)))
 
 
 def _refuse_losses(report: IndexReport, sources, known: dict, holding: int, rebuild: bool, allow_removals: bool) -> None:

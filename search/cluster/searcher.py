@@ -25,7 +25,7 @@ from .sphinxql import Address, connect, quoted, rows, shard_copies
 
 #: How the cluster ranks: coverage of the query weighted by IDF, then BM25F with our
 #: field weights (Sphinx 2.2's expression ranker; its factors are per field).
-RANKER = "expr('sum(sum_idf*user_weight)*1000+bm25f(1.2,0.75)*1000')"
+RANKER = "expr('sum(sum_idf*user_weight)*100+bm25f(1.2,0.75)*1000')"
 FIELD_WEIGHTS = "field_weights=(title=4, categories=2, body=1)"
 #: Agents asked again within one query (Sphinx 2.2 asks the same copy).
 RETRIES = "retry_count=1, retry_delay=10"
