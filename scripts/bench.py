@@ -60,7 +60,7 @@ SCRIPTS = Path(__file__).resolve().parent
 REPO = SCRIPTS.parent
 DEFAULT_QUERIES = SCRIPTS / "bench-queries.txt"
 DEFAULT_OUT = SCRIPTS / "bench-results.json"
-SIZES = {"1k": 1000, "4k": 4000, "all": None}
+SIZES = {"1k": 1000, "4k": 4000, "all": None, "10x": None}
 SYSTEMS = ("naive", "ours")
 LIMIT = 10  # hits per query, for both systems
 BATCH_QUERIES = 200
@@ -224,12 +224,18 @@ def make_queries(shared: Path, out: Path) -> None:
 # -------------------------------------------------------------------- corpus
 
 
-def make_corpus(shared: Path, out: Path, limit: int | None) -> Path:
-    """The story corpus, written by the shared script (deterministic; stories in date order)."""
-    command = [sys.executable, str(shared / "scripts" / "make-story-corpus"), str(shared / "corpora" / "xinwenlianbo-cctv-news-markdown" / "news"), str(out)]
+def make_corpus(shared: Path, out: Path, limit: int | None, times: int = 1) -> Path:
+    """The story corpus, written by the shared script (deterministic; stories in date order);
+    with ``times`` above 1, those stories ×``times`` by ``make-scaled-corpus`` (dates moved,
+    paragraphs shuffled)."""
+    stories = out if times == 1 else out.with_name(out.name + "-stories")
+    command = [sys.executable, str(shared / "scripts" / "make-story-corpus"), str(shared / "corpora" / "xinwenlianbo-cctv-news-markdown" / "news"), str(stories)]
     if limit is not None:
         command += ["--limit", str(limit)]
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    if times > 1:
+        subprocess.run([sys.executable, str(shared / "scripts" / "make-scaled-corpus"), str(stories), str(out), str(times)], check=True, stdout=subprocess.DEVNULL)
+        shutil.rmtree(stories)
     return out
 
 
@@ -257,7 +263,7 @@ def peak_rss_mb(children_at_once: int = 1) -> dict[str, float]:
 
 def worker_build(system: str, corpus: str, directory: str, procs: str = "1") -> dict:
     """Build one index from scratch; time the build itself (imports excluded, jieba's dictionary load included)."""
-    if system == "ours":
+    if system in ("ours", "cluster"):  # a cluster: ``directory`` is its sphinx:// address
         from search import index_corpus
 
         started = time.perf_counter()
@@ -302,10 +308,13 @@ def worker_queries(system: str, directory: str, query_file: str, passes: str) ->
     Passes alternate with/without, so drift hits both alike.
     """
     queries = load_queries(Path(query_file))
-    if system == "ours":
-        import search.searcher as engine
+    if system in ("ours", "cluster"):  # a cluster: through its head, ``directory`` its address
         from search import open_index
 
+        if system == "ours":
+            import search.searcher as engine
+        else:
+            import search.cluster.searcher as engine
         from search.query.snippets import Highlighted
 
         index = open_index(directory)
@@ -489,6 +498,48 @@ def bench_round(bench: Bench, number: int) -> dict[str, Path]:
     return folders
 
 
+def bench_cluster(bench: Bench, number: int) -> None:
+    """A Sphinx cluster of two shards on this machine (issue 16): its build through
+    ``index_corpus`` and its query latency through the head, beside ours of the round."""
+    from search.cluster.layout import init_cluster
+    from search.cluster.servers import free_ports, start_cluster, stop_cluster
+
+    folder = bench.work / f"round{number}-cluster"
+    layout = init_cluster(folder, 2, port=free_ports(6))
+    start_cluster(folder)
+    try:
+        say(f"round {number + 1}: build cluster (2 shards)")
+        bench.add("build_cluster", run_worker("build", "cluster", str(bench.corpus), layout.url))
+        say(f"round {number + 1}: {bench.passes} query passes, cluster")
+        bench.add("queries_cluster", run_worker("queries", "cluster", layout.url, str(bench.queries), str(bench.passes)))
+    finally:
+        stop_cluster(folder)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def cluster_rows(bench: Bench) -> list[tuple[str, dict | None, dict | None, float | None]]:
+    """(metric, ours, cluster, cluster ÷ ours) for the cluster's table."""
+    data = bench.data
+
+    def values(key: str, pick: Callable[[dict], float]) -> list[float]:
+        return [pick(item) for item in data.get(key, [])]
+
+    rows = []
+    for label, key, pick in (
+        ("full build [s]", "build", lambda r: r["seconds"]),
+        ("build rate [docs/s]", "build", lambda r: r["documents"] / r["seconds"]),
+        *(
+            (f"query {cut} with snippets [ms]", "queries", (lambda cut: lambda r: r["with_snippets"][cut])(cut))
+            for cut in ("p50", "p95", "p99")
+        ),
+        ("query p50 no snippets [ms]", "queries", lambda r: r["without_snippets"]["p50"]),
+    ):
+        ours, cluster = values(f"{key}_ours", pick), values(f"{key}_cluster", pick)
+        ratios = [c / o for o, c in zip(ours, cluster) if o]
+        rows.append((label, spread(ours), spread(cluster), statistics.median(ratios) if ratios else None))
+    return rows
+
+
 def incremental(bench: Bench, index: Path, number: int, times: int = 3) -> tuple[list[float], list[float]]:
     """``news-search index`` wall times: after one story gained a sentence, then with nothing changed.
 
@@ -637,13 +688,14 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["_worker"]:
         return worker(argv[1:])
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--size", choices=SIZES, default="4k", help="stories in the corpus: first 1,000, first 4,000, or all (default 4k)")
+    parser.add_argument("--size", choices=SIZES, default="4k", help="stories in the corpus: first 1,000, first 4,000, all, or all ×10 by make-scaled-corpus (default 4k)")
     parser.add_argument("--runs", type=int, default=3, help="rounds, naive and ours alternating (default 3)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"JSON results (default {DEFAULT_OUT.relative_to(REPO)})")
     parser.add_argument("--keep", type=Path, default=None, help="work in DIR and keep the corpus and last round's indexes there")
     parser.add_argument("--queries", type=Path, default=DEFAULT_QUERIES, help=f"query set (default {DEFAULT_QUERIES.relative_to(REPO)})")
     parser.add_argument("--passes", type=int, default=3, help="timed passes over the query set per round (default 3)")
     parser.add_argument("--cli-runs", type=int, default=10, help="cold CLI queries per system per round (default 10)")
+    parser.add_argument("--cluster", action="store_true", help="also a Sphinx cluster of two shards on this machine: build and queries through the head (needs searchd)")
     parser.add_argument("--naive-procs2", action="store_true", help="also build naive with Whoosh's procs=2 writer, for context")
     parser.add_argument("--shared", type=Path, default=None, help="shared data folder (default $NEWS_SEARCH_SHARED or ../shared)")
     parser.add_argument("--make-queries", action="store_true", help=f"regenerate {DEFAULT_QUERIES.relative_to(REPO)} and exit")
@@ -668,7 +720,7 @@ def main(argv: list[str] | None = None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     try:
         say(f"corpus: {args.size} stories into {work / 'corpus'}")
-        corpus = make_corpus(shared, work / "corpus", SIZES[args.size])
+        corpus = make_corpus(shared, work / "corpus", SIZES[args.size], times=10 if args.size == "10x" else 1)
         batch_file = work / "batch-queries.txt"
         # --batch applies one set of filters to every line: the batch holds the query texts only.
         batch_file.write_text("".join(query.text + "\n" for query in queries[:BATCH_QUERIES]), "utf-8")
@@ -677,6 +729,8 @@ def main(argv: list[str] | None = None) -> int:
         previous: dict[str, Path] = {}
         for number in range(args.runs):
             folders = bench_round(bench, number)
+            if args.cluster:
+                bench_cluster(bench, number)
             for folder in previous.values():
                 shutil.rmtree(folder, ignore_errors=True)
             previous = folders
@@ -690,6 +744,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{args.size} corpus: {documents} stories · {args.runs} round(s) · {len(queries)} queries × {args.passes} passes · {os.cpu_count()} CPUs · load {load_before[0]:.1f} → {os.getloadavg()[0]:.1f}\n")
     print_table(rows)
     ours = bench.data["queries_ours"][-1]
+    if args.cluster:
+        print("\ncluster of 2 shards on this machine, through its head, against ours:")
+        for label, ours_value, cluster_value, ratio in cluster_rows(bench):
+            print(f"  {label:<32} ours {cell(ours_value, 1):>22}   cluster {cell(cluster_value, 1):>22}   cluster ÷ ours {'—' if ratio is None else f'{ratio:.2f}×'}")
     print("\nours, p50 by query kind (ms, with snippets, last round): " + ", ".join(f"{kind} {ms:.1f}" for kind, ms in ours["p50_by_kind_with_snippets"].items()))
     print("ours, slowest queries (median ms, last round): " + "; ".join(f"{item['ms']:.1f} {item['query']}" + (f" {item['options']}" if item["options"] else "") for item in ours["slowest_with_snippets"][:3]))
     print(f"total {total:.0f} s")
@@ -699,7 +757,7 @@ def main(argv: list[str] | None = None) -> int:
         "python": platform.python_version(),
         "cpus": os.cpu_count(),
         "load_average": {"start": load_before, "end": os.getloadavg()},
-        "arguments": {"size": args.size, "runs": args.runs, "passes": args.passes, "cli_runs": args.cli_runs, "naive_procs2": args.naive_procs2, "queries": str(args.queries)},
+        "arguments": {"size": args.size, "runs": args.runs, "passes": args.passes, "cli_runs": args.cli_runs, "naive_procs2": args.naive_procs2, "cluster": args.cluster, "queries": str(args.queries)},
         "documents": documents,
         "notes": [
             "build: time of the build call in a fresh process (imports excluded, reading files and jieba's dictionary load included); naive uses one writer process",
@@ -713,6 +771,9 @@ def main(argv: list[str] | None = None) -> int:
             {"metric": row.metric, "unit": row.unit, "naive": row.naive, "ours": row.ours, "ratio": row.ratio, "target": row.target or None, "pass": row.passed}
             for row in rows
         ],
+        "cluster_table": [
+            {"metric": label, "ours": ours_value, "cluster": cluster_value, "cluster_over_ours": ratio} for label, ours_value, cluster_value, ratio in cluster_rows(bench)
+        ] if args.cluster else None,
         "raw": bench.data,
         "total_seconds": round(total, 1),
     }
