@@ -107,6 +107,24 @@ def test_similar_articles_are_those_the_folder_index_finds(cluster, embedded: Pa
             remote.similar("no/such/article.md")
 
 
+def test_the_service_serves_the_cluster_to_many_requests_at_once(cluster) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from starlette.testclient import TestClient
+
+    from search.service import create_app
+
+    _, layout = cluster
+    with TestClient(create_app(layout.url)) as client:
+        expected = client.get("/api/v1/search", params={"q": "手机"}).json()
+        assert expected["total"] > 0 and set(expected) == RESULT_KEYS
+        with ThreadPoolExecutor(8) as pool:  # the service's threads share one connection
+            answers = list(pool.map(lambda _: client.get("/api/v1/search", params={"q": "手机"}).json(), range(40)))
+        assert all(answer["total"] == expected["total"] and answer["hits"] == expected["hits"] for answer in answers)
+        page = client.get("/", params={"q": "手机"})
+        assert page.status_code == 200 and "<mark>手机</mark>" in page.text
+
+
 def test_updates_add_change_and_delete(tmp_path: Path, rsshub_corpus: Path) -> None:
     folder = tmp_path / "cluster"
     layout = _cluster(folder)

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 import time
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import timezone
 
 from ..errors import ArticleNotFoundError, UsageError
 from ..limits import SortOrder, check_request
@@ -42,13 +43,19 @@ class ClusterIndex:
     def __init__(self, url: str) -> None:
         self.address = Address.parse(url)
         self._connection = connect(self.address)
+        self._lock = threading.RLock()  # one connection, shared by a service's threads
         # With mirrors, a query that met a dead copy is asked again once the head has noticed.
         self._attempts = MIRROR_ATTEMPTS if any(len(copies) > 1 for copies in shard_copies(self._connection, self.address.index)) else 1
         self._names: dict[int, tuple[str, ...]] = {}
         self.synonyms = regional()
 
     def close(self) -> None:
-        self._connection.close()
+        with self._lock:
+            self._connection.close()
+
+    def _rows(self, sql: str) -> list[tuple]:
+        with self._lock:
+            return rows(self._connection, sql)
 
     def __enter__(self) -> "ClusterIndex":
         return self
@@ -142,14 +149,15 @@ class ClusterIndex:
             if attempt:
                 time.sleep(MIRROR_PAUSE)
             try:
-                found = rows(self._connection, sql)
+                with self._lock:  # the query, its warnings and its totals, on one connection
+                    found = rows(self._connection, sql)
+                    warnings = [message for _, _, message in rows(self._connection, "SHOW WARNINGS")]
+                    total = int(dict(rows(self._connection, "SHOW META")).get("total_found", 0))
             except pymysql.MySQLError as error:
                 problem = error.args[-1] if error.args else str(error)
                 if attempt + 1 < self._attempts and "agent" in str(problem):
                     continue
                 raise UsageError(f"the cluster at {self.address} refused the query: {problem}") from None
-            warnings = [message for _, _, message in rows(self._connection, "SHOW WARNINGS")]
-            total = int(dict(rows(self._connection, "SHOW META")).get("total_found", 0))
             if not warnings or attempt + 1 == self._attempts:
                 return found, total, warnings
         raise AssertionError("unreachable")
@@ -175,7 +183,7 @@ class ClusterIndex:
         names = self._value_names(counts)
         categories = [(names[key][1], count) for key, count in counts.items() if names.get(key, ("",))[0] == "category"]
         paths = {names[key][1:]: count for key, count in counts.items() if names.get(key, ("",))[0] == "path"}
-        months = rows(self._connection, f"SELECT YEARMONTH(date + {8 * 3600}) AS month, COUNT(*) FROM {self.address.index}{_and(where, 'has_date = 1')} GROUP BY month LIMIT 1000 OPTION max_matches=1000, {RETRIES}")
+        months = self._rows(f"SELECT YEARMONTH(date + {8 * 3600}) AS month, COUNT(*) FROM {self.address.index}{_and(where, 'has_date = 1')} GROUP BY month LIMIT 1000 OPTION max_matches=1000, {RETRIES}")
         return Facets(
             categories=sorted(categories, key=lambda pair: (-pair[1], pair[0])),
             months=sorted(((f"{int(month) // 100:04d}-{int(month) % 100:02d}", int(count)) for month, count in months), reverse=True),
@@ -183,7 +191,7 @@ class ClusterIndex:
         )
 
     def _grouped(self, column: str, where: str) -> Counter:
-        found = rows(self._connection, f"SELECT GROUPBY(), COUNT(*) FROM {self.address.index}{where} GROUP BY {column} LIMIT 1000 OPTION max_matches=1000, {RETRIES}")
+        found = self._rows(f"SELECT GROUPBY(), COUNT(*) FROM {self.address.index}{where} GROUP BY {column} LIMIT 1000 OPTION max_matches=1000, {RETRIES}")
         return Counter({int(key): int(count) for key, count in found})
 
     def _value_names(self, counts: Counter) -> dict[int, tuple[str, ...]]:
@@ -192,7 +200,7 @@ class ClusterIndex:
         for key in counts:
             if key in self._names:
                 continue
-            found = rows(self._connection, f"SELECT meta FROM {self.address.index} WHERE category_ids = {key} LIMIT 1 OPTION {RETRIES}")
+            found = self._rows(f"SELECT meta FROM {self.address.index} WHERE category_ids = {key} LIMIT 1 OPTION {RETRIES}")
             written = list(_meta(found[0][0] if found else None).get("categories") or ())
             exact = [exact_value(name) for name in written]
             for name, value in zip(written, exact):
@@ -204,7 +212,7 @@ class ClusterIndex:
         return self._names
 
     def document(self, path: str) -> Document:
-        found = rows(self._connection, f"SELECT {_COLUMNS} FROM {self.address.index} WHERE id = {_id(path)} LIMIT 1 OPTION {RETRIES}")
+        found = self._rows(f"SELECT {_COLUMNS} FROM {self.address.index} WHERE id = {_id(path)} LIMIT 1 OPTION {RETRIES}")
         if not found:
             raise ArticleNotFoundError(f"no article {path!r} in {self.address}")
         _, stored_path, _, body, meta = found[0]
@@ -267,8 +275,7 @@ class ClusterIndex:
         )
 
     def _total(self, where: str) -> int:
-        rows(self._connection, f"SELECT id FROM {self.address.index}{where} LIMIT 1 OPTION {RETRIES}")
-        return int(dict(rows(self._connection, "SHOW META")).get("total_found", 0))
+        return self._select(f"SELECT id FROM {self.address.index}{where} LIMIT 1 OPTION {RETRIES}")[1]
 
 
 def _tree(paths: dict[tuple[str, str], int]) -> list[CategoryCount]:
