@@ -28,9 +28,11 @@ def serve(
 
     import uvicorn
 
+    from ..cluster import is_cluster
     from ..storage import default_index_dir
 
-    location = str(Path(index_dir if index_dir is not None else default_index_dir()).resolve())
+    given = index_dir if index_dir is not None else default_index_dir()
+    location = str(given) if is_cluster(str(given)) else str(Path(given).resolve())
     settings = {"index_dir": location, "cors_origins": list(cors_origins)}
     os.environ[_SETTINGS_ENV] = json.dumps(settings)
     logging.basicConfig(format="news-search: %(message)s", level=logging.INFO, stream=sys.stderr)
