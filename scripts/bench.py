@@ -382,6 +382,8 @@ def worker(argv: list[str]) -> int:
         print(json.dumps(worker_build(*args)))
     elif kind == "queries":
         print(json.dumps(worker_queries(*args), ensure_ascii=False))
+    elif kind == "overlap":
+        print(json.dumps(worker_overlap(*args)))
     elif kind == "naive-batch":
         worker_naive_search(args[0], batch_file=args[1])
     elif kind == "naive-query":
@@ -498,7 +500,21 @@ def bench_round(bench: Bench, number: int) -> dict[str, Path]:
     return folders
 
 
-def bench_cluster(bench: Bench, number: int) -> None:
+def worker_overlap(ours: str, url: str, query_file: str) -> dict:
+    """How much of our top 10 the cluster's top 10 shares, query by query (mean)."""
+    from search import open_index
+
+    shares = []
+    with open_index(ours) as local, open_index(url) as remote:
+        for query in load_queries(Path(query_file)):
+            mine = {hit.path for hit in local.search(query.text, limit=LIMIT, **query.options).hits}
+            theirs = {hit.path for hit in remote.search(query.text, limit=LIMIT, **query.options).hits}
+            if mine:
+                shares.append(len(mine & theirs) / len(mine))
+    return {"top10_overlap": statistics.fmean(shares) if shares else None, "queries": len(shares)}
+
+
+def bench_cluster(bench: Bench, number: int, ours: Path) -> None:
     """A Sphinx cluster of two shards on this machine (issue 16): its build through
     ``index_corpus`` and its query latency through the head, beside ours of the round."""
     from search.cluster.layout import init_cluster
@@ -512,6 +528,7 @@ def bench_cluster(bench: Bench, number: int) -> None:
         bench.add("build_cluster", run_worker("build", "cluster", str(bench.corpus), layout.url))
         say(f"round {number + 1}: {bench.passes} query passes, cluster")
         bench.add("queries_cluster", run_worker("queries", "cluster", layout.url, str(bench.queries), str(bench.passes)))
+        bench.add("overlap_cluster", run_worker("overlap", str(ours), layout.url, str(bench.queries)))
     finally:
         stop_cluster(folder)
         shutil.rmtree(folder, ignore_errors=True)
@@ -730,7 +747,7 @@ def main(argv: list[str] | None = None) -> int:
         for number in range(args.runs):
             folders = bench_round(bench, number)
             if args.cluster:
-                bench_cluster(bench, number)
+                bench_cluster(bench, number, folders["ours"])
             for folder in previous.values():
                 shutil.rmtree(folder, ignore_errors=True)
             previous = folders
@@ -748,6 +765,9 @@ def main(argv: list[str] | None = None) -> int:
         print("\ncluster of 2 shards on this machine, through its head, against ours:")
         for label, ours_value, cluster_value, ratio in cluster_rows(bench):
             print(f"  {label:<32} ours {cell(ours_value, 1):>22}   cluster {cell(cluster_value, 1):>22}   cluster ÷ ours {'—' if ratio is None else f'{ratio:.2f}×'}")
+        overlaps = [item["top10_overlap"] for item in bench.data.get("overlap_cluster", []) if item["top10_overlap"] is not None]
+        if overlaps:
+            print(f"  the cluster's top 10 shares {statistics.median(overlaps):.1%} of ours over the bench queries")
     print("\nours, p50 by query kind (ms, with snippets, last round): " + ", ".join(f"{kind} {ms:.1f}" for kind, ms in ours["p50_by_kind_with_snippets"].items()))
     print("ours, slowest queries (median ms, last round): " + "; ".join(f"{item['ms']:.1f} {item['query']}" + (f" {item['options']}" if item["options"] else "") for item in ours["slowest_with_snippets"][:3]))
     print(f"total {total:.0f} s")
