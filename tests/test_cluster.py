@@ -143,10 +143,15 @@ def test_updates_add_change_and_delete(tmp_path: Path, rsshub_corpus: Path) -> N
         with open_index(layout.url) as remote:
             assert {hit.path for hit in remote.search("熊猫").hits} == {"新文章.md", files[1].relative_to(corpus).as_posix()}
         assert index_corpus(corpus, layout.url).unchanged == second.documents
+        files[2].unlink()  # a rebuild sends every article again, in place, and drops the rest
+        rebuilt = index_corpus(corpus, layout.url, rebuild=True)
+        assert rebuilt.rebuilt and rebuilt.added == rebuilt.documents == second.documents - 1 and rebuilt.removed == 1
         for file in corpus.rglob("*.md"):
             file.unlink()
         with pytest.raises(UsageError, match="allow-removals"):
             index_corpus(corpus, layout.url)
+        with pytest.raises(UsageError, match="allow-removals"):
+            index_corpus(corpus, layout.url, rebuild=True)
     finally:
         stop_cluster(folder)
 

@@ -60,13 +60,10 @@ def index_into_cluster(
     sources = _sources(report, include, exclude)
     head = connect(address)
     shards = [[connect(copy) for copy in copies] for copies in shard_copies(head, address.index)]
-    known = {} if rebuild else _held(shards)
-    holding = sum(_count(copies[0]) for copies in shards)
-    _refuse_losses(report, sources, known, holding, rebuild, allow_removals)
-    if rebuild:
-        for copies in shards:
-            for connection in copies:
-                rows(connection, f"TRUNCATE RTINDEX {SHARD_INDEX}")
+    known = _held(shards)
+    _refuse_losses(report, sources, known, rebuild, allow_removals)
+    if rebuild:  # every article sent again, in place: an interrupted rebuild never leaves the shards empty
+        known = {path: "" for path in known}
     report.rebuilt = rebuild
     shared_by = _worker_count(workers, len(sources))
     report.workers = shared_by
@@ -75,6 +72,8 @@ def index_into_cluster(
         _apply_in_workers(address, sources, known, report, progress, articles_only, shared_by)
     else:
         _apply_all(shards, sources, known, report, progress, articles_only)
+    if rebuild:  # as a folder's rebuild reports it: every article added to the new index
+        report.added, report.updated = report.added + report.updated, 0
     removed = [document_id(path) for path in known]
     for number, copies in enumerate(shards):
         ids = [str(doc) for doc in removed if doc % len(shards) == number]
@@ -138,15 +137,17 @@ def worker_main() -> None:
     job.with_suffix(".result").write_bytes(pickle.dumps((report, known)))
 
 
-def _refuse_losses(report: IndexReport, sources, known: dict, holding: int, rebuild: bool, allow_removals: bool) -> None:
+def _refuse_losses(report: IndexReport, sources, known: dict, rebuild: bool, allow_removals: bool) -> None:
     """The safeguards of a folder index: no emptying rebuild, no update removing most documents."""
     if allow_removals:
         return
-    if rebuild and not sources and holding:
+    if rebuild and not sources and known:
         raise UsageError(
             f"{report.corpus} has no files to index, so a rebuild would empty {report.index} of its "
-            f"{plural(holding, 'document')}: add --allow-removals if that is meant"
+            f"{plural(len(known), 'document')}: add --allow-removals if that is meant"
         )
+    if rebuild:
+        return
     present = {source.path for source in sources}
     removing = sum(1 for path in known if path not in present)
     if removing and (removing == len(known) or (removing > len(known) / 2 and removing > FEW_REMOVALS)):
