@@ -135,13 +135,12 @@ def index_corpus(
     if is_cluster(index_dir if index_dir is not None else os.environ.get("NEWS_SEARCH_INDEX")):
         from .cluster.build import index_into_cluster
 
-        if user_dict is not None or synonyms is not None:
-            raise UsageError("a cluster index takes neither --user-dict nor --synonyms yet")
         url = str(index_dir if index_dir is not None else os.environ["NEWS_SEARCH_INDEX"])
         if corpus is None:
             raise UsageError(f"give the corpus folder to index into {url}")
         return index_into_cluster(
-            corpus, url, rebuild=rebuild, include=include, exclude=exclude, allow_removals=allow_removals, progress=progress, workers=workers
+            corpus, url, rebuild=rebuild, include=include, exclude=exclude, allow_removals=allow_removals,
+            progress=progress, workers=workers, user_dict=user_dict, synonyms=synonyms,
         )
     started = time.perf_counter()
     location = IndexDir(index_dir if index_dir is not None else default_index_dir())
@@ -149,11 +148,11 @@ def index_corpus(
         corpus, include, exclude = _recorded_corpus(location, include, exclude)
     include, exclude = tuple(include or DEFAULT_INCLUDE), tuple(exclude or ())
     report = IndexReport(index=location.root, corpus=Path(corpus))
-    _check_corpus_folder(report.corpus)
-    user = _read_user_dict(user_dict)
-    own_synonyms = _read_synonyms(synonyms)
-    sources = _sources(report, include, exclude)
-    shared_by = _worker_count(workers, len(sources))
+    check_corpus_folder(report.corpus)
+    user = read_user_dict(user_dict)
+    own_synonyms = read_synonyms(synonyms)
+    sources = corpus_sources(report, include, exclude)
+    shared_by = worker_count(workers, len(sources))
     with location.lock(lock_timeout) as stale_lock:
         _clear_leftovers(location, stale_lock, report)
         live = location.current()
@@ -187,7 +186,7 @@ def _recorded_corpus(
     return meta["corpus"], include or meta.get("include"), exclude or meta.get("exclude")
 
 
-def _check_corpus_folder(corpus: Path) -> None:
+def check_corpus_folder(corpus: Path) -> None:
     if corpus.is_file():
         raise UsageError(f"{corpus} is a file: give the folder that holds the articles")
     if not corpus.is_dir():
@@ -220,7 +219,7 @@ def _check_update(
     elif not allow_removals:
         present = {source.path for source in sources}
         removing, holding = sum(1 for path in target.known if path not in present), len(target.known)
-        if removing and (removing == holding or (removing > holding / 2 and removing > FEW_REMOVALS)):
+        if removes_too_much(removing, holding):
             problem = (
                 f"this update would remove {removing} of the {plural(holding, 'document')} of index "
                 f"{location.root.resolve()}, whose files are not in {corpus}: add --allow-removals if that is meant"
@@ -230,27 +229,33 @@ def _check_update(
         raise UsageError(problem)
 
 
+def removes_too_much(removing: int, holding: int) -> bool:
+    """Whether an update removing ``removing`` of ``holding`` documents needs ``allow_removals``:
+    all of them, or more than half and more than :data:`FEW_REMOVALS`."""
+    return bool(removing) and (removing == holding or (removing > holding / 2 and removing > FEW_REMOVALS))
+
+
 def _same_folder(recorded: str, corpus: Path) -> bool:
     """Whether ``corpus`` is the folder recorded, by its path (a symlink whose target
     changes stays the same folder) or by where it leads."""
     return os.path.abspath(recorded) == os.path.abspath(corpus) or os.path.realpath(recorded) == os.path.realpath(corpus)
 
 
-def _read_user_dict(path: str | os.PathLike[str] | None) -> UserDict | None:
+def read_user_dict(path: str | os.PathLike[str] | None) -> UserDict | None:
     try:
         return None if path is None else UserDict.read(path)
     except ValueError as error:
         raise UsageError(str(error)) from None
 
 
-def _read_synonyms(path: str | os.PathLike[str] | None) -> Synonyms | None:
+def read_synonyms(path: str | os.PathLike[str] | None) -> Synonyms | None:
     try:
         return None if path is None else Synonyms.read(path)
     except ValueError as error:
         raise UsageError(str(error)) from None
 
 
-def _sources(report: IndexReport, include: Sequence[str], exclude: Sequence[str]) -> list[SourceFile]:
+def corpus_sources(report: IndexReport, include: Sequence[str], exclude: Sequence[str]) -> list[SourceFile]:
     """The corpus files to index; those that cannot be read go to ``report.skipped``."""
     sources: list[SourceFile] = []
     for found in walk(report.corpus, include, exclude):
@@ -382,7 +387,7 @@ def _synonyms_meta(path: str | os.PathLike[str] | None, read: Synonyms | None, l
     return {"words": len(read), "digest": read.digest, "source": str(Path(path).resolve()), "rules": read.to_json()}
 
 
-def _worker_count(asked: int | None, files: int) -> int:
+def worker_count(asked: int | None, files: int) -> int:
     if asked is not None:
         if asked < 1:
             raise UsageError(f"workers must be 1 or more, not {asked}")

@@ -44,7 +44,7 @@ def build_in_parallel(
     """Index ``sources`` into a new generation in ``report.workers`` processes, one
     segment each, and commit them as the whole index (nothing if any worker fails)."""
     _compile_dictionary(user_dict_of(writer.schema))
-    parts = _split_by_size(sources, report.workers)
+    parts = split_by_size(sources, report.workers)
     workers: list[_Worker] = []
     try:
         for number, part in enumerate(parts):
@@ -78,12 +78,12 @@ def _compile_dictionary(user: UserDict | None) -> None:
         input=pickle.dumps(user),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        env=_child_environment(),
+        env=child_environment(),
         check=False,
     )
 
 
-def _child_environment() -> dict[str, str]:
+def child_environment() -> dict[str, str]:
     """The environment of a Python process that imports this package from where this
     process did, installed or not."""
     package_home = str(Path(__file__).resolve().parent.parent)
@@ -106,7 +106,7 @@ class _Worker:
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=errors,
-                env=_child_environment(),
+                env=child_environment(),
                 # Out of the terminal's process group: Ctrl-C interrupts this process, which stops them.
                 start_new_session=True,
             )
@@ -151,7 +151,7 @@ class _Worker:
             path.unlink(missing_ok=True)
 
 
-def _split_by_size(sources: list[SourceFile], parts: int) -> list[list[SourceFile]]:
+def split_by_size(sources: list[SourceFile], parts: int) -> list[list[SourceFile]]:
     """``sources`` in runs of about equal bytes, in order (so documents keep the walk's order)."""
     total = sum(source.size for source in sources) or 1
     split: list[list[SourceFile]] = [[] for _ in range(parts)]

@@ -156,6 +156,31 @@ def test_updates_add_change_and_delete(tmp_path: Path, rsshub_corpus: Path) -> N
         stop_cluster(folder)
 
 
+def test_the_user_dictionary_and_synonyms_live_on_the_head(tmp_path: Path) -> None:
+    folder = tmp_path / "cluster"
+    layout = _cluster(folder)
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.md").write_text("---\ntitle: 量子纠缠通信网今日开通\n---\n\n量子纠缠通信网连接了三座城市。\n", "utf-8")
+    (corpus / "b.md").write_text("---\ntitle: 国家发展和改革委员会召开发布会\n---\n\n介绍经济运行情况。\n", "utf-8")
+    (tmp_path / "words.txt").write_text("量子纠缠通信网 10\n", "utf-8")
+    (tmp_path / "synonyms.txt").write_text("@news\n", "utf-8")
+    try:
+        index_corpus(corpus, layout.url, user_dict=tmp_path / "words.txt", synonyms=tmp_path / "synonyms.txt")
+        with open_index(layout.url) as remote:
+            hits = remote.search("量子纠缠通信网").hits
+            assert [hit.path for hit in hits] == ["a.md"] and "<mark>量子纠缠通信网</mark>" in hits[0].title_html
+            assert [hit.path for hit in remote.search("发改委").hits] == ["b.md"]
+        (tmp_path / "other.txt").write_text("纠缠通信 10\n", "utf-8")
+        with pytest.raises(UsageError, match="--rebuild"):
+            index_corpus(corpus, layout.url, user_dict=tmp_path / "other.txt")
+        assert index_corpus(corpus, layout.url).unchanged == 2  # kept by a run that names none
+        with open_index(layout.url) as remote:
+            assert [hit.path for hit in remote.search("发改委").hits] == ["b.md"]
+    finally:
+        stop_cluster(folder)
+
+
 def test_a_dead_shard_gives_partial_results_with_a_warning(tmp_path: Path, rsshub_corpus: Path, capsys) -> None:
     folder = tmp_path / "cluster"
     layout = _cluster(folder)

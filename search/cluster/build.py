@@ -15,15 +15,16 @@ from datetime import timezone
 from pathlib import Path
 from typing import Sequence
 
-from ..build import DEFAULT_INCLUDE, FEW_REMOVALS, IndexReport, _check_corpus_folder, _sources, _worker_count
+from ..build import DEFAULT_INCLUDE, IndexReport, check_corpus_folder, corpus_sources, read_synonyms, read_user_dict, removes_too_much, worker_count
 from ..build_apply import ProgressCallback
-from ..build_workers import _child_environment, _split_by_size
+from ..build_workers import child_environment, split_by_size
 from ..errors import CorpusError, IndexBuildError, UsageError, plural
 from ..ingest.corpus import MAX_STORED_BODY, Article, Skipped, content_hash, parse_article, read_source
 from ..schema import category_paths, exact_value
 from ..text.tokens import analyze
 from .layout import SHARD_INDEX
-from .sphinxql import Address, connect, quoted, rows, shard_copies
+from ..text.user_dict import UserDict
+from .sphinxql import Address, connect, quoted, read_settings, rows, shard_copies, write_setting
 
 #: Rows per REPLACE statement, and per page when reading what a shard holds.
 BATCH = 64
@@ -50,28 +51,39 @@ def index_into_cluster(
     allow_removals: bool = False,
     progress: ProgressCallback | None = None,
     workers: int | None = None,
+    user_dict: str | os.PathLike[str] | None = None,
+    synonyms: str | os.PathLike[str] | None = None,
 ) -> IndexReport:
-    """Bring the cluster's index up to date with ``corpus`` (see :func:`search.index_corpus`)."""
+    """Bring the cluster's index up to date with ``corpus`` (see :func:`search.index_corpus`).
+
+    The user dictionary and synonyms are kept on the head (its ``settings`` index), as a
+    folder index keeps them: later runs keep them, an empty file drops them, and another
+    user dictionary needs ``rebuild`` (every article is segmented again)."""
     started = time.perf_counter()
     address = Address.parse(url)
     report = IndexReport(index=str(address), corpus=Path(corpus))
-    _check_corpus_folder(report.corpus)
+    check_corpus_folder(report.corpus)
     include, exclude = tuple(include or DEFAULT_INCLUDE), tuple(exclude or ())
-    sources = _sources(report, include, exclude)
+    sources = corpus_sources(report, include, exclude)
+    given_user, given_synonyms = read_user_dict(user_dict), read_synonyms(synonyms)
     head = connect(address)
     shards = [[connect(copy) for copy in copies] for copies in shard_copies(head, address.index)]
     known = _held(shards)
+    held_user = UserDict(tuple((word, freq) for word, freq in read_settings(head).get("user_dict") or []))
+    if given_user is not None and given_user != held_user and known and not rebuild:
+        raise UsageError(f"{user_dict} differs from the user dictionary {address} was built with: add --rebuild to re-segment every article with it")
+    user = (given_user if given_user is not None else held_user) or None
     _refuse_losses(report, sources, known, rebuild, allow_removals)
     if rebuild:  # every article sent again, in place: an interrupted rebuild never leaves the shards empty
         known = {path: "" for path in known}
     report.rebuilt = rebuild
-    shared_by = _worker_count(workers, len(sources))
+    shared_by = worker_count(workers, len(sources))
     report.workers = shared_by
     articles_only = include == DEFAULT_INCLUDE
     if shared_by > 1:
-        _apply_in_workers(address, sources, known, report, progress, articles_only, shared_by)
+        _apply_in_workers(address, sources, known, report, progress, articles_only, shared_by, user)
     else:
-        _apply_all(shards, sources, known, report, progress, articles_only)
+        _apply_all(shards, sources, known, report, progress, articles_only, user)
     if rebuild:  # as a folder's rebuild reports it: every article added to the new index
         report.added, report.updated = report.added + report.updated, 0
     removed = [document_id(path) for path in known]
@@ -82,31 +94,38 @@ def index_into_cluster(
                 rows(connection, f"DELETE FROM {SHARD_INDEX} WHERE id IN ({','.join(ids[at : at + PAGE])})")
     report.removed += len(removed)
     report.documents = sum(_count(copies[0]) for copies in shards)
+    if given_user is not None:
+        write_setting(head, "user_dict", [list(entry) for entry in given_user.entries])
+    if given_synonyms is not None:
+        write_setting(head, "synonyms", given_synonyms.to_json())
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _apply_all(shards: list, sources, known: dict, report: IndexReport, progress, articles_only: bool) -> None:
+def _apply_all(shards: list, sources, known: dict, report: IndexReport, progress, articles_only: bool, user: UserDict | None) -> None:
     """Write the new and changed articles of ``sources`` to their shards; ``known`` keeps
     what is to be removed (files gone, or no longer readable)."""
     pending: list[list[str]] = [[] for _ in shards]
     for done, source in enumerate(sources, 1):
-        _apply(source, known, shards, pending, report, articles_only)
+        _apply(source, known, shards, pending, report, articles_only, user)
         if progress:
             progress(done, len(sources))
     for number, values in enumerate(pending):
         _flush(shards[number], values)
 
 
-def _apply_in_workers(address: Address, sources, known: dict, report: IndexReport, progress, articles_only: bool, count: int) -> None:
+def _apply_in_workers(
+    address: Address, sources, known: dict, report: IndexReport, progress, articles_only: bool, count: int, user: UserDict | None
+) -> None:
     """:func:`_apply_all` shared between ``count`` worker processes, each with its own connections."""
     with tempfile.TemporaryDirectory(prefix="news-search-cluster-") as folder:
         processes = []
-        for number, part in enumerate(_split_by_size(sources, count)):
+        for number, part in enumerate(split_by_size(sources, count)):
             job = Path(folder) / f"part-{number}.pickle"
-            job.write_bytes(pickle.dumps((str(address), part, {s.path: known[s.path] for s in part if s.path in known}, articles_only)))
+            held = {source.path: known[source.path] for source in part if source.path in known}
+            job.write_bytes(pickle.dumps((str(address), part, held, articles_only, user)))
             command = [sys.executable, "-c", "from search.cluster.build import worker_main; worker_main()", str(job)]
-            processes.append((job, subprocess.Popen(command, env=_child_environment(), stdin=subprocess.DEVNULL, stderr=subprocess.PIPE)))
+            processes.append((job, subprocess.Popen(command, env=child_environment(), stdin=subprocess.DEVNULL, stderr=subprocess.PIPE)))
         for job, process in processes:
             _, errors = process.communicate()
             if process.returncode != 0:
@@ -128,12 +147,12 @@ def _apply_in_workers(address: Address, sources, known: dict, report: IndexRepor
 def worker_main() -> None:
     """A worker process: index the files of the job named on the command line into the cluster."""
     job = Path(sys.argv[1])
-    url, sources, known, articles_only = pickle.loads(job.read_bytes())
+    url, sources, known, articles_only, user = pickle.loads(job.read_bytes())
     address = Address.parse(url)
     head = connect(address)
     shards = [[connect(copy) for copy in copies] for copies in shard_copies(head, address.index)]
     report = IndexReport(index=url, corpus=Path())
-    _apply_all(shards, sources, known, report, None, articles_only)
+    _apply_all(shards, sources, known, report, None, articles_only, user)
     job.with_suffix(".result").write_bytes(pickle.dumps((report, known)))
 
 
@@ -150,14 +169,14 @@ def _refuse_losses(report: IndexReport, sources, known: dict, rebuild: bool, all
         return
     present = {source.path for source in sources}
     removing = sum(1 for path in known if path not in present)
-    if removing and (removing == len(known) or (removing > len(known) / 2 and removing > FEW_REMOVALS)):
+    if removes_too_much(removing, len(known)):
         raise UsageError(
             f"this update would remove {removing} of the {plural(len(known), 'document')} of {report.index}, "
             f"whose files are not in {report.corpus}: add --allow-removals if that is meant"
         )
 
 
-def _apply(source, known: dict, shards: list, pending: list[list[str]], report: IndexReport, articles_only: bool) -> None:
+def _apply(source, known: dict, shards: list, pending: list[list[str]], report: IndexReport, articles_only: bool, user: UserDict | None) -> None:
     held = known.pop(source.path, None)
     try:
         data = read_source(source)
@@ -173,7 +192,7 @@ def _apply(source, known: dict, shards: list, pending: list[list[str]], report: 
         return
     report.warnings.extend(Skipped(article.path, warning) for warning in article.warnings)
     number = document_id(article.path) % len(shards)
-    pending[number].append(_row(article))
+    pending[number].append(_row(article, user))
     if len(pending[number]) >= BATCH:
         _flush(shards[number], pending[number])
         pending[number].clear()
@@ -183,7 +202,7 @@ def _apply(source, known: dict, shards: list, pending: list[list[str]], report: 
         report.updated += 1
 
 
-def _row(article: Article) -> str:
+def _row(article: Article, user: UserDict | None) -> str:
     """The VALUES tuple of one article, in :data:`COLUMNS` order."""
     date = article.date.astimezone(timezone.utc) if article.date else None
     meta = {
@@ -198,9 +217,9 @@ def _row(article: Article) -> str:
     authors = [value_id("author", exact_value(article.author))] if article.author else []
     values = [
         str(document_id(article.path)),
-        quoted(_tokens(article.title)),
-        quoted(_tokens(article.body)),
-        quoted(_tokens("\n".join(article.categories + article.tags))),
+        quoted(_tokens(article.title, user)),
+        quoted(_tokens(article.body, user)),
+        quoted(_tokens("\n".join(article.categories + article.tags), user)),
         quoted(article.path),
         quoted(article.title),
         quoted(article.body[:MAX_STORED_BODY]),
@@ -217,9 +236,9 @@ def _row(article: Article) -> str:
 COLUMNS = "id, title, body, categories, path, title_text, body_text, content_hash, meta, date, has_date, category_ids, author_ids"
 
 
-def _tokens(text: str) -> str:
+def _tokens(text: str, user: UserDict | None) -> str:
     """Our index-time terms of ``text`` (sub-words included), joined by spaces."""
-    return " ".join(token.text for token in analyze(text, subwords=True))
+    return " ".join(token.text for token in analyze(text, subwords=True, user=user))
 
 
 def _flush(copies: list, values: list[str]) -> None:

@@ -17,6 +17,9 @@ from ..errors import UsageError
 #: The index name of every shard's real-time index, and of the head's distributed one.
 SHARD_INDEX = "shard"
 HEAD_INDEX = "news"
+#: The head's small real-time index of what every client must share: the user dictionary
+#: the articles were segmented with, and the synonyms queries use.
+SETTINGS_INDEX = "settings"
 LAYOUT_FILE = "cluster.json"
 
 #: Characters the shards keep in words: digits, Latin letters (folded to lower case) and
@@ -74,7 +77,7 @@ def init_cluster(folder: str | Path, shards: int = 2, *, mirrors: bool = False, 
         raise UsageError(f"port {port} leaves no room for {len(layout.servers)} servers below 65536")
     for server in layout.servers:
         (folder / server.name / "data").mkdir(parents=True)
-        index = _head_index(layout) if server is head else _shard_index(folder / server.name)
+        index = _head_index(layout, folder / server.name) if server is head else _shard_index(folder / server.name)
         (folder / server.name / "sphinx.conf").write_text(index + _searchd(folder / server.name, server, server is head), "utf-8")
     payload = {"head": asdict(head), "shards": [[asdict(copy) for copy in shard] for shard in layout.shards]}
     (folder / LAYOUT_FILE).write_text(json.dumps(payload, indent=1) + "\n", "utf-8")
@@ -104,7 +107,7 @@ def _shard_index(folder: Path) -> str:
 """
 
 
-def _head_index(layout: Layout) -> str:
+def _head_index(layout: Layout, folder: Path) -> str:
     agents = "\n".join(
         "    agent = " + "|".join(f"127.0.0.1:{copy.agent_port}" for copy in shard) + f":{SHARD_INDEX}" for shard in layout.shards
     )
@@ -115,6 +118,14 @@ def _head_index(layout: Layout) -> str:
     agent_connect_timeout = 500
     agent_query_timeout = 5000
     ha_strategy = nodeads
+}}
+
+index {SETTINGS_INDEX}
+{{
+    type = rt
+    path = {folder / "data" / SETTINGS_INDEX}
+    rt_field = name
+    rt_attr_string = value
 }}
 """
 

@@ -7,19 +7,22 @@ from ..query.syntax import MAX_WORDS, Alternatives, Group, Phrase, Words
 from ..text.synonyms import Synonyms, lookup
 from ..text.tokens import phrase_terms
 from ..text.tokens import terms as analyze_terms
+from ..text.user_dict import UserDict
 
 _FIELDS = {"title": "title", "body": "body", "category": "categories", "tag": "categories", "author": None}
 
 
-def to_match(tree: Alternatives, synonyms: Synonyms | None = None) -> str:
-    """The ``MATCH`` text of ``tree`` ('' when it has no words: list everything)."""
-    return _Compiler(synonyms).alternatives(tree)
+def to_match(tree: Alternatives, synonyms: Synonyms | None = None, user: UserDict | None = None) -> str:
+    """The ``MATCH`` text of ``tree`` ('' when it has no words: list everything), its
+    words cut with the user dictionary the articles were cut with."""
+    return _Compiler(synonyms, user).alternatives(tree)
 
 
 class _Compiler:
-    def __init__(self, synonyms: Synonyms | None) -> None:
+    def __init__(self, synonyms: Synonyms | None, user: UserDict | None) -> None:
         self.words = 0
-        self.synonyms = lookup(synonyms, None) if synonyms else None
+        self.user = user
+        self.synonyms = lookup(synonyms, user) if synonyms else None
 
     def alternatives(self, node: Alternatives) -> str:
         options = [text for text in (self.group(option) for option in node.options) if text]
@@ -55,10 +58,10 @@ class _Compiler:
         field = _FIELDS.get(node.field) if node.field else None
         prefix = f"@{field} " if field else ""
         if isinstance(node, Phrase):
-            words = phrase_terms(node.text)[: max(0, MAX_WORDS - self.words)]
+            words = phrase_terms(node.text, self.user)[: max(0, MAX_WORDS - self.words)]
             self.words += len(words)
             return f"{prefix}{phrase(words)}" if words else ""
-        words = analyze_terms(node.text)[: max(0, MAX_WORDS - self.words)]
+        words = analyze_terms(node.text, self.user)[: max(0, MAX_WORDS - self.words)]
         self.words += len(words)
         if not words:
             return ""

@@ -18,11 +18,12 @@ from ..query.similar import SIMILAR_TERMS, is_telling
 from ..query.snippets import SNIPPET_CHARS, best_passage, highlighted
 from ..results import CategoryCount, Document, Facets, Hit, IndexStats, SearchResult
 from ..schema import exact_value
-from ..text.synonyms import regional
+from ..text.synonyms import Synonyms, regional
 from ..text.tokens import terms as analyze_terms
+from ..text.user_dict import UserDict
 from .build import value_id
 from .match import phrase, to_match
-from .sphinxql import Address, connect, quoted, rows, shard_copies
+from .sphinxql import Address, connect, quoted, read_settings, rows, shard_copies
 
 #: How the cluster ranks: coverage of the query weighted by IDF, then BM25F with our
 #: field weights (Sphinx 2.2's expression ranker; its factors are per field).
@@ -47,7 +48,11 @@ class ClusterIndex:
         # With mirrors, a query that met a dead copy is asked again once the head has noticed.
         self._attempts = MIRROR_ATTEMPTS if any(len(copies) > 1 for copies in shard_copies(self._connection, self.address.index)) else 1
         self._names: dict[int, tuple[str, ...]] = {}
-        self.synonyms = regional()
+        settings = read_settings(self._connection)
+        self._user = UserDict(tuple((word, freq) for word, freq in settings.get("user_dict") or [])) or None
+        own = Synonyms.from_json(settings.get("synonyms") or [])
+        #: What query words also find: regional vocabulary, and the cluster's own list.
+        self.synonyms = regional() + own if own else regional()
 
     def close(self) -> None:
         with self._lock:
@@ -95,7 +100,7 @@ class ClusterIndex:
         check_request(limit, page, snippet_chars, sort)
         filters = Filters.of(category, author, since, until)
         tree = query_syntax.parse(query)
-        match = to_match(tree, self.synonyms) if query.strip() else ""
+        match = to_match(tree, self.synonyms, self._user) if query.strip() else ""
         where = self._where(match, filters)
         order = "WEIGHT() DESC, id ASC" if sort == "relevance" and match else "date DESC, id ASC"
         count = page * limit
@@ -103,8 +108,8 @@ class ClusterIndex:
             f"SELECT {_COLUMNS}, WEIGHT() AS score FROM {self.address.index}{where} ORDER BY {order} "
             f"LIMIT {(page - 1) * limit}, {limit} OPTION max_matches={max(count, 1000)}, ranker={RANKER}, {FIELD_WEIGHTS}, {RETRIES}"
         )
-        terms = query_syntax.highlight_terms(tree, None, self.synonyms)
-        phrases = query_syntax.highlight_phrases(tree, None)
+        terms = query_syntax.highlight_terms(tree, self._user, self.synonyms)
+        phrases = query_syntax.highlight_phrases(tree, self._user)
         by_relevance = sort == "relevance" and bool(match)
         hits = [self._hit(row, terms, phrases, snippet_chars, by_relevance) for row in found]
         return SearchResult(
@@ -165,8 +170,8 @@ class ClusterIndex:
     def _hit(self, row: tuple, terms: set[str], phrases: list[list[str]], snippet_chars: int, scored: bool) -> Hit:
         _, path, title, body, meta, score = row
         fields = Hit.fields_from({"path": path, "meta": _meta(meta)})
-        passage = best_passage(body or "", terms, snippet_chars, phrases)
-        marked = highlighted(title or "", terms)
+        passage = best_passage(body or "", terms, snippet_chars, phrases, user=self._user)
+        marked = highlighted(title or "", terms, user=self._user)
         return Hit(
             **fields,
             score=float(score) if scored else None,
@@ -238,7 +243,8 @@ class ClusterIndex:
         return SearchResult(query=" ".join(words), total=total, page=page, limit=limit, hits=hits, took_ms=took_ms, warnings=warnings)
 
     def _key_words(self, document: Document) -> list[str]:
-        counts = Counter(word for word in analyze_terms(document.title) + analyze_terms(document.text) if is_telling(word))
+        words = analyze_terms(document.title, self._user) + analyze_terms(document.text, self._user)
+        counts = Counter(word for word in words if is_telling(word))
         frequencies = self._document_frequencies(list(counts))
         documents = max(len(self), 1)
         # Words no other article holds cannot find one.

@@ -80,3 +80,27 @@ def _name(index: str) -> str:
 def quoted(text: str) -> str:
     """A SphinxQL string literal."""
     return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+#: Rows of the head's settings index, by id.
+SETTINGS = {"user_dict": 1, "synonyms": 2}
+
+
+def read_settings(connection) -> dict[str, object]:
+    """The JSON values the head keeps (``user_dict``, ``synonyms``); none for a cluster without them."""
+    import json
+
+    import pymysql
+
+    try:
+        found = rows(connection, "SELECT id, value FROM settings LIMIT 10")
+    except pymysql.MySQLError:  # a head written before it had settings
+        return {}
+    names = {number: name for name, number in SETTINGS.items()}
+    return {names[number]: json.loads(value) for number, value in found if number in names and value}
+
+
+def write_setting(connection, name: str, value: object) -> None:
+    import json
+
+    rows(connection, f"REPLACE INTO settings (id, name, value) VALUES ({SETTINGS[name]}, {quoted(name)}, {quoted(json.dumps(value, ensure_ascii=False))})")

@@ -66,14 +66,14 @@ def _start_watcher(corpus, location: str):
     """The watcher process, once the index is up to date with the folder (it says ``ready``)."""
     import subprocess
 
-    from ..build_workers import _child_environment
+    from ..build_workers import child_environment
 
     process = subprocess.Popen(
         [sys.executable, "-c", "from search.service.server import watch_main; watch_main()", str(corpus), location],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         text=True,
-        env=_child_environment(),
+        env=child_environment(),
         start_new_session=True,  # Ctrl-C reaches the server, which stops it
     )
     process.stdout.readline()  # "ready", or nothing if it failed (its errors are on stderr)
