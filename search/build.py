@@ -285,7 +285,7 @@ def _open_for_rebuild(location: IndexDir, live: Path | None, user: UserDict | No
         user = _live_user_dict(live)
     generation = location.new_generation()
     ix = whoosh.index.create_in(str(generation), build_schema(user or None))
-    return _Target(generation, ix, {"built": _now()}, rebuilt=True)
+    return _Target(generation, ix, {"built": now_iso()}, rebuilt=True)
 
 
 def _open_for_update(location: IndexDir, user: UserDict | None, user_dict: object) -> _Target:
@@ -372,7 +372,7 @@ def _record(
         corpus=os.path.abspath(report.corpus),
         include=list(include),
         exclude=list(exclude),
-        updated=_now(),
+        updated=now_iso(),
         documents=report.documents,
     )
     write_meta(target.generation, meta)
@@ -409,5 +409,5 @@ def _live_user_dict(live: Path) -> UserDict | None:
         ix.close()
 
 
-def _now() -> str:
+def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Sequence
 
 from .build_apply import indexed_files
-from .errors import CorpusError
+from .errors import CorpusError, UsageError
 from .ingest.corpus import DEFAULT_INCLUDE, Skipped, content_hash, parse_article, walk
 from .storage import IndexDir, corrupt, default_index_dir
 
@@ -58,8 +58,13 @@ def check_index(
     files that are missing, stale or extra.
 
     Raises :class:`IndexNotFoundError`, :class:`IndexVersionError` or
-    :class:`IndexCorruptError` when the index itself is not usable.
+    :class:`IndexCorruptError` when the index itself is not usable, and
+    :class:`UsageError` for a cluster (its servers check their own data).
     """
+    from .cluster import is_cluster
+
+    if is_cluster(None if index_dir is None else str(index_dir)):
+        raise UsageError(f"check reads a folder index; {index_dir} is a cluster, whose searchd servers check their own data (see their logs)")
     location = IndexDir(index_dir if index_dir is not None else default_index_dir())
     live = location.open_live()
     meta, ix = live.meta, live.ix

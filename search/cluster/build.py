@@ -15,7 +15,17 @@ from datetime import timezone
 from pathlib import Path
 from typing import Sequence
 
-from ..build import DEFAULT_INCLUDE, IndexReport, check_corpus_folder, corpus_sources, read_synonyms, read_user_dict, removes_too_much, worker_count
+from ..build import (
+    DEFAULT_INCLUDE,
+    IndexReport,
+    check_corpus_folder,
+    corpus_sources,
+    now_iso,
+    read_synonyms,
+    read_user_dict,
+    removes_too_much,
+    worker_count,
+)
 from ..build_apply import ProgressCallback
 from ..build_workers import child_environment, split_by_size
 from ..errors import CorpusError, IndexBuildError, UsageError, plural
@@ -24,7 +34,7 @@ from ..schema import category_paths, exact_value
 from ..text.tokens import analyze
 from .layout import SHARD_INDEX
 from ..text.user_dict import UserDict
-from .sphinxql import Address, connect, quoted, read_settings, rows, shard_copies, write_setting
+from .sphinxql import Address, connect, has_settings, quoted, read_settings, rows, shard_copies, write_setting
 
 #: Rows per REPLACE statement, and per page when reading what a shard holds.
 BATCH = 64
@@ -67,6 +77,9 @@ def index_into_cluster(
     sources = corpus_sources(report, include, exclude)
     given_user, given_synonyms = read_user_dict(user_dict), read_synonyms(synonyms)
     head = connect(address)
+    keeps_settings = has_settings(head)
+    if not keeps_settings and (given_user is not None or given_synonyms is not None):
+        raise UsageError(f"the head of {address} keeps no settings index, so it cannot hold a user dictionary or synonyms: write the cluster again with `news-search cluster init`")
     shards = [[connect(copy) for copy in copies] for copies in shard_copies(head, address.index)]
     known = _held(shards)
     held_user = UserDict(tuple((word, freq) for word, freq in read_settings(head).get("user_dict") or []))
@@ -94,6 +107,8 @@ def index_into_cluster(
                 rows(connection, f"DELETE FROM {SHARD_INDEX} WHERE id IN ({','.join(ids[at : at + PAGE])})")
     report.removed += len(removed)
     report.documents = sum(_count(copies[0]) for copies in shards)
+    if keeps_settings:
+        write_setting(head, "corpus", {"corpus": os.path.abspath(report.corpus), "updated": now_iso()})
     if given_user is not None:
         write_setting(head, "user_dict", [list(entry) for entry in given_user.entries])
     if given_synonyms is not None:
@@ -227,13 +242,24 @@ def _row(article: Article, user: UserDict | None) -> str:
         quoted(json.dumps(meta, ensure_ascii=False)),
         str(int(date.timestamp()) if date else 0),
         "1" if date else "0",
+        str(_month(article)),
         f"({','.join(map(str, dict.fromkeys(categories)))})",
         f"({','.join(map(str, authors))})",
     ]
     return f"({', '.join(values)})"
 
 
-COLUMNS = "id, title, body, categories, path, title_text, body_text, content_hash, meta, date, has_date, category_ids, author_ids"
+COLUMNS = "id, title, body, categories, path, title_text, body_text, content_hash, meta, date, has_date, month, category_ids, author_ids"
+
+
+def _month(article: Article) -> int:
+    """``YYYYMM`` of the article's date in China Standard Time, as the facets count it (0: no date)."""
+    if not article.date:
+        return 0
+    from ..ingest.dates import LOCAL_TIMEZONE
+
+    local = article.date.astimezone(LOCAL_TIMEZONE)
+    return local.year * 100 + local.month
 
 
 def _tokens(text: str, user: UserDict | None) -> str:

@@ -97,7 +97,8 @@ def _shard_index(folder: Path) -> str:
     rt_attr_string = body_text
     rt_attr_string = content_hash
     rt_attr_json = meta
-    rt_attr_timestamp = date
+    rt_attr_bigint = date
+    rt_attr_uint = month
     rt_attr_uint = has_date
     rt_attr_multi_64 = category_ids
     rt_attr_multi_64 = author_ids

@@ -8,7 +8,7 @@ import math
 import threading
 import time
 from collections import Counter
-from datetime import timezone
+from datetime import datetime, timezone
 
 from ..errors import ArticleNotFoundError, UsageError
 from ..limits import SortOrder, check_request
@@ -49,6 +49,7 @@ class ClusterIndex:
         self._attempts = MIRROR_ATTEMPTS if any(len(copies) > 1 for copies in shard_copies(self._connection, self.address.index)) else 1
         self._names: dict[int, tuple[str, ...]] = {}
         settings = read_settings(self._connection)
+        self._recorded = settings.get("corpus") or {}
         self._user = UserDict(tuple((word, freq) for word, freq in settings.get("user_dict") or [])) or None
         own = Synonyms.from_json(settings.get("synonyms") or [])
         #: What query words also find: regional vocabulary, and the cluster's own list.
@@ -188,7 +189,7 @@ class ClusterIndex:
         names = self._value_names(counts)
         categories = [(names[key][1], count) for key, count in counts.items() if names.get(key, ("",))[0] == "category"]
         paths = {names[key][1:]: count for key, count in counts.items() if names.get(key, ("",))[0] == "path"}
-        months = self._rows(f"SELECT YEARMONTH(date + {8 * 3600}) AS month, COUNT(*) FROM {self.address.index}{_and(where, 'has_date = 1')} GROUP BY month LIMIT 1000 OPTION max_matches=1000, {RETRIES}")
+        months = self._rows(f"SELECT month, COUNT(*) FROM {self.address.index}{_and(where, 'has_date = 1')} GROUP BY month LIMIT 10000 OPTION max_matches=10000, {RETRIES}")
         return Facets(
             categories=sorted(categories, key=lambda pair: (-pair[1], pair[0])),
             months=sorted(((f"{int(month) // 100:04d}-{int(month) % 100:02d}", int(count)) for month, count in months), reverse=True),
@@ -265,23 +266,50 @@ class ClusterIndex:
         return found
 
     def stats(self) -> IndexStats:
-        documents = self._total("")
-        categories = sorted(((name, count) for name, count in self._facets("").categories), key=lambda pair: (-pair[1], pair[0]))
+        """As :meth:`search.Index.stats`; ``size_bytes`` sums the shards' first copies, and
+        a cluster counts no terms per field (``terms`` is empty)."""
+        dates = self._rows(f"SELECT MIN(date), MAX(date) FROM {self.address.index} WHERE has_date = 1 OPTION {RETRIES}")
+        first, last = (dates[0][0], dates[0][1]) if dates and dates[0][0] else (None, None)
         return IndexStats(
             location=str(self.address),
-            documents=documents,
+            documents=self._total(""),
             terms={},
-            size_bytes=0,
-            categories=categories,
-            first_date=None,
-            last_date=None,
-            corpus=None,
-            updated=None,
-            settings={"engine": "sphinx", "index": str(self.address)},
+            size_bytes=self._size_bytes(),
+            categories=self._facets("").categories,
+            first_date=_moment(first),
+            last_date=_moment(last),
+            corpus=self._recorded.get("corpus"),
+            updated=self._recorded.get("updated"),
+            settings={
+                "engine": "sphinx",
+                "user_dict": {"words": len(self._user), "digest": self._user.digest} if self._user else None,
+                "synonyms": {"words": len(self.synonyms)},
+            },
         )
+
+    @property
+    def corpus(self) -> str | None:
+        """The corpus folder the cluster was last indexed from."""
+        return self._recorded.get("corpus")
+
+    def _size_bytes(self) -> int:
+        total = 0
+        for copies in shard_copies(self._connection, self.address.index):
+            connection = connect(copies[0])
+            try:
+                status = dict(rows(connection, f"SHOW INDEX {copies[0].index} STATUS"))
+            finally:
+                connection.close()
+            total += int(status.get("disk_bytes", 0)) + int(status.get("ram_bytes", 0))
+        return total
 
     def _total(self, where: str) -> int:
         return self._select(f"SELECT id FROM {self.address.index}{where} LIMIT 1 OPTION {RETRIES}")[1]
+
+
+def _moment(stamp) -> "datetime | None":
+    """A date column value (UTC seconds) as an aware datetime in UTC."""
+    return datetime.fromtimestamp(int(stamp), timezone.utc) if stamp else None
 
 
 def _tree(paths: dict[tuple[str, str], int]) -> list[CategoryCount]:

@@ -3,7 +3,6 @@ it, and for tests); on real hosts each server runs its config under a service ma
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import subprocess
@@ -32,9 +31,7 @@ def start_cluster(folder: str | Path, names: list[str] | None = None) -> Layout:
     for server in _chosen(layout, names):
         if _answers(server.port):
             continue
-        # In UTC: month facets shift dates to China time themselves (YEARMONTH reads the server's zone).
-        environment = {**os.environ, "TZ": "UTC"}
-        done = subprocess.run([program, "--config", str(folder / server.name / "sphinx.conf")], capture_output=True, text=True, env=environment)
+        done = subprocess.run([program, "--config", str(folder / server.name / "sphinx.conf")], capture_output=True, text=True)
         if done.returncode != 0 or not _wait_until(lambda: _answers(server.port)):
             said = [line for line in (done.stdout + done.stderr).splitlines() if "ERROR" in line or "FATAL" in line]
             raise UsageError(f"searchd {server.name} did not start on port {server.port}: {(said or ['see ' + str(folder / server.name / 'searchd.log')])[-1]}")

@@ -83,7 +83,7 @@ def quoted(text: str) -> str:
 
 
 #: Rows of the head's settings index, by id.
-SETTINGS = {"user_dict": 1, "synonyms": 2}
+SETTINGS = {"user_dict": 1, "synonyms": 2, "corpus": 3}
 
 
 def read_settings(connection) -> dict[str, object]:
@@ -98,6 +98,11 @@ def read_settings(connection) -> dict[str, object]:
         return {}
     names = {number: name for name, number in SETTINGS.items()}
     return {names[number]: json.loads(value) for number, value in found if number in names and value}
+
+
+def has_settings(connection) -> bool:
+    """Whether the head keeps settings (heads written by ``cluster init`` do)."""
+    return any(name == "settings" for name, _ in rows(connection, "SHOW TABLES"))
 
 
 def write_setting(connection, name: str, value: object) -> None:
