@@ -77,44 +77,60 @@ def index_into_cluster(
     sources = corpus_sources(report, include, exclude)
     given_user, given_synonyms = read_user_dict(user_dict), read_synonyms(synonyms)
     head = connect(address)
-    keeps_settings = has_settings(head)
-    if not keeps_settings and (given_user is not None or given_synonyms is not None):
-        raise UsageError(f"the head of {address} keeps no settings index, so it cannot hold a user dictionary or synonyms: write the cluster again with `news-search cluster init`")
     shards = [[connect(copy) for copy in copies] for copies in shard_copies(head, address.index)]
-    known = _held(shards)
-    held_user = UserDict(tuple((word, freq) for word, freq in read_settings(head).get("user_dict") or []))
-    if given_user is not None and given_user != held_user and known and not rebuild:
-        raise UsageError(f"{user_dict} differs from the user dictionary {address} was built with: add --rebuild to re-segment every article with it")
-    user = (given_user if given_user is not None else held_user) or None
-    _refuse_losses(report, sources, known, rebuild, allow_removals)
-    if rebuild:  # every article sent again, in place: an interrupted rebuild never leaves the shards empty
-        known = {path: "" for path in known}
-    report.rebuilt = rebuild
-    shared_by = worker_count(workers, len(sources))
-    report.workers = shared_by
-    articles_only = include == DEFAULT_INCLUDE
-    if shared_by > 1:
-        _apply_in_workers(address, sources, known, report, progress, articles_only, shared_by, user)
-    else:
-        _apply_all(shards, sources, known, report, progress, articles_only, user)
-    if rebuild:  # as a folder's rebuild reports it: every article added to the new index
-        report.added, report.updated = report.added + report.updated, 0
-    removed = [document_id(path) for path in known]
+    try:
+        keeps_settings = has_settings(head)
+        if not keeps_settings and (given_user is not None or given_synonyms is not None):
+            raise UsageError(
+                f"the head of {address} keeps no settings index, so it cannot hold a user dictionary or synonyms: "
+                "write the cluster again with `news-search cluster init`"
+            )
+        known = _held(shards)
+        user = _user_for_run(head, address, user_dict, given_user, bool(known) and not rebuild)
+        _refuse_losses(report, sources, known, rebuild, allow_removals)
+        if rebuild:  # every article sent again, in place: an interrupted rebuild never leaves the shards empty
+            known = {path: "" for path in known}
+        report.rebuilt = rebuild
+        report.workers = worker_count(workers, len(sources))
+        articles_only = include == DEFAULT_INCLUDE
+        if report.workers > 1:
+            _apply_in_workers(address, sources, known, report, progress, articles_only, report.workers, user)
+        else:
+            _apply_all(shards, sources, known, report, progress, articles_only, user)
+        if rebuild:  # as a folder's rebuild reports it: every article added to the new index
+            report.added, report.updated = report.added + report.updated, 0
+        _delete(shards, known)
+        report.removed += len(known)
+        report.documents = sum(_count(copies[0]) for copies in shards)
+        if keeps_settings:
+            write_setting(head, "corpus", {"corpus": os.path.abspath(report.corpus), "updated": now_iso()})
+        if given_user is not None:
+            write_setting(head, "user_dict", [list(entry) for entry in given_user.entries])
+        if given_synonyms is not None:
+            write_setting(head, "synonyms", given_synonyms.to_json())
+    finally:
+        for connection in [head, *(copy for copies in shards for copy in copies)]:
+            connection.close()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _user_for_run(head, address: Address, path, given: UserDict | None, refuse_change: bool) -> UserDict | None:
+    """The user dictionary this run segments with: the one given, else the head's."""
+    held = UserDict(tuple((word, freq) for word, freq in read_settings(head).get("user_dict") or []))
+    if given is not None and given != held and refuse_change:
+        raise UsageError(f"{path} differs from the user dictionary {address} was built with: add --rebuild to re-segment every article with it")
+    return (given if given is not None else held) or None
+
+
+def _delete(shards: list, paths: dict) -> None:
+    """Delete the articles of ``paths`` from every copy of their shards."""
+    removed = [document_id(path) for path in paths]
     for number, copies in enumerate(shards):
         ids = [str(doc) for doc in removed if doc % len(shards) == number]
         for at in range(0, len(ids), PAGE):
             for connection in copies:
                 rows(connection, f"DELETE FROM {SHARD_INDEX} WHERE id IN ({','.join(ids[at : at + PAGE])})")
-    report.removed += len(removed)
-    report.documents = sum(_count(copies[0]) for copies in shards)
-    if keeps_settings:
-        write_setting(head, "corpus", {"corpus": os.path.abspath(report.corpus), "updated": now_iso()})
-    if given_user is not None:
-        write_setting(head, "user_dict", [list(entry) for entry in given_user.entries])
-    if given_synonyms is not None:
-        write_setting(head, "synonyms", given_synonyms.to_json())
-    report.seconds = time.perf_counter() - started
-    return report
 
 
 def _apply_all(shards: list, sources, known: dict, report: IndexReport, progress, articles_only: bool, user: UserDict | None) -> None:
