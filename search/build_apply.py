@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Callable
 import whoosh.index
 from whoosh.writing import IndexWriter
 
+from .engine.docsets import column_values
 from .errors import CorpusError
 from .ingest.corpus import MAX_STORED_BODY, Article, Skipped, SourceFile, content_hash, parse_article, read_source
 from .schema import category_paths, exact_value
@@ -114,12 +115,13 @@ def document_fields(article: Article, schema=None) -> dict[str, object]:
 
 def indexed_files(ix: whoosh.index.Index) -> dict[str, IndexedFile]:
     """Path → (size, mtime, hash) of every live document, read from columns only."""
+    found: dict[str, IndexedFile] = {}
     with ix.reader() as reader:
         if not reader.doc_count_all():  # an empty index has no columns to read
-            return {}
-        columns = [reader.column_reader(name) for name in ("path", "size", "mtime_ns", "content_hash")]
-        return {
-            paths[docnum]: IndexedFile(sizes[docnum], mtimes[docnum], hashes[docnum].decode("ascii"))
-            for paths, sizes, mtimes, hashes in [columns]
-            for docnum in reader.all_doc_ids()
-        }
+            return found
+        for segment, _ in reader.leaf_readers():  # numbers read a column at a time, not a value at a time
+            paths, hashes = segment.column_reader("path"), segment.column_reader("content_hash")
+            sizes, mtimes = column_values(segment, "size"), column_values(segment, "mtime_ns")
+            for docnum in segment.all_doc_ids():
+                found[paths[docnum]] = IndexedFile(sizes[docnum], mtimes[docnum], hashes[docnum].decode("ascii"))
+    return found

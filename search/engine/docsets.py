@@ -72,12 +72,13 @@ def _sorted_column(reader, field: str) -> tuple[list, list[int]]:
     cached = _COLUMNS.setdefault(reader, {})
     key = ("sorted", field)
     if key not in cached:
-        pairs = sorted((value, docnum) for docnum, value in enumerate(_column_values(reader, field)) if value)
+        pairs = sorted((value, docnum) for docnum, value in enumerate(column_values(reader, field)) if value)
         cached[key] = ([value for value, _ in pairs], [docnum for _, docnum in pairs])
     return cached[key]
 
 
-def _column_values(reader, field: str):
+def column_values(reader, field: str):
+    """Every document's value of a segment's numeric column, read at once (cached with the reader)."""
     cached = _COLUMNS.setdefault(reader, {})
     if field not in cached:
         column = reader.column_reader(field, translate=False)
