@@ -309,12 +309,8 @@ def worker_queries(system: str, directory: str, query_file: str, passes: str) ->
     """
     queries = load_queries(Path(query_file))
     if system in ("ours", "cluster"):  # a cluster: through its head, ``directory`` its address
+        import search.query.snippets as engine  # where both engines mark hits (marked_hit)
         from search import open_index
-
-        if system == "ours":
-            import search.searcher as engine
-        else:
-            import search.cluster.searcher as engine
         from search.query.snippets import Highlighted
 
         index = open_index(directory)

@@ -18,9 +18,9 @@ from .errors import ArticleNotFoundError, IndexCorruptError, IndexNotFoundError,
 from .limits import SortOrder, check_request
 from .query import compile as query_compile
 from .query import syntax as query_syntax
-from .query.filters import LEVELS, DateBound, Filters, Values, facets_of
+from .query.filters import LEVELS, DateBound, Filters, Values, category_tree, facets_of
 from .query.similar import key_terms, similar_query
-from .query.snippets import SNIPPET_CHARS, Highlighted, best_passage, highlighted
+from .query.snippets import SNIPPET_CHARS, Highlighted, highlighted, marked_hit
 from .query.suggest import Suggester, pinyin_cache_name
 from .results import CategoryCount, Document, Facets, Hit, IndexStats, SearchResult
 from .schema import TEXT_FIELDS, exact_value, user_dict_of
@@ -95,7 +95,7 @@ class Index:
     def synonyms(self) -> Synonyms:
         """What query words also find: regional vocabulary, and the index's own list (``index --synonyms``)."""
         own = Synonyms.from_json((self._meta.get("synonyms") or {}).get("rules") or [])
-        return regional() + own if own else regional()
+        return regional() + own
 
     def _check_open(self) -> None:
         if self._closed:
@@ -206,29 +206,10 @@ class Index:
         )
         months = sorted(((key, count) for key, count in results.groups("month").items() if key), reverse=True)
         if "category_path" in self._searcher.schema:
-            tree = self._category_tree(results.groups("category_path"))
+            tree = category_tree(results.groups("category_path"), lambda key: self._category_name(key.rpartition(LEVELS)[2]))
         else:  # built before paths were indexed: one level each
             tree = [CategoryCount(name, name, count) for name, count in categories]
         return Facets(categories=categories, months=months, category_tree=tree)
-
-    def _category_tree(self, counts: dict[str, int]) -> list[CategoryCount]:
-        """Counts of exact paths (``a``, ``a/b``) as a tree of levels, most documents first."""
-        children: dict[str, list[str]] = {}
-        for key in counts:
-            if key:
-                parent = key.rpartition(LEVELS)[0]
-                children.setdefault(parent, []).append(key)
-
-        def level(key: str, parent_path: str) -> CategoryCount:
-            name = self._category_name(key.rpartition(LEVELS)[2])
-            path = f"{parent_path}{LEVELS}{name}" if parent_path else name
-            return CategoryCount(name, path, counts[key], nodes(key, path))
-
-        def nodes(parent: str, parent_path: str) -> list[CategoryCount]:
-            found = [level(key, parent_path) for key in children.get(parent, ())]
-            return sorted(found, key=lambda node: (-node.documents, node.category))
-
-        return nodes("", "")
 
     def _category_name(self, key: str) -> str:
         """A category as an article writes it, for its exact (case-folded) filter value."""
@@ -263,18 +244,8 @@ class Index:
 
     def _hit(self, result, terms: set[str], phrases: list[list[str]], snippet_chars: int, scored: bool) -> Hit:
         stored = result.fields()
-        fields = Hit.fields_from(stored)
-        passage = best_passage(stored.get("body") or "", terms, snippet_chars, phrases, user=self._user)
-        title = highlighted(str(fields["title"]), terms, user=self._user)
-        return Hit(
-            **fields,
-            score=float(result.score or 0.0) if scored else None,
-            snippet=passage.html(),
-            title_html=title.html(),
-            title_spans=title.spans,
-            snippet_text=passage.text,
-            snippet_spans=passage.spans,
-        )
+        score = float(result.score or 0.0) if scored else None
+        return marked_hit(Hit.fields_from(stored), stored.get("body") or "", terms, phrases, snippet_chars, score, self._user)
 
     def document(self, path: str) -> Document:
         """The stored article at ``path``: relative to the corpus folder, as hits show it,

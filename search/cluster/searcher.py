@@ -13,10 +13,10 @@ from datetime import datetime, timezone
 from ..errors import ArticleNotFoundError, UsageError
 from ..limits import SortOrder, check_request
 from ..query import syntax as query_syntax
-from ..query.filters import LEVELS, DateBound, Filters, Values
+from ..query.filters import LEVELS, DateBound, Filters, Values, category_tree
 from ..query.similar import SIMILAR_TERMS, is_telling
-from ..query.snippets import SNIPPET_CHARS, best_passage, highlighted
-from ..results import CategoryCount, Document, Facets, Hit, IndexStats, SearchResult
+from ..query.snippets import SNIPPET_CHARS, marked_hit
+from ..results import Document, Facets, Hit, IndexStats, SearchResult
 from ..schema import exact_value
 from ..text.synonyms import Synonyms, regional
 from ..text.tokens import terms as analyze_terms
@@ -53,7 +53,7 @@ class ClusterIndex:
         self._user = UserDict(tuple((word, freq) for word, freq in settings.get("user_dict") or [])) or None
         own = Synonyms.from_json(settings.get("synonyms") or [])
         #: What query words also find: regional vocabulary, and the cluster's own list.
-        self.synonyms = regional() + own if own else regional()
+        self.synonyms = regional() + own
 
     def close(self) -> None:
         with self._lock:
@@ -169,31 +169,22 @@ class ClusterIndex:
         raise AssertionError("unreachable")
 
     def _hit(self, row: tuple, terms: set[str], phrases: list[list[str]], snippet_chars: int, scored: bool) -> Hit:
-        _, path, title, body, meta, score = row
+        _, path, _, body, meta, score = row
         fields = Hit.fields_from({"path": path, "meta": _meta(meta)})
-        passage = best_passage(body or "", terms, snippet_chars, phrases, user=self._user)
-        marked = highlighted(title or "", terms, user=self._user)
-        return Hit(
-            **fields,
-            score=float(score) if scored else None,
-            snippet=passage.html(),
-            title_html=marked.html(),
-            title_spans=marked.spans,
-            snippet_text=passage.text,
-            snippet_spans=passage.spans,
-        )
+        return marked_hit(fields, body or "", terms, phrases, snippet_chars, float(score) if scored else None, self._user)
 
     def _facets(self, where: str) -> Facets:
         """Counts by category, path of levels and month, from ``GROUP BY`` through the head."""
         counts = self._grouped("category_ids", where)
         names = self._value_names(counts)
         categories = [(names[key][1], count) for key, count in counts.items() if names.get(key, ("",))[0] == "category"]
-        paths = {names[key][1:]: count for key, count in counts.items() if names.get(key, ("",))[0] == "path"}
+        paths = {names[key][1]: count for key, count in counts.items() if names.get(key, ("",))[0] == "path"}
+        written = {names[key][1]: names[key][2] for key in counts if names.get(key, ("",))[0] == "path"}
         months = self._rows(f"SELECT month, COUNT(*) FROM {self.address.index}{_and(where, 'has_date = 1')} GROUP BY month LIMIT 10000 OPTION max_matches=10000, {RETRIES}")
         return Facets(
             categories=sorted(categories, key=lambda pair: (-pair[1], pair[0])),
             months=sorted(((f"{int(month) // 100:04d}-{int(month) % 100:02d}", int(count)) for month, count in months), reverse=True),
-            category_tree=_tree(paths),
+            category_tree=category_tree(paths, lambda key: written[key].rpartition(LEVELS)[2]),
         )
 
     def _grouped(self, column: str, where: str) -> Counter:
@@ -310,20 +301,6 @@ class ClusterIndex:
 def _moment(stamp) -> "datetime | None":
     """A date column value (UTC seconds) as an aware datetime in UTC."""
     return datetime.fromtimestamp(int(stamp), timezone.utc) if stamp else None
-
-
-def _tree(paths: dict[tuple[str, str], int]) -> list[CategoryCount]:
-    """(exact path, written path) → documents, as a tree of levels, most documents first."""
-    nodes: dict[str, CategoryCount] = {}
-    top: list[CategoryCount] = []
-    for (key, written), count in sorted(paths.items(), key=lambda item: item[0][0].count(LEVELS)):
-        node = CategoryCount(written.rpartition(LEVELS)[2], written, count)
-        nodes[key] = node
-        parent = key.rpartition(LEVELS)[0]
-        (nodes[parent].children if parent in nodes else top).append(node)
-    for node in [*nodes.values()]:
-        node.children.sort(key=lambda child: (-child.documents, child.category))
-    return sorted(top, key=lambda node: (-node.documents, node.category))
 
 
 def _and(where: str, condition: str) -> str:

@@ -9,7 +9,7 @@ Time when they carry no zone.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
@@ -19,6 +19,7 @@ from whoosh.util.times import long_to_datetime
 
 from ..engine.docsets import matching_docs
 from ..errors import UsageError
+from ..results import CategoryCount
 from ..schema import exact_value
 
 DateBound = datetime | date | str | None
@@ -50,6 +51,25 @@ FACETS = {
     "category_path": sorting.FieldFacet("category_path", allow_overlap=True),
     "month": sorting.TranslateFacet(local_month, sorting.FieldFacet("date")),
 }
+
+
+def category_tree(counts: dict[str, int], level_name: Callable[[str], str]) -> list[CategoryCount]:
+    """Documents per exact path (``a``, ``a/b``) as a tree of levels, most documents
+    first; ``level_name`` names a path's last level as articles write it."""
+    children: dict[str, list[str]] = {}
+    for key in counts:
+        if key:
+            children.setdefault(key.rpartition(LEVELS)[0], []).append(key)
+
+    def nodes(parent: str, parent_path: str) -> list[CategoryCount]:
+        found = []
+        for key in children.get(parent, ()):
+            name = level_name(key)
+            path = f"{parent_path}{LEVELS}{name}" if parent_path else name
+            found.append(CategoryCount(name, path, counts[key], nodes(key, path)))
+        return sorted(found, key=lambda node: (-node.documents, node.category))
+
+    return nodes("", "")
 
 
 def facets_of(schema) -> dict[str, sorting.FacetType]:

@@ -15,6 +15,7 @@ import re
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
+from ..results import Hit
 from ..text.normalize import normalize
 from ..text.tokens import spans_of_words, tokens_of_words
 from ..text.user_dict import UserDict
@@ -234,3 +235,22 @@ def phrase_pattern(terms: tuple[str, ...]) -> re.Pattern[str]:
     but punctuation, spaces or stopwords between them (which take no position)."""
     stop = "|".join(re.escape(word) for word in sorted(stopwords(), key=len, reverse=True))
     return re.compile(f"(?:[\\W_]|{stop})*".join(re.escape(term) for term in terms))
+
+
+def marked_hit(
+    fields: dict[str, object], body: str, terms: set[str], phrases: list[list[str]], snippet_chars: int,
+    score: float | None, user: UserDict | None = None,
+) -> Hit:
+    """A hit (``fields`` as :meth:`Hit.fields_from` gives them) with the query's words
+    marked in its title and in the best passage of its text."""
+    passage = best_passage(body, terms, snippet_chars, phrases, user=user)
+    title = highlighted(str(fields["title"]), terms, user=user)
+    return Hit(
+        **fields,
+        score=score,
+        snippet=passage.html(),
+        title_html=title.html(),
+        title_spans=title.spans,
+        snippet_text=passage.text,
+        snippet_spans=passage.spans,
+    )

@@ -62,6 +62,8 @@ class Synonyms:
 
     def __add__(self, other: "Synonyms") -> "Synonyms":
         """Both lists; where both have a word, what they search is joined."""
+        if not other.rules or not self.rules:  # nothing to merge: the big regional list is not copied
+            return self if other.rules == () else other
         return Synonyms.of(self.rules + other.rules)
 
     @classmethod
