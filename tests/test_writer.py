@@ -33,14 +33,26 @@ def test_stories_are_written_as_whooshs_writer_writes_them(tmp_path, stories):
     _same_index(tmp_path, build_schema(), stories, segments=2)
 
 
-def test_a_pool_past_its_memory_spills_to_whooshs_pool_and_writes_the_same(tmp_path, stories, monkeypatch):
+def test_a_pool_past_its_memory_writes_runs_and_merges_them_into_the_same_index(tmp_path, stories, monkeypatch):
+    from search.engine import writer
+
+    runs = []
+    real = writer.TermPool._write_run
+    monkeypatch.setattr(writer.TermPool, "_write_run", lambda pool: runs.append(1) or real(pool))
+    _same_index(tmp_path, build_schema(), stories, limitmb=1)
+    assert len(runs) >= 3  # 250 stories need several MB
+    assert not list((tmp_path / "ours").glob("*.tmp/*.terms"))  # the runs are removed
+
+
+def test_a_boosted_text_field_after_runs_takes_whooshs_pool_with_them(tmp_path, stories, monkeypatch):
     from search.engine import writer
 
     spills = []
     real = writer.TermPool._spill
-    monkeypatch.setattr(writer.TermPool, "_spill", lambda pool: spills.append(1) or real(pool))
-    _same_index(tmp_path, build_schema(), stories, limitmb=1)
-    assert spills  # 250 stories need more than 1 MB
+    monkeypatch.setattr(writer.TermPool, "_spill", lambda pool: spills.append(pool.runs) or real(pool))
+    boosted = [dict(story, _title_boost=2.0) if number == 200 else story for number, story in enumerate(stories)]
+    _same_index(tmp_path, build_schema(), boosted, limitmb=1)
+    assert spills and spills[0] >= 2  # runs were written before the boost came
 
 
 def test_a_boosted_text_field_and_merged_segments_are_written_as_whoosh_does(tmp_path, stories):
