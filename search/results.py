@@ -143,6 +143,10 @@ class SearchResult:
     took_ms: float = 0.0
     #: What a cluster said when part of it did not answer: the hits are then partial.
     warnings: list[str] = field(default_factory=list)
+    #: Whether ``total`` counts every match. A search of many matches skips the ones
+    #: that cannot make its page (:mod:`search.engine.maxscore`); ``total`` is then at
+    #: least that many, and never under 10 (a count under 10 is always exact).
+    total_is_exact: bool = True
 
     @property
     def pages(self) -> int:
@@ -152,6 +156,7 @@ class SearchResult:
         data: dict[str, object] = {
             "query": self.query,
             "total": self.total,
+            "total_is_exact": self.total_is_exact,
             "page": self.page,
             "limit": self.limit,
             "pages": self.pages,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 import os
 import time
 from collections import Counter
@@ -125,6 +126,7 @@ class Index:
         snippet_chars: int = SNIPPET_CHARS,
         facets: bool = False,
         suggest: bool = True,
+        exact_total: bool = False,
     ) -> SearchResult:
         """Search with the query syntax of :mod:`search.query`; filters are exact values.
 
@@ -136,6 +138,8 @@ class Index:
         result also counts all matched documents by category and month
         (:class:`Facets`), in the same pass over the matches. With ``suggest``, a
         query that finds little gets a corrected query in ``suggestion``.
+        A query of many matches skips those that cannot make the page, and ``total``
+        is then a lower bound (``total_is_exact`` false); ``exact_total`` counts them all.
         """
         self._check_open()
         started = time.perf_counter()
@@ -148,7 +152,7 @@ class Index:
         allowed = filters.documents(self._searcher)
         if allowed is not None and not allowed:
             allowed = {-1}  # Whoosh reads an empty filter set as no filter: allow no real document
-        collect = _Collect(allowed, sort, facets, count=page * limit)
+        collect = _Collect(allowed, sort, facets, count=page * limit, exact_total=exact_total)
         results = self._collect(compiled, collect)
         found_by_words = len(results)
         if sort == "relevance" and found_by_words < query_compile.FEW_MATCHES and query_compile.has_loose_matches(tree):
@@ -163,6 +167,7 @@ class Index:
         return SearchResult(
             query=query,
             total=len(results),
+            total_is_exact=getattr(results, "total_is_exact", True),
             page=page,
             limit=limit,
             hits=hits,
@@ -179,7 +184,9 @@ class Index:
         if restricted:
             compiled = Restricted(compiled, collect.allowed)
         if isinstance(compiled, Precomputed) and collect.sort == "relevance" and not collect.facets:
-            return top_results(self._searcher, compiled, collect.count)
+            # A count under FEW_MATCHES stays exact: it decides on the n-gram fallback.
+            exact_below = math.inf if collect.exact_total else query_compile.FEW_MATCHES
+            return top_results(self._searcher, compiled, collect.count, exact_below=exact_below)
         return self._searcher.search(
             compiled,
             limit=collect.count,
@@ -318,6 +325,7 @@ class _Collect:
     sort: str
     facets: bool
     count: int
+    exact_total: bool = False
 
 
 def open_index(path: str | os.PathLike[str] | None = None) -> Index:

@@ -4,7 +4,7 @@ HIT_KEYS = {
     "path", "title", "title_html", "title_spans", "date", "categories", "tags", "author", "score", "snippet",
     "snippet_text", "snippet_spans",
 }  # fmt: skip
-RESULT_KEYS = {"query", "total", "page", "limit", "pages", "took_ms", "filters", "hits", "suggestion"}
+RESULT_KEYS = {"query", "total", "total_is_exact", "page", "limit", "pages", "took_ms", "filters", "hits", "suggestion"}
 
 
 def timeless(data):

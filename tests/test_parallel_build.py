@@ -41,7 +41,7 @@ def _results(location: Path) -> list[tuple[int, list[str], list[float]]]:
     with open_index(location) as index:
         found = []
         for query in QUERIES:
-            result = index.search(query, limit=20, suggest=False)
+            result = index.search(query, limit=20, suggest=False, exact_total=True)  # a pruned count depends on the segments
             found.append((result.total, [hit.path for hit in result.hits], [round(hit.score, 6) for hit in result.hits]))
         return found
 

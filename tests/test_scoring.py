@@ -98,8 +98,16 @@ def test_top_results_are_whooshs_top_n(searcher, text, limit):
         expected = searcher.search(query, limit=limit)
         found = top_results(searcher, query, limit)
         assert [(hit.docnum, hit.score) for hit in found] == [(hit.docnum, hit.score) for hit in expected]
-        assert len(found) == len(expected)
+        _assert_count(found, len(expected), limit)
     assert len(searcher.search(compiled)) > 0
+
+
+def _assert_count(found, true_count: int, depth: int) -> None:
+    """A pruned count is at least the page and at most the matches; else exact."""
+    if found.total_is_exact:
+        assert len(found) == true_count
+    else:
+        assert min(depth, true_count) <= len(found) <= true_count
 
 
 def test_top_results_keep_whooshs_order_of_equal_scores(searcher):
@@ -239,3 +247,90 @@ def test_a_restricted_query_finds_what_whooshs_filter_lets_through(searcher, tex
         assert [(hit.docnum, hit.score) for hit in restricted] == [(hit.docnum, hit.score) for hit in filtered]
         assert len(restricted) == len(filtered)
     assert len(searcher.search(Restricted(compiled, everything), limit=None)) == len(searcher.search(compiled, limit=None)) > 0
+
+
+# -- MaxScore: the pruned page is the exhaustive page ------------------------------------
+
+POOL = WORDS + ["国内", "国际", "习近平会见", "新闻联播", "疫情", "防控", "全国", "工作", "举行", "会见"]
+
+
+def _random_queries(count: int, seed: int) -> list[str]:
+    """Free words, phrases, required and excluded words, fields and ORs, from common and rare words."""
+    import random
+
+    rng = random.Random(seed)
+    made = []
+    for _ in range(count):
+        words = rng.sample(POOL, rng.randint(1, 4))
+        shape = rng.random()
+        if shape < 0.15:
+            words[0] = f'"{words[0]}{words[-1]}"'
+        elif shape < 0.25:
+            words[-1] = f"-{words[-1]}" if len(words) > 1 else words[-1]
+        elif shape < 0.32:
+            words[0] = f"+{words[0]}"
+        elif shape < 0.38:
+            words[0] = f"title:{words[0]}"
+        elif shape < 0.44 and len(words) > 1:
+            words[:2] = [f"({words[0]} OR {words[1]})"]
+        made.append(" ".join(words))
+    return made
+
+
+def _exhaustive(searcher, query, limit: int):
+    """The page and count with every match scored: no word query prunes."""
+    from search.query.compile import Coordinated
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Coordinated, "best", lambda self, *args, **kwargs: None)
+        return top_results(searcher, query, limit)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_pruned_pages_are_the_exhaustive_pages_score_for_score(searcher, seed):
+    """Random queries, filtered or not, at several depths: the same documents, order
+    and float scores as scoring every match; the count is exact or a lower bound."""
+    allowed = set(range(1, searcher.doc_count_all(), 2))
+    pruned = 0
+    for number, text in enumerate(_random_queries(60, seed)):
+        compiled = to_whoosh(parse(text))
+        if not isinstance(compiled, Precomputed):
+            continue
+        query = Restricted(compiled, allowed) if number % 3 == 0 else compiled
+        limit = (1, 10, 30)[number % 3]
+        expected = _exhaustive(searcher, query, limit)
+        found = top_results(searcher, query, limit, exact_below=10)
+        assert [(hit.docnum, hit.score) for hit in found] == [(hit.docnum, hit.score) for hit in expected], text
+        _assert_count(found, len(expected), max(limit, 10))
+        if len(expected) < 10:
+            assert found.total_is_exact, text
+        pruned += not found.total_is_exact
+    assert pruned >= 5  # pruning happened, so the comparison meant something
+
+
+def test_no_document_scores_above_its_lists_bound(searcher):
+    from search.engine.bm25f import phrase_bound, term_bound
+
+    checked = 0
+    for segment, _ in searcher.subsearchers:
+        for field in ("title", "body", "categories", "grams"):
+            for word in POOL:
+                for boost in (1.0, 0.5):
+                    term = wq.Term(field, word, boost=boost)
+                    scores = query_scores(segment, term)
+                    assert max(scores.values(), default=0.0) <= term_bound(segment, term)
+                    checked += len(scores)
+        phrase = wq.Phrase("body", ["中国", "发展"])
+        assert max(query_scores(segment, phrase).values()) <= phrase_bound(segment, phrase)
+    assert checked > 1000
+
+
+def test_a_common_word_is_counted_at_least_and_a_rare_one_exactly(updated_index):
+    with open_index(updated_index) as index:
+        common = index.search("中国 发展")
+        assert not common.total_is_exact and common.total >= 10
+        assert common.to_json()["total_is_exact"] is False
+        rare = index.search("国务院 常务会议")
+        assert rare.total_is_exact or rare.total >= 10
+        by_date = index.search("中国 发展", sort="date")  # every match is collected: exact
+        assert by_date.total_is_exact and by_date.total > common.total

@@ -163,7 +163,8 @@ def _print_listing(result, color: str) -> None:
             out.print(line)
         out.print()
     shown_to = first + len(result.hits) - 1
-    out.print(f"{first}–{shown_to} of {result.total} (page {result.page} of {result.pages})", style="dim", markup=False)
+    total = result.total if result.total_is_exact else f"at least {result.total}"
+    out.print(f"{first}–{shown_to} of {total} (page {result.page} of {result.pages})", style="dim", markup=False)
     _print_facets(result.facets, out)
 
 

@@ -93,8 +93,10 @@ class ClusterIndex:
         snippet_chars: int = SNIPPET_CHARS,
         facets: bool = False,
         suggest: bool = True,
+        exact_total: bool = False,
     ) -> SearchResult:
-        """As :meth:`search.Index.search`; ``suggest`` is not offered by a cluster (ignored)."""
+        """As :meth:`search.Index.search`; ``suggest`` is not offered by a cluster (ignored),
+        and its ``total`` is always exact (Sphinx's ``total_found``)."""
         started = time.perf_counter()
         if not isinstance(query, str):
             raise UsageError(f"query must be a text, not {query!r}")

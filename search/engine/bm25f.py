@@ -12,6 +12,7 @@ scored by its own Whoosh matcher.
 
 from __future__ import annotations
 
+import math
 import weakref
 from collections import Counter
 from typing import Iterable
@@ -21,7 +22,7 @@ from whoosh import query as wq
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from .postings import PositionCursor, live_postings, side_by_side
-from .whoosh_seam import field_b, iter_blocks, length_bytes, per_document_reader
+from .whoosh_seam import blocks_holding, field_b, iter_blocks, length_bytes, per_document_reader
 
 #: Posting lists this long score blocks of equal weights from a per-document table.
 _TABLED_FROM = 1000
@@ -62,6 +63,15 @@ def accumulate(scores: Iterable[dict[int, float]]) -> tuple[dict[int, float], di
     return sums, counts
 
 
+def is_fast(searcher, query: wq.Query) -> bool:
+    """Whether ``query`` is a term or phrase this module scores from its posting lists."""
+    if type(query) is wq.Term:
+        return _scorer(searcher, query) is not False
+    if type(query) is wq.Phrase:
+        return _phrase_is_fast(searcher, query) and all(_scorer(searcher, wq.Term(query.fieldname, word)) is not False for word in query.words)
+    return False
+
+
 def _fast_scores(searcher, query: wq.Query) -> dict[int, float] | None:
     """Scores of a term, a phrase, or an OR of them, from their posting lists;
     ``None`` for any other query, or a weighting other than BM25F."""
@@ -87,30 +97,86 @@ def _fast_scores(searcher, query: wq.Query) -> dict[int, float] | None:
     return None
 
 
+class _TermScorer:
+    """What scoring one term in one segment takes: Whoosh's BM25F with its statistics,
+    the document's part of it precomputed."""
+
+    def __init__(self, searcher, term: wq.Term, text: bytes) -> None:
+        weighting, reader = searcher.weighting, searcher.reader()
+        self.reader, self.field, self.text, self.boost = reader, term.fieldname, text, term.boost
+        parent = searcher.get_parent()
+        self.idf = parent.idf(self.field, text)
+        self.average = parent.avg_field_length(self.field) or 1
+        self.k1 = weighting.K1
+        self.b = field_b(weighting, self.field)
+        self.top = self.k1 + 1
+        self.norms = _norms(reader, self.field, self.average, self.b, self.k1)
+
+    def bound(self) -> float:
+        """The most any document can score: the term's highest weight in its shortest field."""
+        info = self.reader.term_info(self.field, self.text)
+        weight, shortest = info.max_weight(), info.min_length() or 0
+        norm = self.k1 * ((1 - self.b) + self.b * shortest / self.average)
+        return self.idf * ((weight * self.top) / (weight + norm)) * self.boost
+
+
+def _scorer(searcher, term: wq.Term) -> _TermScorer | bool:
+    """The term's scorer in the segment; ``False`` if BM25F cannot score it here,
+    ``True`` if it is scorable but not in the segment."""
+    schema = searcher.schema
+    if type(searcher.weighting) is not scoring.BM25F or term.fieldname not in schema or not schema[term.fieldname].scorable:
+        return False
+    try:
+        text = schema[term.fieldname].to_bytes(term.text)
+    except Exception:  # a value the field cannot hold: let Whoosh say what it does
+        return False
+    if (term.fieldname, text) not in searcher.reader():
+        return True
+    return _TermScorer(searcher, term, text)
+
+
+def term_bound(searcher, term: wq.Term) -> float:
+    """The highest score ``term`` can give a document of the segment (``inf`` if it is
+    not scored here; 0.0 if no document has it)."""
+    scorer = _scorer(searcher, term)
+    return math.inf if scorer is False else 0.0 if scorer is True else scorer.bound()
+
+
+def term_scores_of(searcher, term: wq.Term, docs: list[int]) -> dict[int, float] | None:
+    """The scores :func:`_term_scores` gives, for the live ``docs`` (rising) only:
+    blocks holding none of them are passed over by their headers."""
+    scorer = _scorer(searcher, term)
+    if scorer is False:
+        return None
+    if scorer is True or not docs:
+        return {}
+    matcher, _ = live_postings(scorer.reader, scorer.field, scorer.text)
+    idf, top, norms, boost = scorer.idf, scorer.top, scorer.norms, scorer.boost
+    wanted_docs = set(docs)
+    found: dict[int, float] = {}
+    for ids, weights in blocks_holding(matcher, docs):
+        weight_of = dict(zip(ids, weights))
+        for docnum in wanted_docs.intersection(ids):
+            weight = weight_of[docnum]
+            # The same expression as _term_scores', so the same float.
+            if boost == 1.0:
+                found[docnum] = idf * ((weight * top) / (weight + norms[docnum]))
+            else:
+                found[docnum] = idf * ((weight * top) / (weight + norms[docnum])) * boost
+    return found
+
+
 def _term_scores(searcher, term: wq.Term, into: dict[int, float] | None = None) -> dict[int, float] | None:
     """Document → score of ``term`` in the segment, added to the scores ``into`` has if given."""
-    weighting = searcher.weighting
-    schema = searcher.schema
-    if type(weighting) is not scoring.BM25F or term.fieldname not in schema or not schema[term.fieldname].scorable:
-        return None
-    reader = searcher.reader()
-    field, text = term.fieldname, term.text
-    try:
-        text = schema[field].to_bytes(text)
-    except Exception:  # a value the field cannot hold: let Whoosh say what it does
+    scorer = _scorer(searcher, term)
+    if scorer is False:
         return None
     scores: dict[int, float] = {} if into is None else into
-    if (field, text) not in reader:
+    if scorer is True:
         return scores
-    parent = searcher.get_parent()
-    idf = parent.idf(field, text)
-    average = parent.avg_field_length(field) or 1
-    k1 = weighting.K1
-    b = field_b(weighting, field)
-    norms = _norms(reader, field, average, b, k1)
+    reader, field, text = scorer.reader, scorer.field, scorer.text
+    idf, average, b, k1, norms, top, boost = scorer.idf, scorer.average, scorer.b, scorer.k1, scorer.norms, scorer.top, scorer.boost
     matcher, deleted = live_postings(reader, field, text)
-    boost = term.boost
-    top = k1 + 1
     found = scores.get
     # A long list's blocks mostly weigh the same (a word once, times the field's
     # boost): its BM25 part per document is then read from a table, same value.
@@ -134,16 +200,15 @@ def _term_scores(searcher, term: wq.Term, into: dict[int, float] | None = None) 
     return scores
 
 
-def _phrase_scores(searcher, phrase: wq.Phrase) -> dict[int, float] | None:
+def _phrase_scores(searcher, phrase: wq.Phrase, docs: list[int] | None = None) -> dict[int, float] | None:
     """Scores of a phrase of words side by side: Whoosh's (the sum of its terms'
     scores where they stand in order), with positions read only for documents that
-    hold every word."""
-    field = phrase.fieldname
-    if phrase.slop != 1 or len(phrase.words) < 2 or field not in searcher.schema:
+    hold every word; only of ``docs`` (rising) if given."""
+    if not _phrase_is_fast(searcher, phrase):
         return None
-    if not searcher.schema[field].format.supports("positions"):
-        return None  # Whoosh says why a phrase cannot be searched there
-    per_term = [_term_scores(searcher, wq.Term(field, word)) for word in phrase.words]
+    field = phrase.fieldname
+    words = [wq.Term(field, word) for word in phrase.words]
+    per_term = [_term_scores(searcher, word) if docs is None else term_scores_of(searcher, word, docs) for word in words]
     if any(scores is None for scores in per_term):
         return None
     if not all(per_term):
@@ -155,6 +220,25 @@ def _phrase_scores(searcher, phrase: wq.Phrase) -> dict[int, float] | None:
     if phrase.boost != 1.0:
         found = {docnum: score * phrase.boost for docnum, score in found.items()}
     return found
+
+
+def phrase_scores_of(searcher, phrase: wq.Phrase, docs: list[int]) -> dict[int, float] | None:
+    """The scores :func:`_phrase_scores` gives, for the live ``docs`` (rising) only."""
+    return _phrase_scores(searcher, phrase, docs)
+
+
+def phrase_bound(searcher, phrase: wq.Phrase) -> float:
+    """The highest score ``phrase`` can give a document of the segment (``inf`` if it
+    is not scored here): its words' bounds added up."""
+    if not _phrase_is_fast(searcher, phrase):
+        return math.inf
+    return sum(term_bound(searcher, wq.Term(phrase.fieldname, word)) for word in phrase.words) * phrase.boost
+
+
+def _phrase_is_fast(searcher, phrase: wq.Phrase) -> bool:
+    field = phrase.fieldname
+    # Otherwise Whoosh says why a phrase cannot be searched there.
+    return phrase.slop == 1 and len(phrase.words) >= 2 and field in searcher.schema and searcher.schema[field].format.supports("positions")
 
 
 def _binary_sum(values: list[float]) -> float:

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import bisect
 import heapq
+import math
 
 from whoosh import matching
 from whoosh import query as wq
 from whoosh.searching import Results
 
+from . import maxscore
 from .bm25f import query_scores
 from .whoosh_seam import results_of
 
@@ -34,6 +36,11 @@ class Precomputed:
     def scores(self, searcher, context=None) -> dict[int, float]:
         raise NotImplementedError
 
+    def best(self, searcher, k: int, floor: float, keep=None, context=None) -> "maxscore.Best | None":
+        """The documents that may be among the ``k`` best (see :mod:`.maxscore`), or
+        ``None``: then :meth:`scores` gives them all."""
+        return None
+
     def matcher(self, searcher, context=None) -> "ScoredDocs":
         computed = self.__dict__.setdefault("_scored_segments", {})
         key = id(searcher.reader())
@@ -42,25 +49,39 @@ class Precomputed:
         return computed[key].copy()
 
 
-def top_results(searcher, query: Precomputed, limit: int) -> Results:
+def top_results(searcher, query: Precomputed, limit: int, exact_below: int = 0) -> Results:
     """Whoosh's results of a top-``limit`` search for ``query``: the same hits in the
-    same order (best score first, ties in document order) and the same count, without
-    its collector stepping through the matches and then counting them all again.
+    same order (best score first, ties in document order), without its collector
+    stepping through the matches and then counting them all again.
+
+    A query that can (:meth:`Precomputed.best`) skips what cannot make the page; the
+    count is then a lower bound (``results.total_is_exact`` is false), though never
+    one under ``exact_below``: a count under it is exact (``math.inf``: count every match).
 
     For scores above 0 (BM25F's are) and a weighting without ``final`` (ours):
     Whoosh's collector would leave out documents scoring 0 or less, and apply ``final``.
     """
     context = searcher.context()
-    total = 0
+    total, exact = 0, True
+    depth = max(limit, exact_below)
+    floor = -math.inf  # the depth-th best score so far: a later segment needs to beat it
     candidates: list[tuple[float, int]] = []
     for segment, offset in searcher.leaf_searchers():
-        scores = query.scores(segment, context)
-        total += len(scores)
+        best = query.best(segment, depth, floor, context=context) if 0 < depth < math.inf else None
+        if best is None:
+            scores = query.scores(segment, context)
+            total += len(scores)
+        else:
+            scores = best.scores
+            total += best.matched
+            exact = exact and best.exact
         # Only documents scoring at least the segment's limit-th best can make the page.
-        floor = heapq.nlargest(limit, scores.values())[-1] if 0 < limit < len(scores) else float("-inf")
-        candidates.extend((score, -offset - docnum) for docnum, score in scores.items() if score >= floor)
+        cut = heapq.nlargest(limit, scores.values())[-1] if 0 < limit < len(scores) else -math.inf
+        candidates.extend((score, -offset - docnum) for docnum, score in scores.items() if score >= cut)
+        if len(candidates) >= depth > 0:
+            floor = max(floor, heapq.nlargest(depth, candidates)[-1][0])
     top = heapq.nlargest(limit, candidates)  # ties: the lower document number first, as Whoosh
-    return results_of(searcher, query, [(score, -negated) for score, negated in top], total)
+    return results_of(searcher, query, [(score, -negated) for score, negated in top], total, exact)
 
 
 class Restricted(Precomputed, wq.WrappingQuery):
@@ -86,6 +107,12 @@ class Restricted(Precomputed, wq.WrappingQuery):
         found = query_scores(searcher, self.child, context)
         offset, allowed = _offset(searcher), self.allowed
         return {docnum: score for docnum, score in found.items() if docnum + offset in allowed}
+
+    def best(self, searcher, k: int, floor: float, keep=None, context=None) -> "maxscore.Best | None":
+        if not isinstance(self.child, Precomputed):
+            return None
+        offset, allowed = _offset(searcher), self.allowed
+        return self.child.best(searcher, k, floor, lambda docnum: docnum + offset in allowed, context)
 
 
 def _offset(searcher) -> int:

@@ -46,6 +46,7 @@ built on this contract with Whoosh's own codec, writer and matchers.
 
 from __future__ import annotations
 
+import bisect
 from array import array
 from dataclasses import dataclass
 from typing import Iterable
@@ -224,6 +225,23 @@ def iter_blocks(matcher) -> Iterable[tuple]:
         yield ids, weights
 
 
+def blocks_holding(matcher, docs: list[int]) -> Iterable[tuple]:
+    """(ids, weights) of the blocks of a fresh posting matcher that may hold any of
+    ``docs`` (rising); the other blocks are passed over by their headers."""
+    if not isinstance(matcher, W3LeafMatcher):
+        yield from iter_blocks(matcher)
+        return
+    at, count = 0, len(docs)
+    while not matcher._atend and at < count:
+        last = matcher._maxid
+        if docs[at] <= last:
+            matcher._read_ids()
+            matcher._read_weights()
+            yield matcher._ids, matcher._weights
+            at = bisect.bisect_right(docs, last, at)
+        matcher._next_block()
+
+
 class BlockCursor:
     """A posting matcher's blocks, visited in order: the current block's ids and
     values, read only when asked (for positions of a few documents)."""
@@ -296,10 +314,12 @@ def field_b(weighting, field: str) -> float:
     return weighting._field_B.get(field, weighting.B)
 
 
-def results_of(searcher, query, top: list[tuple[float, int]], total: int) -> Results:
-    """Whoosh results holding the page ``top`` ((score, document) pairs) of ``total`` matches."""
+def results_of(searcher, query, top: list[tuple[float, int]], total: int, exact: bool = True) -> Results:
+    """Whoosh results holding the page ``top`` ((score, document) pairs) of ``total``
+    matches, or of at least ``total`` (``total_is_exact`` false)."""
     results = Results(searcher, query, top)
     results._total = total
+    results.total_is_exact = exact
     return results
 
 

@@ -17,6 +17,7 @@ import math
 
 from whoosh import query as wq
 
+from ..engine import maxscore
 from ..engine.bm25f import accumulate, query_scores
 from ..engine.precomputed import Precomputed
 from ..schema import TEXT_FIELDS, exact_value
@@ -222,6 +223,27 @@ class Coordinated(Precomputed, wq.CompoundQuery):
                 if docnum in total:
                     total[docnum] += score
         return total
+
+
+    def best(self, searcher, k: int, floor: float, keep=None, context=None) -> maxscore.Best | None:
+        """The segment's documents that may be among the ``k`` best, with the scores
+        :meth:`scores` gives them (:mod:`search.engine.maxscore`); ``None`` when the
+        n-gram fallback finds documents too (a search for few matches: it needs all)."""
+        if self.fallback is not None:
+            return None
+        saturation = COVERAGE_SATURATION * highest_idf(searcher)
+        weight = COVERAGE_WEIGHT
+        words = [maxscore.Word.of(searcher, word, context) for word in self.subqueries]
+        bonuses = [_bonus_of(searcher, extra, context) for extra in self.bonus]
+        # The expression of covered(), so the same floats.
+        return maxscore.best(searcher, words, lambda score: score + weight * score / (score + saturation), bonuses, k, floor, keep)
+
+
+def _bonus_of(searcher, query: wq.Query, context) -> maxscore.Bonus:
+    """A bonus query (:class:`AtLeast` of title n-grams) as MaxScore adds it."""
+    if isinstance(query, AtLeast):
+        return maxscore.Bonus([maxscore.scored(searcher, sub, context) for sub in query.subqueries], query.least)
+    return maxscore.Bonus([maxscore.scored(searcher, query, context)])
 
 
 def covered(scores: dict[int, float], saturation: float) -> dict[int, float]:

@@ -123,7 +123,7 @@ def search_response(service, parameters: dict) -> dict:
         with service.index() as index:
             result = index.search(
                 q, **options, **filters, sort=_sort(parameters.get("sort")), facets=bool(facets),
-                snippet_chars=max(2 * crop_length, 1),
+                snippet_chars=max(2 * crop_length, 1), exact_total=paged,  # Meilisearch's totalHits is exhaustive
             )  # fmt: skip
             shown = result.hits if paged else result.hits[first:]
             hits = [_hit(index, hit, q, shape) for hit in shown[: size]]
