@@ -60,7 +60,8 @@ SCRIPTS = Path(__file__).resolve().parent
 REPO = SCRIPTS.parent
 DEFAULT_QUERIES = SCRIPTS / "bench-queries.txt"
 DEFAULT_OUT = SCRIPTS / "bench-results.json"
-SIZES = {"1k": 1000, "4k": 4000, "all": None, "10x": None}
+SIZES = {"1k": 1000, "4k": 4000, "all": None, "10x": None, "100x": None}
+GROWTH_SIZES = ("10x", "100x")  # growth runs (scripts/growth.py): all stories, and them ×10 or ×100
 SYSTEMS = ("naive", "ours")
 LIMIT = 10  # hits per query, for both systems
 BATCH_QUERIES = 200
@@ -399,6 +400,11 @@ def run_worker(*args: str) -> dict:
     return {**json.loads(done.stdout.strip().splitlines()[-1]), "wall": wall}
 
 
+def with_bytecode() -> dict[str, str]:
+    """This environment without PYTHONDONTWRITEBYTECODE, for a run that writes Python's bytecode cache."""
+    return {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+
+
 def timed(command: list[str], expect: str | None = None, environment: dict[str, str] | None = None) -> float:
     """Wall time of a whole process; its output is read and dropped (checked for ``expect``)."""
     started = time.perf_counter()
@@ -469,9 +475,8 @@ def bench_round(bench: Bench, number: int) -> dict[str, Path]:
     # Untimed: the page cache, and Python's bytecode cache, written even where
     # PYTHONDONTWRITEBYTECODE is set (as here), as an install without it writes it
     # on first use; otherwise every process compiles the packages' sources again.
-    with_bytecode = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
     for system in SYSTEMS:
-        timed(commands[system](bench.cold_queries[0]), environment=with_bytecode)
+        timed(commands[system](bench.cold_queries[0]), environment=with_bytecode())
 
     say(f"round {number + 1}: --batch of {BATCH_QUERIES} queries")
     for system in order(number):
@@ -701,7 +706,9 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["_worker"]:
         return worker(argv[1:])
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--size", choices=SIZES, default="4k", help="stories in the corpus: first 1,000, first 4,000, all, or all ×10 by make-scaled-corpus (default 4k)")
+    parser.add_argument("--size", choices=SIZES, default="4k", help="stories in the corpus: first 1,000, first 4,000 or all (default 4k); 10x, 100x: how ours grows from all stories to them ×10 or ×100 (scripts/growth.py)")
+    parser.add_argument("--scale", type=int, default=1, help="naive against ours on the stories ×N (make-scaled-corpus), e.g. --size all --scale 10")
+    parser.add_argument("--naive-size", action="store_true", help="with --size 10x|100x: also build naive at that size once, for its index size")
     parser.add_argument("--runs", type=int, default=3, help="rounds, naive and ours alternating (default 3)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"JSON results (default {DEFAULT_OUT.relative_to(REPO)})")
     parser.add_argument("--keep", type=Path, default=None, help="work in DIR and keep the corpus and last round's indexes there")
@@ -731,9 +738,11 @@ def main(argv: list[str] | None = None) -> int:
     load_before = os.getloadavg()
     work = args.keep or Path(tempfile.mkdtemp(prefix="bench-"))
     work.mkdir(parents=True, exist_ok=True)
+    if args.size in GROWTH_SIZES:
+        return growth_main(args, shared, work, queries, started, load_before)
     try:
         say(f"corpus: {args.size} stories into {work / 'corpus'}")
-        corpus = make_corpus(shared, work / "corpus", SIZES[args.size], times=10 if args.size == "10x" else 1)
+        corpus = make_corpus(shared, work / "corpus", SIZES[args.size], times=args.scale)
         batch_file = work / "batch-queries.txt"
         # --batch applies one set of filters to every line: the batch holds the query texts only.
         batch_file.write_text("".join(query.text + "\n" for query in queries[:BATCH_QUERIES]), "utf-8")
@@ -791,6 +800,39 @@ def main(argv: list[str] | None = None) -> int:
             {"metric": label, "ours": ours_value, "cluster": cluster_value, "cluster_over_ours": ratio} for label, ours_value, cluster_value, ratio in cluster_rows(bench)
         ] if args.cluster else None,
         "raw": bench.data,
+        "total_seconds": round(total, 1),
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(output, ensure_ascii=False, indent=1) + "\n", "utf-8")
+    print(f"results written to {args.out}")
+    return 0
+
+
+def growth_main(args, shared: Path, work: Path, queries: list[BenchQuery], started: float, load_before: tuple) -> int:
+    """``--size 10x|100x``: the growth table of scripts/growth.py, written as JSON too."""
+    import growth
+
+    try:
+        found = growth.run(args, shared, work, queries)
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    times = found["times"]
+    print(f"\nall stories and them ×{times} · {args.runs} round(s) · {len(queries)} queries × {args.passes} passes · {os.cpu_count()} CPUs · load {load_before[0]:.1f} → {os.getloadavg()[0]:.1f}\n")
+    growth.print_table(found["rows"], times)
+    total = time.perf_counter() - started
+    print(f"total {total:.0f} s")
+    output = {
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        **engine_state(),
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "load_average": {"start": load_before, "end": os.getloadavg()},
+        "arguments": {"size": args.size, "runs": args.runs, "passes": args.passes, "cli_runs": args.cli_runs, "naive_size": args.naive_size, "queries": str(args.queries)},
+        "notes": ["growth: the figure at N× divided by the figure at 1×, median over rounds; targets are issue #15's, set for 10×"],
+        "table": found["rows"],
+        "naive_index_bytes": found["naive_index_bytes"],
+        "raw": found["raw"],
         "total_seconds": round(total, 1),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)

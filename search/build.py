@@ -34,8 +34,9 @@ from .text.user_dict import UserDict
 #: A rebuild of this many files or more is shared between worker processes.
 PARALLEL_FROM = 1000
 MAX_WORKERS = 4
-#: Memory for a writer's in-memory postings before it spills them to disk.
-LIMIT_MB = 256
+#: Memory for a writer's in-memory postings before it writes them to disk as a run
+#: (shared between the workers of a parallel build): what bounds a build's memory.
+LIMIT_MB = 128
 #: An update may remove this many documents without ``allow_removals``, unless they are all it holds.
 FEW_REMOVALS = 10
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timezone
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, NamedTuple
 
 import whoosh.index
 from whoosh.writing import IndexWriter
 
-from .engine.docsets import column_values
+from .engine.docsets import bytes_column_values, column_values
 from .errors import CorpusError
 from .ingest.corpus import MAX_STORED_BODY, Article, Skipped, SourceFile, content_hash, parse_article, read_source
 from .schema import category_paths, exact_value
@@ -22,9 +22,9 @@ if TYPE_CHECKING:
 ProgressCallback = Callable[[int, int], None]
 
 
-@dataclass(frozen=True)
-class IndexedFile:
-    """What the index knows of a file: enough to tell whether it changed."""
+class IndexedFile(NamedTuple):
+    """What the index knows of a file: enough to tell whether it changed (a tuple:
+    one is made per indexed file at every update)."""
 
     size: int
     mtime_ns: int
@@ -120,8 +120,8 @@ def indexed_files(ix: whoosh.index.Index) -> dict[str, IndexedFile]:
         if not reader.doc_count_all():  # an empty index has no columns to read
             return found
         for segment, _ in reader.leaf_readers():  # numbers read a column at a time, not a value at a time
-            paths, hashes = segment.column_reader("path"), segment.column_reader("content_hash")
+            paths, hashes = bytes_column_values(segment, "path"), bytes_column_values(segment, "content_hash")
             sizes, mtimes = column_values(segment, "size"), column_values(segment, "mtime_ns")
             for docnum in segment.all_doc_ids():
-                found[paths[docnum]] = IndexedFile(sizes[docnum], mtimes[docnum], hashes[docnum].decode("ascii"))
+                found[paths[docnum].decode("utf-8")] = IndexedFile(sizes[docnum], mtimes[docnum], hashes[docnum].decode("ascii"))
     return found

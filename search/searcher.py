@@ -14,6 +14,7 @@ from typing import Iterator
 from whoosh import scoring, sorting
 from whoosh import query as wq
 
+from .engine.docsets import DocSet
 from .engine.precomputed import Precomputed, Restricted, top_results
 from .errors import ArticleNotFoundError, IndexCorruptError, IndexNotFoundError, IndexVersionError, UsageError
 from .limits import SortOrder, check_request
@@ -150,8 +151,6 @@ class Index:
         tree = query_syntax.parse(query)
         compiled = query_compile.to_whoosh(tree, user=self._user, synonyms=self.synonyms) if query.strip() else wq.Every()
         allowed = filters.documents(self._searcher)
-        if allowed is not None and not allowed:
-            allowed = {-1}  # Whoosh reads an empty filter set as no filter: allow no real document
         collect = _Collect(allowed, sort, facets, count=page * limit, exact_total=exact_total)
         results = self._collect(compiled, collect)
         found_by_words = len(results)
@@ -190,7 +189,8 @@ class Index:
         return self._searcher.search(
             compiled,
             limit=collect.count,
-            filter=None if restricted else collect.allowed,
+            # Whoosh reads an empty filter set as no filter: allow no real document.
+            filter=None if restricted else (collect.allowed.as_set() or {-1}) if collect.allowed is not None else None,
             sortedby="date" if collect.sort == "date" else None,
             reverse=collect.sort == "date",
             terms=False,
@@ -199,7 +199,7 @@ class Index:
             maptype=sorting.Count,
         )
 
-    def _suggest(self, query: str, total: int, allowed: set[int] | None) -> str | None:
+    def _suggest(self, query: str, total: int, allowed: DocSet | None) -> str | None:
         if self._suggester is None:
             cache = self._generation / pinyin_cache_name(self._commit)
             self._suggester = Suggester(self._searcher, self._user, cache)
@@ -321,7 +321,7 @@ class _Collect:
     """How a search collects its matches: the documents its filters allow (all if
     ``None``), their order, whether facets are counted, and how many hits to keep."""
 
-    allowed: set[int] | None
+    allowed: DocSet | None
     sort: str
     facets: bool
     count: int

@@ -22,7 +22,7 @@ UTC = timezone.utc
 
 def source(root: Path, path: Path) -> SourceFile:
     stat = path.stat()
-    return SourceFile(path.relative_to(root).as_posix(), str(path), stat.st_size, stat.st_mtime_ns)
+    return SourceFile(path.relative_to(root).as_posix(), str(root), stat.st_size, stat.st_mtime_ns)
 
 
 def load(root: Path, *parts: str) -> Article:
@@ -398,7 +398,7 @@ def test_walk_default_include(tmp_path):
 def test_walk_yields_stat_information(tmp_path):
     path = write(tmp_path, "x/a.md", "# 标题\n\n正文。")
     (item,) = list(walk(tmp_path))
-    assert item == SourceFile("x/a.md", str(path), path.stat().st_size, path.stat().st_mtime_ns)
+    assert item == SourceFile("x/a.md", str(tmp_path), path.stat().st_size, path.stat().st_mtime_ns)
     assert item.absolute.is_absolute() or item.absolute == path
 
 

@@ -13,7 +13,7 @@ from search import index_corpus, open_index
 from search.query.syntax import parse
 from search.query.compile import to_whoosh
 from search.engine.precomputed import Precomputed, Restricted, top_results
-from search.engine.docsets import matching_docs
+from search.engine.docsets import matching_array, matching_docs
 from search.engine.bm25f import query_scores
 
 WORDS = ["中国", "发展", "习近平", "经济", "联播", "快讯", "国务院", "会议", "北京", "合作", "人民", "不存在的词"]
@@ -90,7 +90,7 @@ def test_the_top_page_is_the_best_of_all_scored_matches(searcher, text):
 
 @pytest.mark.parametrize("text", ["中国 发展", "联播快讯", '"国务院 常务会议"', "经济 -发展", "中国 OR 经济", "title:会议 人民", "央视网"])
 @pytest.mark.parametrize("limit", [1, 3, 10, 1000])
-def test_top_results_are_whooshs_top_n(searcher, text, limit):
+def test_top_results_are_whooshs_top_n(searcher, text, limit, prune_all):
     """The same page in the same order (ties included) and the same count, filtered or not."""
     compiled = to_whoosh(parse(text))
     allowed = set(range(0, searcher.doc_count_all(), 3))
@@ -139,6 +139,8 @@ def test_matching_docs_are_whooshs(searcher):
     for query in queries:
         expected = set(searcher.docs_for_query(query))
         assert matching_docs(searcher, query) == expected, query
+        found = matching_array(searcher, query)  # the same, as a rising array (filters)
+        assert found.tolist() == sorted(expected), query
         nonempty += bool(expected)
     assert nonempty >= 8
 
@@ -286,8 +288,14 @@ def _exhaustive(searcher, query, limit: int):
         return top_results(searcher, query, limit)
 
 
+@pytest.fixture
+def prune_all(monkeypatch):
+    """MaxScore for every free-text query, however few postings it reads."""
+    monkeypatch.setattr("search.query.compile.PRUNE_FROM", 0)
+
+
 @pytest.mark.parametrize("seed", range(4))
-def test_pruned_pages_are_the_exhaustive_pages_score_for_score(searcher, seed):
+def test_pruned_pages_are_the_exhaustive_pages_score_for_score(searcher, seed, prune_all):
     """Random queries, filtered or not, at several depths: the same documents, order
     and float scores as scoring every match; the count is exact or a lower bound."""
     allowed = set(range(1, searcher.doc_count_all(), 2))
@@ -325,7 +333,7 @@ def test_no_document_scores_above_its_lists_bound(searcher):
     assert checked > 1000
 
 
-def test_a_common_word_is_counted_at_least_and_a_rare_one_exactly(updated_index):
+def test_a_common_word_is_counted_at_least_and_a_rare_one_exactly(updated_index, prune_all):
     with open_index(updated_index) as index:
         common = index.search("中国 发展")
         assert not common.total_is_exact and common.total >= 10
@@ -334,3 +342,27 @@ def test_a_common_word_is_counted_at_least_and_a_rare_one_exactly(updated_index)
         assert rare.total_is_exact or rare.total >= 10
         by_date = index.search("中国 发展", sort="date")  # every match is collected: exact
         assert by_date.total_is_exact and by_date.total > common.total
+
+
+def test_scores_of_some_documents_are_the_same_floats(searcher):
+    """A list read for a few documents (only their blocks), as a dict or as arrays,
+    gives exactly the scores of the whole list."""
+    from search.engine.arrays import term_arrays
+    from search.engine.bm25f import term_scores_of
+
+    import numpy
+
+    checked = 0
+    for segment, _ in searcher.subsearchers:
+        for field in ("title", "body", "grams"):
+            for word in ("中国", "发展", "联播", "国内"):
+                term = wq.Term(field, word)
+                whole = query_scores(segment, term)
+                docs = sorted(whole)[::7] + [segment.doc_count_all() - 1]
+                assert term_scores_of(segment, term, docs) == {docnum: whole[docnum] for docnum in docs if docnum in whole}
+                ids, scores = term_arrays(segment, term)
+                assert dict(zip(ids.tolist(), scores.tolist())) == whole
+                some_ids, some_scores = term_arrays(segment, term, numpy.array(docs))
+                assert dict(zip(some_ids.tolist(), some_scores.tolist())) == {docnum: whole[docnum] for docnum in docs if docnum in whole}
+                checked += len(docs)
+    assert checked > 100

@@ -63,12 +63,25 @@ def accumulate(scores: Iterable[dict[int, float]]) -> tuple[dict[int, float], di
     return sums, counts
 
 
+def postings_of(searcher, query: wq.Query) -> int:
+    """How many postings scoring ``query`` in the segment would read (its terms', and its
+    phrases' words'): what decides between scoring every match and MaxScore."""
+    reader = searcher.reader()
+    total = 0
+    for fieldname, text in query.iter_all_terms(phrases=True):
+        try:
+            total += reader.doc_frequency(fieldname, searcher.schema[fieldname].to_bytes(text))
+        except Exception:  # a field or value the schema cannot hold: nothing to read
+            continue
+    return total
+
+
 def is_fast(searcher, query: wq.Query) -> bool:
     """Whether ``query`` is a term or phrase this module scores from its posting lists."""
     if type(query) is wq.Term:
-        return _scorer(searcher, query) is not False
+        return term_scorer(searcher, query) is not False
     if type(query) is wq.Phrase:
-        return _phrase_is_fast(searcher, query) and all(_scorer(searcher, wq.Term(query.fieldname, word)) is not False for word in query.words)
+        return _phrase_is_fast(searcher, query) and all(term_scorer(searcher, wq.Term(query.fieldname, word)) is not False for word in query.words)
     return False
 
 
@@ -97,7 +110,7 @@ def _fast_scores(searcher, query: wq.Query) -> dict[int, float] | None:
     return None
 
 
-class _TermScorer:
+class TermScorer:
     """What scoring one term in one segment takes: Whoosh's BM25F with its statistics,
     the document's part of it precomputed."""
 
@@ -120,7 +133,7 @@ class _TermScorer:
         return self.idf * ((weight * self.top) / (weight + norm)) * self.boost
 
 
-def _scorer(searcher, term: wq.Term) -> _TermScorer | bool:
+def term_scorer(searcher, term: wq.Term) -> "TermScorer | bool":
     """The term's scorer in the segment; ``False`` if BM25F cannot score it here,
     ``True`` if it is scorable but not in the segment."""
     schema = searcher.schema
@@ -132,27 +145,27 @@ def _scorer(searcher, term: wq.Term) -> _TermScorer | bool:
         return False
     if (term.fieldname, text) not in searcher.reader():
         return True
-    return _TermScorer(searcher, term, text)
+    return TermScorer(searcher, term, text)
 
 
 def term_bound(searcher, term: wq.Term) -> float:
     """The highest score ``term`` can give a document of the segment (``inf`` if it is
     not scored here; 0.0 if no document has it)."""
-    scorer = _scorer(searcher, term)
+    scorer = term_scorer(searcher, term)
     return math.inf if scorer is False else 0.0 if scorer is True else scorer.bound()
 
 
 def term_scores_of(searcher, term: wq.Term, docs: list[int]) -> dict[int, float] | None:
     """The scores :func:`_term_scores` gives, for the live ``docs`` (rising) only:
     blocks holding none of them are passed over by their headers."""
-    scorer = _scorer(searcher, term)
+    scorer = term_scorer(searcher, term)
     if scorer is False:
         return None
     if scorer is True or not docs:
         return {}
-    matcher, _ = live_postings(scorer.reader, scorer.field, scorer.text)
+    matcher, deleted = live_postings(scorer.reader, scorer.field, scorer.text)
     idf, top, norms, boost = scorer.idf, scorer.top, scorer.norms, scorer.boost
-    wanted_docs = set(docs)
+    wanted_docs = set(docs) - deleted
     found: dict[int, float] = {}
     for ids, weights in blocks_holding(matcher, docs):
         weight_of = dict(zip(ids, weights))
@@ -168,7 +181,7 @@ def term_scores_of(searcher, term: wq.Term, docs: list[int]) -> dict[int, float]
 
 def _term_scores(searcher, term: wq.Term, into: dict[int, float] | None = None) -> dict[int, float] | None:
     """Document → score of ``term`` in the segment, added to the scores ``into`` has if given."""
-    scorer = _scorer(searcher, term)
+    scorer = term_scorer(searcher, term)
     if scorer is False:
         return None
     scores: dict[int, float] = {} if into is None else into

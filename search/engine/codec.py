@@ -37,6 +37,7 @@ _HEADER = struct.Struct("<iHIfBBBH")
 
 # Array type codes, by the number the flags keep for them.
 _UNSIGNED = ("B", "H", "I")
+_NUMPY_UNSIGNED = ("<u1", "<u2", "<u4")  # the same, little-endian as stored
 _WEIGHTS_ONE, _WEIGHTS_FLOAT = 0, 3  # 1, 2: weights are whole numbers, as "B" or "H"
 _HEAD_ZLIB, _VALUES_ZLIB = 0x10, 0x20
 _NO_VALUES, _FIXED_VALUES, _SIZED_VALUES = 0, 1, 2  # in bits 6-7
@@ -49,7 +50,7 @@ _SWAP = sys.byteorder != "little"  # the arrays are stored little-endian
 class CompactCodec(W3Codec):
     """Whoosh 3's codec, with the compact posting blocks of this module."""
 
-    def __init__(self, blocklimit: int = 128, compression: int = 3) -> None:
+    def __init__(self, blocklimit: int = 512, compression: int = 3) -> None:
         if not 0 < blocklimit < 1 << 12:  # so a block's ids and weights stay under 64 KiB
             raise ValueError(f"blocklimit must be between 1 and 4095, not {blocklimit}")
         super().__init__(blocklimit=blocklimit, compression=compression)
@@ -175,7 +176,7 @@ class CompactPostingsWriter(BlockPostingsWriter):
             else:
                 weight_code = _WEIGHTS_FLOAT
                 head += _pack("f", weights)
-        head, head_zipped = _squeeze(head, self.compression)
+        head, head_zipped = _squeeze(head, 0)
         flags = id_code | weight_code << 2 | (_HEAD_ZLIB if head_zipped else 0)
         if values:
             if len(values) != count:
@@ -245,6 +246,26 @@ class CompactMatcher(BlockMatcher):
             return [1.0] * count
         typecode = "f" if code == _WEIGHTS_FLOAT else _UNSIGNED[code - 1]
         return _unpack(typecode, self._head()[count << (flags & 3) :])
+
+    def ids_array(self):
+        """The current block's ids, as a numpy array."""
+        import numpy
+
+        count, flags = self.block[:2]
+        code = flags & 3
+        gaps = numpy.frombuffer(self._head(), _NUMPY_UNSIGNED[code], count)
+        return gaps.cumsum(dtype=numpy.int64)
+
+    def weights_array(self):
+        """The current block's weights, as a numpy array of floats."""
+        import numpy
+
+        count, flags = self.block[:2]
+        code = flags >> 2 & 3
+        if code == _WEIGHTS_ONE:
+            return numpy.ones(count)
+        dtype = "<f4" if code == _WEIGHTS_FLOAT else _NUMPY_UNSIGNED[code - 1]
+        return numpy.frombuffer(self._head(), dtype, count, count << (flags & 3)).astype(numpy.float64)
 
     def read_values(self) -> tuple:
         count, flags, data_offset, head_size, next_offset = self.block

@@ -15,8 +15,8 @@ import weakref
 
 from whoosh import query as wq
 
-from .postings import PositionCursor, segment_term_docs, side_by_side
-from .whoosh_seam import column_bytes, column_typecode
+from .postings import PositionCursor, live_postings, segment_term_docs, side_by_side
+from .whoosh_seam import column_bytes, column_typecode, deleted_docs, variable_bytes
 
 # Per segment reader and field: every document's value of a numeric column.
 _COLUMNS: "weakref.WeakKeyDictionary[object, dict]" = weakref.WeakKeyDictionary()
@@ -40,6 +40,101 @@ def matching_docs(searcher, query: wq.Query) -> set[int]:
     return set(searcher.docs_for_query(query))
 
 
+class DocSet:
+    """Top-level document numbers as a rising numpy array, for filters: a Python set
+    of them is made only when asked (membership, Whoosh's collectors). A filter that
+    lets most of a large archive through is then a few array operations, not a set
+    of a million numbers."""
+
+    def __init__(self, array) -> None:
+        self.array = array
+        self._set: set[int] | None = None
+
+    def __len__(self) -> int:
+        return len(self.array)
+
+    def __bool__(self) -> bool:
+        return len(self.array) > 0
+
+    def __contains__(self, docnum: object) -> bool:
+        return docnum in self.as_set()
+
+    def as_set(self) -> set[int]:
+        if self._set is None:
+            self._set = set(self.array.tolist())
+        return self._set
+
+    def __and__(self, other: "DocSet") -> "DocSet":
+        import numpy
+
+        return DocSet(numpy.intersect1d(self.array, other.array, assume_unique=True))
+
+    def __or__(self, other: "DocSet") -> "DocSet":
+        import numpy
+
+        return DocSet(numpy.union1d(self.array, other.array))
+
+
+def matching_array(searcher, query: wq.Query):
+    """:func:`matching_docs` as a rising numpy array (terms, ORs and ANDs of them, and
+    column ranges are read as arrays; any other query through Whoosh)."""
+    import numpy
+
+    if isinstance(query, wq.And):
+        found = matching_array(searcher, query.subqueries[0])
+        for sub in query.subqueries[1:]:
+            if not len(found):
+                break
+            found = numpy.intersect1d(found, matching_array(searcher, sub), assume_unique=True)
+        return found
+    if isinstance(query, wq.Or):
+        parts = [matching_array(searcher, sub) for sub in query.subqueries]
+        return numpy.unique(numpy.concatenate(parts)) if parts else numpy.zeros(0, numpy.int64)
+    if type(query) is wq.Term:
+        return _term_array(searcher, query)
+    if isinstance(query, wq.NumericRange) and searcher.schema[query.fieldname].column_type is not None:
+        return _range_array(searcher, query)
+    return numpy.array(sorted(searcher.docs_for_query(query)), numpy.int64)
+
+
+def _range_array(searcher, query: wq.NumericRange):
+    """:func:`_range_docs` as a rising numpy array."""
+    import numpy
+
+    low, high = query.start, query.end
+    parts = []
+    for reader, offset in searcher.reader().leaf_readers():
+        if not reader.doc_count_all():  # an empty index has no column to read
+            continue
+        values, docnums = _sorted_column(reader, query.fieldname)
+        start = 0 if low is None else (bisect.bisect_right if query.startexcl else bisect.bisect_left)(values, low)
+        end = len(values) if high is None else (bisect.bisect_left if query.endexcl else bisect.bisect_right)(values, high)
+        inside = numpy.sort(numpy.asarray(docnums[start:end], numpy.int64))
+        deleted = deleted_docs(reader)
+        if deleted:
+            inside = inside[~numpy.isin(inside, numpy.fromiter(deleted, numpy.int64, len(deleted)))]
+        parts.append(inside + offset)
+    return numpy.concatenate(parts) if parts else numpy.zeros(0, numpy.int64)
+
+
+def _term_array(searcher, term: wq.Term):
+    import numpy
+
+    from .whoosh_seam import posting_arrays
+
+    text = searcher.schema[term.fieldname].to_bytes(term.text)
+    parts = []
+    for reader, offset in searcher.reader().leaf_readers():
+        if (term.fieldname, text) not in reader:
+            continue
+        matcher, deleted = live_postings(reader, term.fieldname, text)
+        ids = posting_arrays(matcher)[0]
+        if deleted:
+            ids = ids[~numpy.isin(ids, numpy.fromiter(deleted, numpy.int64, len(deleted)))]
+        parts.append(ids + offset)
+    return numpy.concatenate(parts) if parts else numpy.zeros(0, numpy.int64)
+
+
 def _term_docs(searcher, term: wq.Term) -> set[int]:
     found: set[int] = set()
     text = searcher.schema[term.fieldname].to_bytes(term.text)
@@ -61,7 +156,7 @@ def _range_docs(searcher, query: wq.NumericRange) -> set[int]:
         end = len(values) if high is None else (bisect.bisect_left if query.endexcl else bisect.bisect_right)(values, high)
         inside = docnums[start:end]
         if reader.has_deletions():
-            inside = [docnum for docnum in inside if not reader.is_deleted(docnum)]
+            inside = set(inside) - deleted_docs(reader)
         found.update(map(offset.__add__, inside) if offset else inside)
     return found
 
@@ -73,7 +168,7 @@ def _sorted_column(reader, field: str) -> tuple[list, list[int]]:
     key = ("sorted", field)
     if key not in cached:
         pairs = sorted((value, docnum) for docnum, value in enumerate(column_values(reader, field)) if value)
-        cached[key] = ([value for value, _ in pairs], [docnum for _, docnum in pairs])
+        cached[key] = ([value for value, _ in pairs], array.array("q", [docnum for _, docnum in pairs]))
     return cached[key]
 
 
@@ -93,6 +188,15 @@ def column_values(reader, field: str):
     return cached[field]
 
 
+def bytes_column_values(reader, field: str) -> list[bytes]:
+    """Every document's value of a segment's bytes column (stored bytes, untranslated), read at once."""
+    column = reader.column_reader(field, translate=False)
+    try:
+        return variable_bytes(column)
+    except AttributeError:  # another kind of column: read value by value
+        return [column[docnum] for docnum in range(reader.doc_count_all())]
+
+
 def count_together(searcher, words: list[tuple[str, ...]], fields: tuple[str, ...], allowed: set[int] | None, cap: int) -> int:
     """Documents (among ``allowed``, all if ``None``) holding every one of ``words``,
     counted up to ``cap``; a word is a tuple of terms that stand side by side in
@@ -108,44 +212,67 @@ def count_together(searcher, words: list[tuple[str, ...]], fields: tuple[str, ..
 
 
 def _count_in_segment(reader, offset: int, words, fields, allowed, cap: int) -> int:
-    docs: dict[tuple[str, str], set[int]] = {}
+    """The documents of one segment holding every word, counted up to ``cap``: the
+    rarest word's documents are the candidates, and the other words are looked for a
+    chunk of candidates at a time, in the blocks that hold them, until ``cap`` are found."""
+    import numpy
 
-    def holding(field: str, term: str) -> set[int]:
-        if (field, term) not in docs:
-            docs[field, term] = segment_term_docs(reader, field, term.encode("utf-8"))
-        return docs[field, term]
-
-    candidates: set[int] | None = None
-    phrases: list[tuple[str, ...]] = []
-    for word in sorted(words, key=len):  # single terms narrow the candidates cheaply
-        per_field = [set.intersection(*(holding(field, term) for term in word)) for field in fields]
-        having = set().union(*per_field)
-        candidates = having if candidates is None else candidates & having
-        if len(word) > 1:
-            phrases.append(word)
-        if not candidates:
-            return 0
-    assert candidates is not None
-    if allowed is not None:
-        candidates = {docnum for docnum in candidates if docnum + offset in allowed}
-    if not phrases:
-        return min(cap, len(candidates))
+    rarest = min(words, key=lambda word: _frequency(reader, word, fields))
+    candidates = _holding(reader, rarest, fields, None)
+    deleted = deleted_docs(reader)
+    if deleted:
+        candidates = candidates[~numpy.isin(candidates, numpy.fromiter(deleted, numpy.int64, len(deleted)))]
+    others = [word for word in words if word is not rarest]
+    phrases = [word for word in words if len(word) > 1]
     cursors = {
         (phrase, field): [PositionCursor(reader, field, term.encode("utf-8")) for term in phrase]
         for phrase in phrases
         for field in fields
-        if all(holding(field, term) for term in phrase)
+        if all((field, term.encode("utf-8")) in reader for term in phrase)
     }
     found = 0
-    for docnum in sorted(candidates):
-        if all(
-            any(
-                (phrase, field) in cursors and docnum in holding(field, phrase[0]) and side_by_side(cursors[phrase, field], docnum)
-                for field in fields
-            )
-            for phrase in phrases
-        ):
-            found += 1
-            if found >= cap:
+    for start in range(0, len(candidates), _CHUNK):
+        alive = candidates[start : start + _CHUNK]
+        if isinstance(allowed, DocSet):
+            alive = alive[numpy.isin(alive + offset, allowed.array, assume_unique=True)]
+        elif allowed is not None:
+            alive = alive[numpy.fromiter((docnum + offset in allowed for docnum in alive.tolist()), bool, len(alive))]
+        for word in others:
+            alive = alive[numpy.isin(alive, _holding(reader, word, fields, alive), assume_unique=True)]
+            if not len(alive):
                 break
+        for docnum in alive.tolist():
+            if all(any((phrase, field) in cursors and side_by_side(cursors[phrase, field], docnum) for field in fields) for phrase in phrases):
+                found += 1
+                if found >= cap:
+                    return found
     return found
+
+
+#: Candidates looked up at once when counting words together.
+_CHUNK = 256
+
+
+def _frequency(reader, word: tuple[str, ...], fields) -> int:
+    """How many documents may hold ``word`` (its rarest term's in any field): which word to start from."""
+    return min(sum(reader.doc_frequency(field, term.encode("utf-8")) for field in fields) for term in word)
+
+
+def _holding(reader, word: tuple[str, ...], fields, docs) -> "numpy.ndarray":
+    """Documents (of ``docs`` only, a rising array, if given) holding every term of
+    ``word`` in one of ``fields`` (deleted ones included), rising."""
+    import numpy
+
+    from .whoosh_seam import posting_arrays
+
+    found = []
+    for field in fields:
+        inside = None
+        for term in word:
+            text = term.encode("utf-8")
+            ids = posting_arrays(live_postings(reader, field, text)[0], docs)[0] if (field, text) in reader else numpy.zeros(0, numpy.int64)
+            inside = ids if inside is None else numpy.intersect1d(inside, ids, assume_unique=True)
+        found.append(inside)
+    return numpy.unique(numpy.concatenate(found)) if found else numpy.zeros(0, numpy.int64)
+
+

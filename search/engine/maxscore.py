@@ -6,31 +6,35 @@ few posting lists' scores (the word in the title, the body, the categories).
 No document scores more in a list than its bound (:func:`bm25f.term_bound`).
 Lists are read whole from the highest bound down, until no document missing from
 all of them could reach the k-th best score known; the rest are read only for
-the documents that still could (Turtle and Flood's MaxScore, a list at a time).
+the documents that still could (Turtle and Flood's MaxScore, a list at a time),
+and only their blocks that hold one.
 
-The documents kept get their scores as the exhaustive sum gives them, added in
-the same order, so the page is the same, float for float. How many documents
-match is then only known to be at least the number found.
+Lists are numpy arrays (:mod:`.arrays`). The documents kept get their scores as
+the exhaustive sum gives them, added in the same order, so the page is the same,
+float for float. How many documents match is then only known to be at least the
+number found.
 """
 
 from __future__ import annotations
 
-import heapq
 import math
 from dataclasses import dataclass
 from typing import Callable
 
+import numpy
 from whoosh import query as wq
 
-from . import bm25f
+from . import arrays, bm25f
 
 #: Bounds are raised by this share before they prune, so that float rounding
 #: never drops a document that ties.
 _MARGIN = 1e-9
+#: Documents few enough to read the remaining lists for without narrowing them down first.
+_FEW = 256
 
 
 class Scored:
-    """One posting list's part of a word's score (or a query scored whole)."""
+    """One posting list's part of a word's score (or a query scored whole, unbounded)."""
 
     def __init__(self, query: wq.Query, context=None) -> None:
         self.query, self.context = query, context
@@ -38,28 +42,65 @@ class Scored:
     def bound(self, searcher) -> float:
         return math.inf
 
-    def all(self, searcher) -> dict[int, float]:
-        return bm25f.query_scores(searcher, self.query, self.context)
+    def all(self, searcher) -> arrays.Arrays:
+        return arrays.of_dict(bm25f.query_scores(searcher, self.query, self.context))
 
-    def some(self, searcher, docs: list[int]) -> dict[int, float]:
-        found = self.all(searcher)
-        return {docnum: found[docnum] for docnum in docs if docnum in found}
+    def some(self, searcher, docs: numpy.ndarray) -> arrays.Arrays:
+        """The scores of ``docs`` (rising) only."""
+        return arrays.only(self.all(searcher), docs)
+
+    def hopes(self, searcher) -> arrays.Arrays | None:
+        """The documents that may be in the list, each with the most it may score there,
+        when that is much cheaper than :meth:`all` (whose scores are then checked only
+        for the documents that need them); else ``None``."""
+        return None
 
 
 class _TermList(Scored):
-    def bound(self, searcher) -> float:
-        return bm25f.term_bound(searcher, self.query)
+    _scorer = None  # the term's scorer in the one segment a list is made for
 
-    def some(self, searcher, docs: list[int]) -> dict[int, float]:
-        return bm25f.term_scores_of(searcher, self.query, docs)
+    def scorer(self, searcher):
+        if self._scorer is None:
+            self._scorer = bm25f.term_scorer(searcher, self.query)
+        return self._scorer
+
+    def bound(self, searcher) -> float:
+        scorer = self.scorer(searcher)
+        return math.inf if scorer is False else 0.0 if scorer is True else scorer.bound()
+
+    def all(self, searcher) -> arrays.Arrays:
+        return arrays.term_arrays(searcher, self.query, scorer=self.scorer(searcher))
+
+    def some(self, searcher, docs: numpy.ndarray) -> arrays.Arrays:
+        return arrays.term_arrays(searcher, self.query, docs, self.scorer(searcher))
 
 
 class _PhraseList(Scored):
+    _arrays = None  # the phrase in the one segment a list is made for
+
+    def arrays(self, searcher) -> arrays.PhraseArrays:
+        if self._arrays is None:
+            self._arrays = arrays.PhraseArrays(searcher, self.query)
+        return self._arrays
+
     def bound(self, searcher) -> float:
         return bm25f.phrase_bound(searcher, self.query)
 
-    def some(self, searcher, docs: list[int]) -> dict[int, float]:
-        return bm25f.phrase_scores_of(searcher, self.query, docs)
+    def hopes(self, searcher) -> arrays.Arrays | None:
+        return self.arrays(searcher).hopes()
+
+    def all(self, searcher) -> arrays.Arrays:
+        return self.arrays(searcher).checked()
+
+    def some(self, searcher, docs: numpy.ndarray) -> arrays.Arrays:
+        return self.arrays(searcher).checked(docs)
+
+
+def scored(searcher, query: wq.Query, context=None) -> Scored:
+    """``query`` as one list: a term's or phrase's posting list, else the query scored whole."""
+    if not bm25f.is_fast(searcher, query):
+        return Scored(query, context)
+    return _TermList(query, context) if type(query) is wq.Term else _PhraseList(query, context)
 
 
 @dataclass
@@ -73,22 +114,9 @@ class Word:
     def of(cls, searcher, query: wq.Query, context=None) -> "Word":
         """``query`` as bm25f scores it: a term, a phrase, or an OR of them (a word in
         several fields) as its lists; any other query whole, without a bound."""
-        if bm25f.is_fast(searcher, query):
-            return cls([_list_of(query, context)])
         if isinstance(query, wq.Or) and query.scale is None and all(bm25f.is_fast(searcher, sub) for sub in query.subqueries):
-            return cls([_list_of(sub, context) for sub in query.subqueries], query.boost)
-        return cls([Scored(query, context)])
-
-
-def scored(searcher, query: wq.Query, context=None) -> Scored:
-    """``query`` as one list: a term's or phrase's posting list, else the query scored whole."""
-    if not bm25f.is_fast(searcher, query):
-        return Scored(query, context)
-    return _list_of(query, context)
-
-
-def _list_of(query: wq.Query, context) -> Scored:
-    return _TermList(query, context) if type(query) is wq.Term else _PhraseList(query, context)
+            return cls([scored(searcher, sub, context) for sub in query.subqueries], query.boost)
+        return cls([scored(searcher, query, context)])
 
 
 @dataclass
@@ -101,85 +129,133 @@ class Bonus:
 
 @dataclass
 class Best:
-    """A segment's documents that may be among the best, with their exact scores."""
+    """A segment's documents that may be among the best (rising), with their exact scores."""
 
-    scores: dict[int, float]
+    docs: numpy.ndarray
+    scores: numpy.ndarray
     matched: int  # documents that match: all of them if ``exact``, else at least this many
     exact: bool
+
+    def page(self, limit: int, offset: int) -> list[tuple[float, int]]:
+        """(score, -document number from ``offset``) of the documents scoring at least
+        the ``limit``-th best: the only ones that can make a page of ``limit``."""
+        docs, scores = self.docs, self.scores
+        if 0 < limit < len(scores):
+            chosen = scores >= _kth(scores, limit)
+            docs, scores = docs[chosen], scores[chosen]
+        return list(zip(scores.tolist(), (-offset - docs).tolist()))
 
 
 def best(
     searcher,
     words: list[Word],
-    transform: Callable[[float], float],
+    transform: Callable,
     bonuses: list[Bonus],
     k: int,
     floor: float = -math.inf,
-    keep: Callable[[int], bool] | None = None,
+    keep: numpy.ndarray | None = None,
 ) -> Best:
-    """The documents of ``searcher``'s segment (those ``keep`` allows) that may be among
-    the ``k`` best, none of them below ``floor`` (a score known elsewhere to make the page)."""
+    """The documents of ``searcher``'s segment (of ``keep`` only, if given: document
+    numbers in the segment, in any order, any out of its range ignored) that may be
+    among the ``k`` best, none below ``floor`` (a score known elsewhere to make the page).
+    ``transform`` maps a word's score to its share of the document's, elementwise."""
     return _Search(searcher, words, transform, bonuses, keep).run(k, floor)
 
 
 class _Search:
-    def __init__(self, searcher, words: list[Word], transform, bonuses: list[Bonus], keep) -> None:
-        self.searcher, self.words, self.transform, self.bonuses, self.keep = searcher, words, transform, bonuses, keep
-        self.bounds = [[scored.bound(searcher) for scored in word.lists] for word in words]
-        self.bonus_bound = sum(scored.bound(searcher) for bonus in bonuses for scored in bonus.lists)
-        # Per word and list: its scores, once read whole (None until then).
-        self.found: list[list[dict[int, float] | None]] = [[None] * len(word.lists) for word in words]
-        self.known: list[dict[int, float]] = [{} for _ in words]  # each word's lists read so far, added up
+    def __init__(self, searcher, words: list[Word], transform, bonuses: list[Bonus], keep: numpy.ndarray | None) -> None:
+        self.searcher, self.words, self.transform, self.bonuses = searcher, words, transform, bonuses
+        size = searcher.doc_count_all()
+        self.keep = None
+        if keep is not None:
+            self.keep = numpy.zeros(size, bool)
+            self.keep[keep[(keep >= 0) & (keep < size)]] = True
+        self.bounds = [[list_.bound(searcher) for list_ in word.lists] for word in words]
+        self.bonus_bound = sum(list_.bound(searcher) for bonus in bonuses for list_ in bonus.lists)
+        self.found: list[list[arrays.Arrays | None]] = [[None] * len(word.lists) for word in words]
+        # Per word, per document: its lists read added up (the least it scores), and
+        # the most the lists it may be in (hoped, unchecked) can add.
+        self.known = [numpy.zeros(size) for _ in words]
+        self.hoped = [numpy.zeros(size) for _ in words]
+        self.seen = numpy.zeros(size, bool)  # in a list read: a match
+        self.maybe = numpy.zeros(size, bool)  # in a list hoped for: perhaps a match
         self.unread = {(i, j) for i, word in enumerate(words) for j in range(len(word.lists))}
+        self.unchecked: dict[tuple[int, int], arrays.Arrays] = {}  # lists hoped for, not read
 
     def run(self, k: int, floor: float) -> Best:
-        candidates: set[int] = set()
         threshold = floor
         for i, j in sorted(self.unread, key=self._by_bound):
-            candidates.update(self._read(i, j, self.words[i].lists[j].all(self.searcher)))
-            if not self.unread:
-                return Best(self._exact(sorted(candidates)), len(candidates), True)
+            list_ = self.words[i].lists[j]
+            hopes = list_.hopes(self.searcher)
+            if hopes is None:
+                self._read(i, j, list_.all(self.searcher))
+            else:
+                self._hope(i, j, hopes)
+            if not self.unread and not self.unchecked:
+                found = numpy.flatnonzero(self.seen)
+                return Best(found, self._exact(found), len(found), True)
             outside = _raised(self._outside())
             if outside < threshold:
                 break
-            if math.isinf(outside) or not 0 < k <= len(candidates):
+            if math.isinf(outside):
                 continue
-            threshold = max(threshold, self._kth_best(k, candidates))
+            threshold = max(threshold, self._kth_best(k, outside))
             if outside < threshold:
                 break
         # No other document can make it: read the other lists for those that still can.
-        kept = sorted(candidates)
-        for i, j in sorted(self.unread, key=self._by_bound):
-            kept = self._able(kept, threshold)
+        kept = numpy.flatnonzero(self.seen | self.maybe)
+        for i, j in sorted(self.unread | set(self.unchecked), key=self._by_bound):
+            if len(kept) > _FEW:  # a few more documents cost less than narrowing them down
+                kept = self._able(kept, threshold)
             self._read(i, j, self.words[i].lists[j].some(self.searcher, kept))
-            least = self._gains(kept, unread=False)
-            if len(least) >= k > 0:
-                threshold = max(threshold, heapq.nlargest(k, least.values())[-1])
-        return Best(self._exact(self._able(kept, threshold)), len(candidates), False)
+            if len(kept) > _FEW and 0 < k <= len(kept):
+                threshold = max(threshold, _kth(self._gains(kept, optimistic=False), k))
+        kept = self._able(kept, threshold)
+        kept = kept[self.seen[kept]]  # every list is read for these: one in none does not match
+        matched = int(self.seen.sum())
+        if matched < k:  # too few matches known for a count that is at least the page's
+            return self._everything()
+        return Best(kept, self._exact(kept), matched, False)
+
+    def _everything(self) -> Best:
+        """Every list read whole: every match, exactly scored and counted."""
+        for i, j in self.unread | set(self.unchecked):
+            self._read(i, j, self.words[i].lists[j].all(self.searcher))
+        for i, word in enumerate(self.words):  # lists read for some documents only
+            for j, list_ in enumerate(word.lists):
+                self.found[i][j] = self._allowed(list_.all(self.searcher))
+                self.seen[self.found[i][j][0]] = True
+        found = numpy.flatnonzero(self.seen)
+        return Best(found, self._exact(found), len(found), True)
 
     def _by_bound(self, at: tuple[int, int]) -> tuple[float, int, int]:
         return (-self.bounds[at[0]][at[1]], *at)
 
-    def _read(self, i: int, j: int, scores: dict[int, float]) -> dict[int, float]:
-        """Take list ``j`` of word ``i`` as read (whole, or for the only documents that matter)."""
-        if self.keep is not None:
-            scores = {docnum: score for docnum, score in scores.items() if self.keep(docnum)}
-        self.found[i][j] = scores
-        self.unread.discard((i, j))
-        known = self.known[i]
-        if not known:
-            self.known[i] = scores
-        else:
-            known = self.known[i] = dict(known)
-            for docnum, score in scores.items():
-                known[docnum] = known.get(docnum, 0.0) + score
-        return scores
+    def _allowed(self, found: arrays.Arrays) -> arrays.Arrays:
+        ids, scores = found
+        if self.keep is None:
+            return ids, scores
+        allowed = self.keep[ids]
+        return ids[allowed], scores[allowed]
 
-    def _able(self, docs: list[int], threshold: float) -> list[int]:
-        """Those of ``docs`` that may still reach ``threshold``."""
-        outside = self._outside()
-        gains = self._gains(docs, unread=True)
-        return [docnum for docnum in docs if _raised(outside + gains.get(docnum, 0.0)) >= threshold]
+    def _read(self, i: int, j: int, found: arrays.Arrays) -> None:
+        """Take list ``j`` of word ``i`` as read (whole, or for the only documents that matter)."""
+        ids, scores = self._allowed(found)
+        hoped = self.unchecked.pop((i, j), None)
+        if hoped is not None:  # its checked scores replace what was hoped
+            self.hoped[i][hoped[0]] -= hoped[1]
+        self.found[i][j] = (ids, scores)
+        self.unread.discard((i, j))
+        self.known[i][ids] += scores
+        self.seen[ids] = True
+
+    def _hope(self, i: int, j: int, hopes: arrays.Arrays) -> None:
+        """Take list ``j`` of word ``i`` as read, its scores still to check."""
+        ids, most = self._allowed(hopes)
+        self.unchecked[(i, j)] = (ids, most)
+        self.unread.discard((i, j))
+        self.hoped[i][ids] += most
+        self.maybe[ids] = True
 
     def _unread_bound(self, i: int) -> float:
         return sum(bound for j, bound in enumerate(self.bounds[i]) if (i, j) in self.unread)
@@ -193,74 +269,81 @@ class _Search:
                 total += self.transform(unread * word.boost)
         return total
 
-    def _gains(self, docs, unread: bool) -> dict[int, float]:
-        """Per document of ``docs`` found so far: what the lists read add to the most it
-        can score (``unread``: to :meth:`_outside`), or else the least it scores."""
-        gains: dict[int, float] = {}
-        transform = self.transform
+    def _gains(self, docs: numpy.ndarray, optimistic: bool) -> numpy.ndarray:
+        """Per document of ``docs``: what the lists read add to the most it can score
+        (``optimistic``: to :meth:`_outside`, with what is hoped), or else the least it scores."""
+        gains = numpy.zeros(len(docs))
         for i, word in enumerate(self.words):
-            more = self._unread_bound(i) if unread else 0.0
-            boost = word.boost
-            base = transform(more * boost) if more > 0.0 else 0.0
-            known = self.known[i]
-            gain = gains.get
-            for docnum in docs:
-                score = known.get(docnum)
-                if score is not None:
-                    gains[docnum] = gain(docnum, 0.0) + (transform((score + more) * boost) - base)
+            more = self._unread_bound(i) if optimistic else 0.0
+            if math.isinf(more):
+                return numpy.full(len(docs), math.inf)
+            base = self.transform(more * word.boost) if more > 0.0 else 0.0
+            value = self.known[i][docs] + self.hoped[i][docs] if optimistic else self.known[i][docs]
+            has = value > 0.0
+            gains[has] += self.transform((value[has] + more) * word.boost) - base
         return gains
 
-    def _kth_best(self, k: int, candidates: set[int]) -> float:
-        """A score the k-th best document reaches at least: the k-th best exact score
-        among the k documents whose lists read so far score best."""
-        least = self._gains(candidates, unread=False)
-        leaders = sorted(heapq.nlargest(k, least, key=least.__getitem__))
-        exact = self._exact(leaders)
-        return heapq.nlargest(k, exact.values())[-1] if len(exact) >= k else -math.inf
+    def _able(self, docs: numpy.ndarray, threshold: float) -> numpy.ndarray:
+        """Those of ``docs`` that may still reach ``threshold``."""
+        upper = self._outside() + self._gains(docs, optimistic=True)
+        return docs[_raised(upper) >= threshold]
 
-    def _exact(self, docs: list[int]) -> dict[int, float]:
+    def _kth_best(self, k: int, outside: float) -> float:
+        """A score the k-th best document reaches at least: the k-th best least score
+        so far, or the k-th best exact score of the k documents that look best (read
+        only if that could rise above ``outside``, the score to beat)."""
+        if k <= 0:
+            return -math.inf
+        seen = numpy.flatnonzero(self.seen)
+        least = _kth(self._gains(seen, optimistic=False), k)
+        hopeful = numpy.flatnonzero(self.seen | self.maybe)
+        if least > outside or len(hopeful) < k:
+            return least
+        likely = self._gains(hopeful, optimistic=True)
+        if _kth(likely, k) + self._outside() <= outside:  # even the best hopes would not beat it
+            return least
+        leaders = numpy.sort(hopeful[numpy.argpartition(likely, len(likely) - k)[-k:]])
+        return max(least, _kth(self._exact(leaders), k))
+
+    def _exact(self, docs: numpy.ndarray) -> numpy.ndarray:
         """The exact scores of ``docs`` (rising), added up in the exhaustive order:
-        word by word, each word's lists in order, then the bonuses."""
-        totals: dict[int, float] = {}
+        word by word, each word's lists in order, then the bonuses (0.0 + x is x)."""
+        totals = numpy.zeros(len(docs))
         for i, word in enumerate(self.words):
-            lists = self._complete(i, docs)
-            transform, boost = self.transform, word.boost
-            for docnum in docs:
-                score = _added(lists, docnum)
-                if score is None:
-                    continue
-                if boost != 1.0:
-                    score *= boost
-                covered = transform(score)
-                before = totals.get(docnum)
-                totals[docnum] = covered if before is None else before + covered
+            lists = [
+                self.found[i][j] if self.found[i][j] is not None else list_.some(self.searcher, docs)
+                for j, list_ in enumerate(word.lists)
+            ]
+            score, count = _added(lists, docs)
+            if word.boost != 1.0:
+                score = score * word.boost
+            has = count > 0
+            totals[has] = totals[has] + self.transform(score[has])
         for bonus in self.bonuses:
-            found = sorted(totals)
-            lists = [scored.some(self.searcher, found) for scored in bonus.lists]
-            for docnum in found:
-                score = _added(lists, docnum, bonus.least)
-                if score is not None:
-                    totals[docnum] += score
+            score, count = _added([list_.some(self.searcher, docs) for list_ in bonus.lists], docs)
+            has = count >= bonus.least
+            totals[has] = totals[has] + score[has]
         return totals
 
-    def _complete(self, i: int, docs: list[int]) -> list[dict[int, float]]:
-        """Word ``i``'s lists with every one of ``docs`` in them, the unread lists read for those."""
-        return [
-            scored.some(self.searcher, docs) if (i, j) in self.unread else self.found[i][j]
-            for j, scored in enumerate(self.words[i].lists)
-        ]
+
+def _added(lists: list[arrays.Arrays], docs: numpy.ndarray) -> tuple[numpy.ndarray, numpy.ndarray]:
+    """Per document of ``docs``: its scores in ``lists`` added up in order, and how many have it."""
+    total, count = numpy.zeros(len(docs)), numpy.zeros(len(docs), numpy.int64)
+    for ids, scores in lists:
+        if not len(ids):
+            continue
+        at = numpy.minimum(numpy.searchsorted(ids, docs), len(ids) - 1)
+        has = ids[at] == docs
+        total[has] = total[has] + scores[at[has]]
+        count += has
+    return total, count
 
 
-def _added(lists: list[dict[int, float]], docnum: int, least: int = 1) -> float | None:
-    """``docnum``'s scores in ``lists`` added up in order (``None`` if fewer than ``least`` have it)."""
-    total, count = None, 0
-    for scores in lists:
-        score = scores.get(docnum)
-        if score is not None:
-            total = score if total is None else total + score
-            count += 1
-    return total if count >= least else None
+def _kth(values: numpy.ndarray, k: int) -> float:
+    if len(values) < k:
+        return -math.inf
+    return float(numpy.partition(values, len(values) - k)[len(values) - k])
 
 
-def _raised(bound: float) -> float:
+def _raised(bound):
     return bound + abs(bound) * _MARGIN

@@ -12,14 +12,17 @@ from __future__ import annotations
 import bisect
 import heapq
 import math
+from typing import TYPE_CHECKING
 
 from whoosh import matching
 from whoosh import query as wq
 from whoosh.searching import Results
 
-from . import maxscore
 from .bm25f import query_scores
 from .whoosh_seam import results_of
+
+if TYPE_CHECKING:
+    from . import maxscore
 
 #: Documents per block of :class:`ScoredDocs` (what the top-N collector can skip at once).
 BLOCK = 32
@@ -37,8 +40,9 @@ class Precomputed:
         raise NotImplementedError
 
     def best(self, searcher, k: int, floor: float, keep=None, context=None) -> "maxscore.Best | None":
-        """The documents that may be among the ``k`` best (see :mod:`.maxscore`), or
-        ``None``: then :meth:`scores` gives them all."""
+        """The documents that may be among the ``k`` best (see :mod:`.maxscore`; ``keep``:
+        an array of the segment's document numbers allowed), or ``None``: then
+        :meth:`scores` gives them all."""
         return None
 
     def matcher(self, searcher, context=None) -> "ScoredDocs":
@@ -71,13 +75,13 @@ def top_results(searcher, query: Precomputed, limit: int, exact_below: int = 0) 
         if best is None:
             scores = query.scores(segment, context)
             total += len(scores)
+            # Only documents scoring at least the segment's limit-th best can make the page.
+            cut = heapq.nlargest(limit, scores.values())[-1] if 0 < limit < len(scores) else -math.inf
+            candidates.extend((score, -offset - docnum) for docnum, score in scores.items() if score >= cut)
         else:
-            scores = best.scores
             total += best.matched
             exact = exact and best.exact
-        # Only documents scoring at least the segment's limit-th best can make the page.
-        cut = heapq.nlargest(limit, scores.values())[-1] if 0 < limit < len(scores) else -math.inf
-        candidates.extend((score, -offset - docnum) for docnum, score in scores.items() if score >= cut)
+            candidates.extend(best.page(limit, offset))
         if len(candidates) >= depth > 0:
             floor = max(floor, heapq.nlargest(depth, candidates)[-1][0])
     top = heapq.nlargest(limit, candidates)  # ties: the lower document number first, as Whoosh
@@ -85,7 +89,8 @@ def top_results(searcher, query: Precomputed, limit: int, exact_below: int = 0) 
 
 
 class Restricted(Precomputed, wq.WrappingQuery):
-    """``child`` with only the documents (top-level numbers) in ``allowed``.
+    """``child`` with only the documents (top-level numbers) in ``allowed`` (a set, or a
+    :class:`~.docsets.DocSet`).
 
     A filter applied to the scores before any collector sees them: Whoosh's
     filtering collector tests every match one by one.
@@ -111,8 +116,12 @@ class Restricted(Precomputed, wq.WrappingQuery):
     def best(self, searcher, k: int, floor: float, keep=None, context=None) -> "maxscore.Best | None":
         if not isinstance(self.child, Precomputed):
             return None
-        offset, allowed = _offset(searcher), self.allowed
-        return self.child.best(searcher, k, floor, lambda docnum: docnum + offset in allowed, context)
+        if "_allowed" not in self.__dict__:  # made once for all the segments
+            import numpy
+
+            given = self.allowed
+            self._allowed = given.array if hasattr(given, "array") else numpy.fromiter(given, numpy.int64, len(given))
+        return self.child.best(searcher, k, floor, self._allowed - _offset(searcher), context)
 
 
 def _offset(searcher) -> int:

@@ -28,7 +28,8 @@ The contract, for Whoosh 2.7.4 (any other version is refused at import):
 - A Whoosh 3 segment reader's per-document reader is ``_perdoc``; field lengths
   are a column named by ``_lenfield(field)`` read with ``_cached_reader``; a
   fixed-size column reader keeps its values big-endian from ``_basepos`` of
-  ``_dbfile``, ``_count`` values of ``_fixedlen`` bytes, typecode ``_typecode``.
+  ``_dbfile``, ``_count`` values of ``_fixedlen`` bytes, typecode ``_typecode``; a
+  variable-length one keeps each value's ``_offsets`` (from ``_basepos``) and ``_lengths``.
 - ``BM25F`` keeps per-field ``B`` in ``_field_B``; ``Results`` keeps its count in
   ``_total``.
 - ``SegmentWriter.add_document`` is ``_check_state``, ``_doc_boost``,
@@ -47,6 +48,7 @@ built on this contract with Whoosh's own codec, writer and matchers.
 from __future__ import annotations
 
 import bisect
+import weakref
 from array import array
 from dataclasses import dataclass
 from typing import Iterable
@@ -178,6 +180,14 @@ class BlockMatcher(W3LeafMatcher):
     def read_values(self) -> tuple:
         raise NotImplementedError
 
+    def ids_array(self):
+        """The current block's ids as a numpy array (int64)."""
+        raise NotImplementedError
+
+    def weights_array(self):
+        """The current block's weights as a numpy array (float64)."""
+        raise NotImplementedError
+
     def _goto(self, position: int) -> None:
         self._ids = self._weights = self._values = None
         self._i = 0
@@ -242,6 +252,69 @@ def blocks_holding(matcher, docs: list[int]) -> Iterable[tuple]:
         matcher._next_block()
 
 
+def posting_arrays(matcher, docs=None) -> tuple:
+    """(ids, weights) of a fresh posting matcher as numpy arrays (int64, float64); with
+    ``docs`` (a rising array), only the blocks that may hold any of them are read."""
+    import numpy
+
+    ids, weights = [], []
+    if isinstance(matcher, BlockMatcher):
+        if docs is None:
+            while not matcher._atend:
+                ids.append(matcher.ids_array())
+                weights.append(matcher.weights_array())
+                matcher._next_block()
+        else:
+            lasts, offsets = _block_index(matcher)
+            for block in numpy.unique(numpy.searchsorted(lasts, docs)).tolist():
+                if block == len(offsets):
+                    break
+                matcher._goto(offsets[block])
+                ids.append(matcher.ids_array())
+                weights.append(matcher.weights_array())
+    else:
+        for block_ids, block_weights in iter_blocks(matcher):
+            ids.append(numpy.asarray(block_ids, numpy.int64))
+            weights.append(numpy.asarray(block_weights, numpy.float64))
+    if not ids:
+        return numpy.zeros(0, numpy.int64), numpy.zeros(0)
+    return numpy.concatenate(ids), numpy.concatenate(weights)
+
+
+# Per posting file: a posting list's blocks (last ids, offsets) by the list's offset.
+_BLOCK_INDEXES: "weakref.WeakKeyDictionary[object, dict[int, tuple]]" = weakref.WeakKeyDictionary()
+_INDEXES_KEPT = 50_000  # lists per posting file, past which the kept indexes are dropped
+
+
+def _block_index(matcher: "BlockMatcher") -> tuple:
+    """The last id (a numpy array) and offset of each block of a fresh matcher's list,
+    read from the blocks' headers once and kept with the posting file: scoring a few
+    documents of a long list then reads only their blocks."""
+    import numpy
+
+    kept = _BLOCK_INDEXES.setdefault(matcher._postfile, {})
+    found = kept.get(matcher._startoffset)
+    if found is None:
+        lasts, offsets = [], []
+        position = matcher._startoffset
+        while True:
+            lasts.append(matcher._maxid)
+            offsets.append(position)
+            if matcher._lastblock:
+                break
+            position = matcher._nextoffset
+            matcher._goto(position)
+        if len(kept) >= _INDEXES_KEPT:
+            kept.clear()
+        found = kept[matcher._startoffset] = (numpy.array(lasts, numpy.int64), offsets)
+    return found
+
+
+def deleted_docs(reader) -> frozenset[int]:
+    """A segment reader's deleted documents."""
+    return frozenset(reader._perdoc.deleted_docs()) if reader.has_deletions() else frozenset()
+
+
 class BlockCursor:
     """A posting matcher's blocks, visited in order: the current block's ids and
     values, read only when asked (for positions of a few documents)."""
@@ -299,6 +372,17 @@ def column_bytes(column) -> bytes:
     once (documents after the last stored one have the column's default);
     :class:`AttributeError` for another kind of column."""
     return bytes(column._dbfile.get(column._basepos, column._count * column._fixedlen))
+
+
+def variable_bytes(column) -> list[bytes]:
+    """Every value of a Whoosh variable-length bytes column (a reader, or one that
+    translates it), read at once; :class:`AttributeError` for another kind of column."""
+    raw = column.raw_column() if hasattr(column, "raw_column") else column
+    lengths, offsets = raw._lengths, raw._offsets
+    if not lengths:
+        return []
+    data = bytes(raw._dbfile.get(raw._basepos, max(offsets[-1] + lengths[-1], 0)))
+    return [data[offset : offset + length] for offset, length in zip(offsets, lengths)]
 
 
 def column_typecode(column) -> str:

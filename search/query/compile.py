@@ -14,11 +14,11 @@ sets, before coverage saturated: there is none.)
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from whoosh import query as wq
 
-from ..engine import maxscore
-from ..engine.bm25f import accumulate, query_scores
+from ..engine.bm25f import accumulate, postings_of, query_scores, term_scores_of
 from ..engine.precomputed import Precomputed
 from ..schema import TEXT_FIELDS, exact_value
 from ..text.tokenizers import grams
@@ -28,6 +28,9 @@ from ..text.tokens import terms as analyze_terms
 from ..text.user_dict import UserDict
 from .syntax import MAX_WORDS, Alternatives, Group, Phrase, Words, wanted
 
+if TYPE_CHECKING:
+    from ..engine import maxscore
+
 #: Most a matched word adds for covering the query, on top of its BM25F score ``s``:
 #: ``COVERAGE_WEIGHT * s / (s + k)``, where ``k`` is :data:`COVERAGE_SATURATION` times
 #: the index's highest IDF, so that small and large indexes saturate alike. A flat
@@ -36,6 +39,10 @@ from .syntax import MAX_WORDS, Alternatives, Group, Phrase, Words, wanted
 #: (issue 14).
 COVERAGE_WEIGHT = 150.0
 COVERAGE_SATURATION = 0.5
+
+#: Postings a segment's free-text query must read before MaxScore (numpy, bounds,
+#: pruning) is quicker than scoring every match (measured over the bench queries).
+PRUNE_FROM = 5_000
 
 #: Weight of the title's character n-grams shared with the query's words (see :func:`search.text.tokenizers.grams`).
 GRAMS_BOOST = 1.0
@@ -218,19 +225,22 @@ class Coordinated(Precomputed, wq.CompoundQuery):
         if self.fallback is not None:
             for docnum, score in query_scores(searcher, self.fallback, context).items():
                 total[docnum] = total.get(docnum, 0.0) + score  # found, but not a word
+        found = sorted(total) if self.bonus else []
         for extra in self.bonus:
-            for docnum, score in query_scores(searcher, extra, context).items():
+            for docnum, score in _bonus_scores(searcher, extra, found, context).items():
                 if docnum in total:
                     total[docnum] += score
         return total
 
 
-    def best(self, searcher, k: int, floor: float, keep=None, context=None) -> maxscore.Best | None:
+    def best(self, searcher, k: int, floor: float, keep=None, context=None) -> "maxscore.Best | None":
         """The segment's documents that may be among the ``k`` best, with the scores
         :meth:`scores` gives them (:mod:`search.engine.maxscore`); ``None`` when the
         n-gram fallback finds documents too (a search for few matches: it needs all)."""
-        if self.fallback is not None:
-            return None
+        if self.fallback is not None or postings_of(searcher, self) < PRUNE_FROM:
+            return None  # all of them, or few enough that scoring every match is quicker
+        from ..engine import maxscore  # numpy: only a search of many matches needs it
+
         saturation = COVERAGE_SATURATION * highest_idf(searcher)
         weight = COVERAGE_WEIGHT
         words = [maxscore.Word.of(searcher, word, context) for word in self.subqueries]
@@ -239,11 +249,24 @@ class Coordinated(Precomputed, wq.CompoundQuery):
         return maxscore.best(searcher, words, lambda score: score + weight * score / (score + saturation), bonuses, k, floor, keep)
 
 
-def _bonus_of(searcher, query: wq.Query, context) -> maxscore.Bonus:
+def _bonus_of(searcher, query: wq.Query, context) -> "maxscore.Bonus":
     """A bonus query (:class:`AtLeast` of title n-grams) as MaxScore adds it."""
+    from ..engine import maxscore
+
     if isinstance(query, AtLeast):
         return maxscore.Bonus([maxscore.scored(searcher, sub, context) for sub in query.subqueries], query.least)
     return maxscore.Bonus([maxscore.scored(searcher, query, context)])
+
+
+def _bonus_scores(searcher, query: wq.Query, docs: list[int], context) -> dict[int, float]:
+    """A bonus query's scores, of ``docs`` (rising) at least: an :class:`AtLeast` of
+    terms (title n-grams, whose lists are long) reads only the blocks holding them."""
+    if isinstance(query, AtLeast) and all(type(sub) is wq.Term for sub in query.subqueries):
+        found = [term_scores_of(searcher, sub, docs) for sub in query.subqueries]
+        if all(scores is not None for scores in found):
+            sums, counts = accumulate(found)
+            return {docnum: score for docnum, score in sums.items() if counts[docnum] >= query.least}
+    return query_scores(searcher, query, context)
 
 
 def covered(scores: dict[int, float], saturation: float) -> dict[int, float]:

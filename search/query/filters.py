@@ -17,7 +17,7 @@ from whoosh import query as wq
 from whoosh import sorting
 from whoosh.util.times import long_to_datetime
 
-from ..engine.docsets import matching_docs
+from ..engine.docsets import DocSet, matching_array
 from ..errors import UsageError
 from ..results import CategoryCount
 from ..schema import exact_value
@@ -111,24 +111,25 @@ class Filters:
                 found[name] = bound if isinstance(bound, str) else bound.isoformat()
         return found
 
-    def documents(self, searcher) -> set[int] | None:
+    def documents(self, searcher) -> DocSet | None:
         """The (top-level) documents that pass every filter; ``None`` when there is none."""
         if not self:
             return None
-        found: set[int] | None = None
+        found: DocSet | None = None
         for part in self._parts(searcher):
             found = part if found is None else found & part
             if not found:
                 break
-        return found if found is not None else set()
+        return found
 
     def _parts(self, searcher):
         if self.categories:
-            yield set().union(*(_category_docs(searcher, category) for category in self.categories))
+            parts = [_category_docs(searcher, category) for category in self.categories]
+            yield parts[0] if len(parts) == 1 else DocSet(numpy_union([part.array for part in parts]))
         if self.authors:
-            yield matching_docs(searcher, wq.Or([wq.Term("author", exact_value(author)) for author in self.authors]))
+            yield DocSet(matching_array(searcher, wq.Or([wq.Term("author", exact_value(author)) for author in self.authors])))
         if self.since is not None or self.until is not None:
-            yield matching_docs(searcher, wq.DateRange("date", *self.date_range()))
+            yield DocSet(matching_array(searcher, wq.DateRange("date", *self.date_range())))
 
     def date_range(self) -> tuple[datetime | None, datetime | None]:
         return _bound(self.since, end=False), _bound(self.until, end=True)
@@ -144,15 +145,28 @@ def _values(name: str, given: Values) -> tuple[str, ...]:
     return tuple(dict.fromkeys(value.strip() for value in values if value.strip()))
 
 
-def _category_docs(searcher, category: str) -> set[int]:
+def _category_docs(searcher, category: str) -> DocSet:
     """Documents with ``category`` as one of their categories, or, for a path of levels,
     with those levels one after the other in their categories."""
-    whole = matching_docs(searcher, wq.Term("category", exact_value(category)))
+    whole = DocSet(matching_array(searcher, wq.Term("category", exact_value(category))))
     levels = [exact_value(level) for level in category.split(LEVELS) if level.strip()]
     if len(levels) < 2:
         return whole
-    candidates = matching_docs(searcher, wq.And([wq.Term("category", level) for level in levels]))
-    return whole | {docnum for docnum in candidates - whole if _in_order(_categories_of(searcher, docnum), levels)}
+    candidates = matching_array(searcher, wq.And([wq.Term("category", level) for level in levels]))
+    others = set(candidates.tolist()) - whole.as_set()
+    return whole | DocSet(numpy_array(sorted(docnum for docnum in others if _in_order(_categories_of(searcher, docnum), levels))))
+
+
+def numpy_union(arrays: list):
+    import numpy
+
+    return numpy.unique(numpy.concatenate(arrays))
+
+
+def numpy_array(values: list[int]):
+    import numpy
+
+    return numpy.array(values, numpy.int64)
 
 
 def _categories_of(searcher, docnum: int) -> list[str]:

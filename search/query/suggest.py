@@ -169,7 +169,7 @@ class Suggester:
         suggested_words = _plain_words(tree, self._user)
         if words is not None and suggested_words is not None:
             return self._holding(suggested_words, allowed) > self._holding(words, allowed)
-        found = self._searcher.search(query_compile.to_whoosh(tree, user=self._user), limit=None, filter=allowed, scored=False, terms=False)
+        found = self._searcher.search(query_compile.to_whoosh(tree, user=self._user), limit=None, filter=_as_set(allowed), scored=False, terms=False)
         return len(found) > total
 
     def _holding(self, words: list[str | tuple[str, ...]], allowed: set[int] | None) -> tuple[int, int]:
@@ -442,3 +442,11 @@ def _replaced(query: str, edits: list[tuple[_Span, str]]) -> str:
     for span, replacement in sorted(edits, key=lambda edit: edit[0].start, reverse=True):
         query = query[: span.start] + replacement + query[span.end :]
     return query
+
+
+def _as_set(allowed) -> set[int] | None:
+    """A filter as Whoosh takes it: a set (a DocSet makes one); an empty one allows nothing."""
+    if allowed is None:
+        return None
+    found = allowed.as_set() if hasattr(allowed, "as_set") else allowed
+    return found or {-1}

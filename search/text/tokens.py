@@ -142,7 +142,7 @@ def _sub_word_layout(
     return tuple((part.text, part.position, part.inner) for part in sorted(parts, key=_by_position))
 
 
-_cached_sub_word_layout = functools.lru_cache(maxsize=65536)(_sub_word_layout)
+_cached_sub_word_layout = functools.lru_cache(maxsize=16384)(_sub_word_layout)  # see words.pieces
 
 
 def _by_position(token: Token) -> tuple[int, int, int]:

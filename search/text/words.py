@@ -52,7 +52,7 @@ def is_warm(user: UserDict | None = None) -> bool:
     return is_compiled(user.entries if user else ())
 
 
-@functools.lru_cache(maxsize=65536)
+@functools.lru_cache(maxsize=16384)  # the common words: a larger cache grows a build worker by tens of MB
 def pieces(word: str, user: UserDict | None = None) -> tuple[str, ...]:
     """A Chinese word cut into the smallest dictionary words that make it up.
 

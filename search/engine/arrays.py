@@ -1,0 +1,128 @@
+"""Posting lists as numpy arrays: many documents' BM25F scores at once.
+
+The scores are :mod:`.bm25f`'s, computed by the same operations in the same order
+on the same doubles, so they are the same floats; this module only does them a
+whole list at a time. Imported by :mod:`.maxscore` only, so that commands which
+never rank (index, stats, show) do not load numpy.
+"""
+
+from __future__ import annotations
+
+import weakref
+
+import numpy
+from whoosh import query as wq
+from whoosh.util.numeric import byte_to_length
+
+from . import bm25f
+from .postings import PositionCursor, live_postings, side_by_side
+from .whoosh_seam import length_bytes, per_document_reader, posting_arrays
+
+Arrays = tuple[numpy.ndarray, numpy.ndarray]  # rising document numbers (int64), their scores
+
+# Per segment reader: each field's K1 * ((1 - B) + B * length / average length), by document.
+_NORMS: "weakref.WeakKeyDictionary[object, dict]" = weakref.WeakKeyDictionary()
+
+
+def empty() -> Arrays:
+    return numpy.zeros(0, numpy.int64), numpy.zeros(0)
+
+
+def of_dict(scores: dict[int, float]) -> Arrays:
+    """A document → score dict as arrays."""
+    if not scores:
+        return empty()
+    ids = numpy.fromiter(scores, numpy.int64, len(scores))
+    order = numpy.argsort(ids)
+    return ids[order], numpy.fromiter(scores.values(), numpy.float64, len(scores))[order]
+
+
+def only(found: Arrays, docs: numpy.ndarray) -> Arrays:
+    """``found`` for the documents of ``docs`` (rising) only."""
+    ids, scores = found
+    keep = numpy.isin(ids, docs, assume_unique=True)
+    return ids[keep], scores[keep]
+
+
+def term_arrays(searcher, term: wq.Term, docs: numpy.ndarray | None = None, scorer=None) -> Arrays | None:
+    """:func:`bm25f._term_scores` as arrays; of the ``docs`` (rising) only if given,
+    reading only the blocks that may hold them. ``None`` if BM25F does not score the
+    term. ``scorer``: the term's :func:`bm25f.term_scorer` in this segment, if known."""
+    scorer = bm25f.term_scorer(searcher, term) if scorer is None else scorer
+    if scorer is False:
+        return None
+    if scorer is True or (docs is not None and not len(docs)):
+        return empty()
+    matcher, deleted = live_postings(scorer.reader, scorer.field, scorer.text)
+    ids, weights = posting_arrays(matcher, docs)
+    keep = None if docs is None else numpy.isin(ids, docs, assume_unique=True)
+    if deleted:
+        live = ~numpy.isin(ids, numpy.fromiter(deleted, numpy.int64, len(deleted)))
+        keep = live if keep is None else keep & live
+    if keep is not None:
+        ids, weights = ids[keep], weights[keep]
+    norms = _norms(scorer)[ids]
+    # bm25f's expression, operation for operation: the same doubles.
+    scores = scorer.idf * ((weights * scorer.top) / (weights + norms))
+    if scorer.boost != 1.0:
+        scores = scores * scorer.boost
+    return ids, scores
+
+
+class PhraseArrays:
+    """A phrase in one segment as :func:`bm25f._phrase_scores` scores it: the documents
+    holding every word, their words' scores added up in its order, and those whose words
+    stand side by side (checked a document at a time, only for the documents asked).
+    Each word's list is read once."""
+
+    def __init__(self, searcher, phrase: wq.Phrase) -> None:
+        self.searcher, self.phrase = searcher, phrase
+        field = phrase.fieldname
+        per_word = [term_arrays(searcher, wq.Term(field, word)) for word in phrase.words]
+        self.fast = bm25f.is_fast(searcher, phrase) and all(found is not None for found in per_word)
+        if not self.fast:
+            return
+        ids = per_word[0][0]
+        for other, _ in per_word[1:]:
+            ids = numpy.intersect1d(ids, other, assume_unique=True)
+        self.ids = ids
+        self.most = _binary_sum([found[1][numpy.searchsorted(found[0], ids)] for found in per_word])
+        if phrase.boost != 1.0:
+            self.most = self.most * phrase.boost
+
+    def hopes(self) -> Arrays:
+        """Each document holding every word, with its score if the words stand side by side."""
+        return self.ids, self.most
+
+    def checked(self, docs: numpy.ndarray | None = None) -> Arrays:
+        """The documents (of ``docs`` only, if given) whose words stand side by side, scored."""
+        ids, most = (self.ids, self.most) if docs is None else only((self.ids, self.most), docs)
+        if not len(ids):
+            return ids, most
+        field, reader = self.phrase.fieldname, self.searcher.reader()
+        cursors = [PositionCursor(reader, field, self.searcher.schema[field].to_bytes(word)) for word in self.phrase.words]
+        together = numpy.fromiter((side_by_side(cursors, docnum) for docnum in ids.tolist()), bool, len(ids))
+        return ids[together], most[together]
+
+
+def _binary_sum(values: list[numpy.ndarray]) -> numpy.ndarray:
+    """bm25f._binary_sum, elementwise: the same order of additions."""
+    if len(values) == 1:
+        return values[0]
+    half = len(values) // 2
+    return _binary_sum(values[:half]) + _binary_sum(values[half:])
+
+
+def _norms(scorer: bm25f.TermScorer) -> numpy.ndarray:
+    key = (scorer.field, scorer.average, scorer.b, scorer.k1)
+    cached = _NORMS.setdefault(scorer.reader, {})
+    if key not in cached:
+        k1, b, average = scorer.k1, scorer.b, scorer.average
+        # bm25f._norms' expression for each of the 256 length bytes, looked up per document.
+        table = numpy.array([k1 * ((1 - b) + b * (byte_to_length(value) if value else 0) / average) for value in range(256)])
+        try:
+            stored = length_bytes(per_document_reader(scorer.reader), scorer.field, scorer.reader.doc_count_all())
+            cached[key] = table[numpy.frombuffer(stored, numpy.uint8)]
+        except AttributeError:  # not a Whoosh 3 segment
+            cached[key] = numpy.array(bm25f._norms(scorer.reader, scorer.field, average, b, k1))
+    return cached[key]
