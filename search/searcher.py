@@ -162,7 +162,8 @@ class Index:
         phrases = query_syntax.highlight_phrases(tree, self._user)
         by_relevance = sort == "relevance"
         hits = [self._hit(result, terms, phrases, snippet_chars, by_relevance) for result in results[(page - 1) * limit : page * limit]]
-        suggestion = self._suggest(query, found_by_words, collect.allowed) if suggest and query.strip() else None
+        counted = found_by_words if getattr(results, "total_is_exact", True) or found_by_words < query_compile.FEW_MATCHES else None
+        suggestion = self._suggest(query, counted, collect.allowed) if suggest and query.strip() else None
         return SearchResult(
             query=query,
             total=len(results),
@@ -199,7 +200,7 @@ class Index:
             maptype=sorting.Count,
         )
 
-    def _suggest(self, query: str, total: int, allowed: DocSet | None) -> str | None:
+    def _suggest(self, query: str, total: int | None, allowed: DocSet | None) -> str | None:
         if self._suggester is None:
             cache = self._generation / pinyin_cache_name(self._commit)
             self._suggester = Suggester(self._searcher, self._user, cache)

@@ -366,3 +366,13 @@ def test_scores_of_some_documents_are_the_same_floats(searcher):
                 assert dict(zip(some_ids.tolist(), some_scores.tolist())) == {docnum: whole[docnum] for docnum in docs if docnum in whole}
                 checked += len(docs)
     assert checked > 100
+
+
+def test_a_restriction_of_a_restriction_keeps_both_filters(searcher, prune_all):
+    compiled = to_whoosh(parse("中国 发展"))
+    everything = range(searcher.doc_count_all())
+    twice = Restricted(Restricted(compiled, {docnum for docnum in everything if docnum % 2 == 0}), {docnum for docnum in everything if docnum % 3 == 0})
+    expected = _exhaustive(searcher, twice, 10)
+    found = top_results(searcher, twice, 10, exact_below=10)
+    assert [(hit.docnum, hit.score) for hit in found] == [(hit.docnum, hit.score) for hit in expected]
+    assert expected and all(hit.docnum % 6 == 0 for hit in found)

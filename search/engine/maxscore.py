@@ -219,9 +219,8 @@ class _Search:
 
     def _everything(self) -> Best:
         """Every list read whole: every match, exactly scored and counted."""
-        for i, j in self.unread | set(self.unchecked):
-            self._read(i, j, self.words[i].lists[j].all(self.searcher))
-        for i, word in enumerate(self.words):  # lists read for some documents only
+        self.unread, self.unchecked = set(), {}
+        for i, word in enumerate(self.words):  # some were read for some documents only
             for j, list_ in enumerate(word.lists):
                 self.found[i][j] = self._allowed(list_.all(self.searcher))
                 self.seen[self.found[i][j][0]] = True

@@ -121,7 +121,12 @@ class Restricted(Precomputed, wq.WrappingQuery):
 
             given = self.allowed
             self._allowed = given.array if hasattr(given, "array") else numpy.fromiter(given, numpy.int64, len(given))
-        return self.child.best(searcher, k, floor, self._allowed - _offset(searcher), context)
+        allowed = self._allowed - _offset(searcher)
+        if keep is not None:  # restricted again from outside
+            import numpy
+
+            allowed = numpy.intersect1d(allowed, keep)
+        return self.child.best(searcher, k, floor, allowed, context)
 
 
 def _offset(searcher) -> int:

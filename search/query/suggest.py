@@ -103,9 +103,9 @@ class Suggester:
     def pinyin_map_built(self) -> bool:
         return self._pinyin is not None
 
-    def suggest(self, query: str, total: int, allowed: set[int] | None = None) -> str | None:
+    def suggest(self, query: str, total: int | None, allowed: set[int] | None = None) -> str | None:
         """A better query than ``query`` (which found ``total`` documents among the
-        ``allowed`` ones, all if ``None``), or ``None``."""
+        ``allowed`` ones, all if ``None``; ``None``: at least 10, not counted), or ``None``."""
         tree = query_syntax.parse(query)
         wanted = query_syntax.highlight_terms(tree, self._user)
         tokens = [token for token in analyze(query, user=self._user) if _looked_for(token.text, wanted, self._user)]
@@ -114,7 +114,7 @@ class Suggester:
         frequency = {token.text: self._frequency(token.text) for token in tokens}
         words = _plain_words(tree, self._user)
         finds_little = (
-            total < FEW_HITS
+            (total is not None and total < FEW_HITS)
             or min(frequency.values()) == 0
             or (words is not None and _several(words) and self._count(words, allowed, FEW_HITS) < FEW_HITS)
         )
@@ -137,6 +137,8 @@ class Suggester:
             if all(span.end <= other.start or other.end <= span.start for other, _ in chosen):
                 chosen.append((span, replacement))
         attempts = [chosen] + ([chosen[:1]] if len(chosen) > 1 else [])  # all edits, else the best alone
+        if total is None:  # a count that is only a lower bound would favour any suggestion
+            total = self._found(tree, allowed)
         for attempt in attempts:
             suggestion = _replaced(query, attempt)
             if suggestion != query and self._finds_more(suggestion, words, total, allowed):
@@ -169,8 +171,11 @@ class Suggester:
         suggested_words = _plain_words(tree, self._user)
         if words is not None and suggested_words is not None:
             return self._holding(suggested_words, allowed) > self._holding(words, allowed)
-        found = self._searcher.search(query_compile.to_whoosh(tree, user=self._user), limit=None, filter=_as_set(allowed), scored=False, terms=False)
-        return len(found) > total
+        return self._found(tree, allowed) > total
+
+    def _found(self, tree, allowed) -> int:
+        """How many documents the parsed query ``tree`` finds, all counted."""
+        return len(self._searcher.search(query_compile.to_whoosh(tree, user=self._user), limit=None, filter=_as_set(allowed), scored=False, terms=False))
 
     def _holding(self, words: list[str | tuple[str, ...]], allowed: set[int] | None) -> tuple[int, int]:
         """Documents with all ``words`` (up to a cap), and how many of them some document has."""
