@@ -693,6 +693,17 @@ def engine_state() -> dict[str, object]:
     return {"commit": git("rev-parse", "HEAD") or None, "dirty": bool(git("status", "--porcelain", "--", "search"))}
 
 
+def run_header(load_before: tuple) -> dict[str, object]:
+    """What every results file starts with: when, which commit, this machine and its load."""
+    return {
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        **engine_state(),
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "load_average": {"start": load_before, "end": os.getloadavg()},
+    }
+
+
 def find_cli() -> str:
     """The ``news-search`` command installed beside this Python (the project's venv)."""
     found = shutil.which("news-search", path=str(Path(sys.executable).parent)) or shutil.which("news-search")
@@ -777,11 +788,7 @@ def main(argv: list[str] | None = None) -> int:
     print("ours, slowest queries (median ms, last round): " + "; ".join(f"{item['ms']:.1f} {item['query']}" + (f" {item['options']}" if item["options"] else "") for item in ours["slowest_with_snippets"][:3]))
     print(f"total {total:.0f} s")
     output = {
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        **engine_state(),
-        "python": platform.python_version(),
-        "cpus": os.cpu_count(),
-        "load_average": {"start": load_before, "end": os.getloadavg()},
+        **run_header(load_before),
         "arguments": {"size": args.size, "runs": args.runs, "passes": args.passes, "cli_runs": args.cli_runs, "naive_procs2": args.naive_procs2, "cluster": args.cluster, "queries": str(args.queries)},
         "documents": documents,
         "notes": [
@@ -823,11 +830,7 @@ def growth_main(args, shared: Path, work: Path, queries: list[BenchQuery], start
     total = time.perf_counter() - started
     print(f"total {total:.0f} s")
     output = {
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        **engine_state(),
-        "python": platform.python_version(),
-        "cpus": os.cpu_count(),
-        "load_average": {"start": load_before, "end": os.getloadavg()},
+        **run_header(load_before),
         "arguments": {"size": args.size, "runs": args.runs, "passes": args.passes, "cli_runs": args.cli_runs, "naive_size": args.naive_size, "queries": str(args.queries)},
         "notes": ["growth: the figure at N× divided by the figure at 1×, median over rounds; targets are issue #15's, set for 10×"],
         "table": found["rows"],

@@ -146,19 +146,7 @@ def _term_docs(searcher, term: wq.Term) -> set[int]:
 
 def _range_docs(searcher, query: wq.NumericRange) -> set[int]:
     """Live documents whose column value lies in the range; 0 is the column's "no value"."""
-    low, high = query.start, query.end
-    found: set[int] = set()
-    for reader, offset in searcher.reader().leaf_readers():
-        if not reader.doc_count_all():  # an empty index has no column to read
-            continue
-        values, docnums = _sorted_column(reader, query.fieldname)
-        start = 0 if low is None else (bisect.bisect_right if query.startexcl else bisect.bisect_left)(values, low)
-        end = len(values) if high is None else (bisect.bisect_left if query.endexcl else bisect.bisect_right)(values, high)
-        inside = docnums[start:end]
-        if reader.has_deletions():
-            inside = set(inside) - deleted_docs(reader)
-        found.update(map(offset.__add__, inside) if offset else inside)
-    return found
+    return set(_range_array(searcher, query).tolist())
 
 
 def _sorted_column(reader, field: str) -> tuple[list, list[int]]:

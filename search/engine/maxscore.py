@@ -183,6 +183,7 @@ class _Search:
         self.unchecked: dict[tuple[int, int], arrays.Arrays] = {}  # lists hoped for, not read
 
     def run(self, k: int, floor: float) -> Best:
+        """Lists read whole from the highest bound down, until those unread cannot bring in a document."""
         threshold = floor
         for i, j in sorted(self.unread, key=self._by_bound):
             list_ = self.words[i].lists[j]
@@ -202,7 +203,10 @@ class _Search:
             threshold = max(threshold, self._kth_best(k, outside))
             if outside < threshold:
                 break
-        # No other document can make it: read the other lists for those that still can.
+        return self._settle(k, threshold)
+
+    def _settle(self, k: int, threshold: float) -> Best:
+        """No other document can make it: the other lists, read for those that still can."""
         kept = numpy.flatnonzero(self.seen | self.maybe)
         for i, j in sorted(self.unread | set(self.unchecked), key=self._by_bound):
             if len(kept) > _FEW:  # a few more documents cost less than narrowing them down
