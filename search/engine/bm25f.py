@@ -12,6 +12,7 @@ scored by its own Whoosh matcher.
 
 from __future__ import annotations
 
+import functools
 import math
 import weakref
 from collections import Counter
@@ -123,7 +124,11 @@ class TermScorer:
         self.k1 = weighting.K1
         self.b = field_b(weighting, self.field)
         self.top = self.k1 + 1
-        self.norms = _norms(reader, self.field, self.average, self.b, self.k1)
+
+    @functools.cached_property
+    def norms(self) -> list[float]:
+        """Every document's part, as a list (made when first asked: the array path has its own)."""
+        return _norms(self.reader, self.field, self.average, self.b, self.k1)
 
     def bound(self) -> float:
         """The most any document can score: the term's highest weight in its shortest field."""
