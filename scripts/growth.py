@@ -46,7 +46,9 @@ def measure(bench: base.Bench, corpus: Path, folder: Path, number: int, label: s
     base.say(f"round {number + 1}, {label}: {bench.passes} query passes")
     queries = base.run_worker("queries", "ours", str(folder), str(bench.queries), str(bench.passes))
     base.say(f"round {number + 1}, {label}: cold CLI x{bench.cli_runs}")
-    command = lambda text: [bench.cli, "search", text, "--index", str(folder)]  # noqa: E731
+    def command(text: str) -> list[str]:
+        return [bench.cli, "search", text, "--index", str(folder)]
+
     base.timed(command(bench.cold_queries[0]), environment=base.with_bytecode())
     cold = [base.timed(command(bench.cold_queries[run % len(bench.cold_queries)])) for run in range(bench.cli_runs)]
     base.say(f"round {number + 1}, {label}: updates")

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Callable
+from collections.abc import Callable
 
 import numpy
 from whoosh import query as wq
@@ -111,7 +111,7 @@ class Word:
     boost: float = 1.0
 
     @classmethod
-    def of(cls, searcher, query: wq.Query, context=None) -> "Word":
+    def of(cls, searcher, query: wq.Query, context=None) -> Word:
         """``query`` as bm25f scores it: a term, a phrase, or an OR of them (a word in
         several fields) as its lists; any other query whole, without a bound."""
         if isinstance(query, wq.Or) and query.scale is None and all(bm25f.is_fast(searcher, sub) for sub in query.subqueries):

@@ -232,7 +232,6 @@ class Coordinated(Precomputed, wq.CompoundQuery):
                     total[docnum] += score
         return total
 
-
     def best(self, searcher, k: int, floor: float, keep=None, context=None) -> "maxscore.Best | None":
         """The segment's documents that may be among the ``k`` best, with the scores
         :meth:`scores` gives them (:mod:`search.engine.maxscore`); ``None`` when the
