@@ -3,7 +3,6 @@ and what the index already holds of each file (to tell what changed)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timezone
 from typing import TYPE_CHECKING, Callable, NamedTuple
 

@@ -153,8 +153,9 @@ class Index:
         allowed = filters.documents(self._searcher)
         collect = _Collect(allowed, sort, facets, count=page * limit, exact_total=exact_total)
         results = self._collect(compiled, collect)
-        found_by_words = len(results)
-        if sort == "relevance" and found_by_words < query_compile.FEW_MATCHES and query_compile.has_loose_matches(tree):
+        # What the words find, or None when that is only a lower bound (a pruned count).
+        found_by_words = len(results) if getattr(results, "total_is_exact", True) else None
+        if sort == "relevance" and found_by_words is not None and found_by_words < query_compile.FEW_MATCHES and query_compile.has_loose_matches(tree):
             # Too few articles have the words: let title n-grams find near misses too
             # (a fixed threshold, so the total does not depend on the page size).
             results = self._collect(query_compile.to_whoosh(tree, loose=True, user=self._user, synonyms=self.synonyms), collect)
@@ -162,8 +163,7 @@ class Index:
         phrases = query_syntax.highlight_phrases(tree, self._user)
         by_relevance = sort == "relevance"
         hits = [self._hit(result, terms, phrases, snippet_chars, by_relevance) for result in results[(page - 1) * limit : page * limit]]
-        counted = found_by_words if getattr(results, "total_is_exact", True) or found_by_words < query_compile.FEW_MATCHES else None
-        suggestion = self._suggest(query, counted, collect.allowed) if suggest and query.strip() else None
+        suggestion = self._suggest(query, found_by_words, collect.allowed) if suggest and query.strip() else None
         return SearchResult(
             query=query,
             total=len(results),
@@ -190,8 +190,7 @@ class Index:
         return self._searcher.search(
             compiled,
             limit=collect.count,
-            # Whoosh reads an empty filter set as no filter: allow no real document.
-            filter=None if restricted else (collect.allowed.as_set() or {-1}) if collect.allowed is not None else None,
+            filter=None if restricted or collect.allowed is None else collect.allowed.as_filter(),
             sortedby="date" if collect.sort == "date" else None,
             reverse=collect.sort == "date",
             terms=False,

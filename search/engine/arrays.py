@@ -15,7 +15,7 @@ from whoosh import query as wq
 from whoosh.util.numeric import byte_to_length
 
 from . import bm25f
-from .postings import PositionCursor, live_postings, side_by_side
+from .postings import PositionCursor, live_mask, live_postings, side_by_side
 from .whoosh_seam import length_bytes, per_document_reader, posting_arrays
 
 Arrays = tuple[numpy.ndarray, numpy.ndarray]  # rising document numbers (int64), their scores
@@ -56,8 +56,8 @@ def term_arrays(searcher, term: wq.Term, docs: numpy.ndarray | None = None, scor
     matcher, deleted = live_postings(scorer.reader, scorer.field, scorer.text)
     ids, weights = posting_arrays(matcher, docs)
     keep = None if docs is None else numpy.isin(ids, docs, assume_unique=True)
-    if deleted:
-        live = ~numpy.isin(ids, numpy.fromiter(deleted, numpy.int64, len(deleted)))
+    live = live_mask(ids, deleted)
+    if live is not None:
         keep = live if keep is None else keep & live
     if keep is not None:
         ids, weights = ids[keep], weights[keep]
@@ -73,20 +73,17 @@ class PhraseArrays:
     """A phrase in one segment as :func:`bm25f._phrase_scores` scores it: the documents
     holding every word, their words' scores added up in its order, and those whose words
     stand side by side (checked a document at a time, only for the documents asked).
-    Each word's list is read once."""
+    Each word's list is read once. For a phrase :func:`bm25f.is_fast` scores."""
 
     def __init__(self, searcher, phrase: wq.Phrase) -> None:
         self.searcher, self.phrase = searcher, phrase
-        field = phrase.fieldname
-        per_word = [term_arrays(searcher, wq.Term(field, word)) for word in phrase.words]
-        self.fast = bm25f.is_fast(searcher, phrase) and all(found is not None for found in per_word)
-        if not self.fast:
-            return
+        per_word = [term_arrays(searcher, wq.Term(phrase.fieldname, word)) for word in phrase.words]
         ids = per_word[0][0]
         for other, _ in per_word[1:]:
             ids = numpy.intersect1d(ids, other, assume_unique=True)
         self.ids = ids
-        self.most = _binary_sum([found[1][numpy.searchsorted(found[0], ids)] for found in per_word])
+        # bm25f's sum works on arrays too: the same order of additions, elementwise.
+        self.most = bm25f._binary_sum([found[1][numpy.searchsorted(found[0], ids)] for found in per_word])
         if phrase.boost != 1.0:
             self.most = self.most * phrase.boost
 
@@ -103,14 +100,6 @@ class PhraseArrays:
         cursors = [PositionCursor(reader, field, self.searcher.schema[field].to_bytes(word)) for word in self.phrase.words]
         together = numpy.fromiter((side_by_side(cursors, docnum) for docnum in ids.tolist()), bool, len(ids))
         return ids[together], most[together]
-
-
-def _binary_sum(values: list[numpy.ndarray]) -> numpy.ndarray:
-    """bm25f._binary_sum, elementwise: the same order of additions."""
-    if len(values) == 1:
-        return values[0]
-    half = len(values) // 2
-    return _binary_sum(values[:half]) + _binary_sum(values[half:])
 
 
 def _norms(scorer: bm25f.TermScorer) -> numpy.ndarray:

@@ -218,15 +218,14 @@ def _term_scores(searcher, term: wq.Term, into: dict[int, float] | None = None) 
     return scores
 
 
-def _phrase_scores(searcher, phrase: wq.Phrase, docs: list[int] | None = None) -> dict[int, float] | None:
+def _phrase_scores(searcher, phrase: wq.Phrase) -> dict[int, float] | None:
     """Scores of a phrase of words side by side: Whoosh's (the sum of its terms'
     scores where they stand in order), with positions read only for documents that
-    hold every word; only of ``docs`` (rising) if given."""
+    hold every word."""
     if not _phrase_is_fast(searcher, phrase):
         return None
     field = phrase.fieldname
-    words = [wq.Term(field, word) for word in phrase.words]
-    per_term = [_term_scores(searcher, word) if docs is None else term_scores_of(searcher, word, docs) for word in words]
+    per_term = [_term_scores(searcher, wq.Term(field, word)) for word in phrase.words]
     if any(scores is None for scores in per_term):
         return None
     if not all(per_term):
@@ -238,11 +237,6 @@ def _phrase_scores(searcher, phrase: wq.Phrase, docs: list[int] | None = None) -
     if phrase.boost != 1.0:
         found = {docnum: score * phrase.boost for docnum, score in found.items()}
     return found
-
-
-def phrase_scores_of(searcher, phrase: wq.Phrase, docs: list[int]) -> dict[int, float] | None:
-    """The scores :func:`_phrase_scores` gives, for the live ``docs`` (rising) only."""
-    return _phrase_scores(searcher, phrase, docs)
 
 
 def phrase_bound(searcher, phrase: wq.Phrase) -> float:

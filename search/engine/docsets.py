@@ -1,9 +1,10 @@
 """Sets of documents: filters and counts, read from posting lists and columns.
 
-Filters (exact terms, date ranges) become sets of (top-level) document numbers,
-instead of Whoosh's matchers over hundreds of terms; the suggester's counts of
-documents holding several words are set intersections, with positions read only
-for the documents that hold every word of a phrase.
+Filters (exact terms, date ranges) become sorted arrays of (top-level) document
+numbers (:class:`DocSet`), instead of Whoosh's matchers over hundreds of terms; the
+suggester's counts of documents holding several words look the other words up for
+the rarest word's documents, with positions read only for the documents that hold
+every word of a phrase.
 """
 
 from __future__ import annotations
@@ -15,29 +16,11 @@ import weakref
 
 from whoosh import query as wq
 
-from .postings import PositionCursor, live_postings, segment_term_docs, side_by_side
+from .postings import PositionCursor, live_mask, live_postings, side_by_side
 from .whoosh_seam import column_bytes, column_typecode, deleted_docs, variable_bytes
 
 # Per segment reader and field: every document's value of a numeric column.
 _COLUMNS: "weakref.WeakKeyDictionary[object, dict]" = weakref.WeakKeyDictionary()
-
-
-def matching_docs(searcher, query: wq.Query) -> set[int]:
-    """The (top-level) numbers of the documents ``query`` matches, unscored: for filters and counts."""
-    if isinstance(query, wq.And):
-        found = matching_docs(searcher, query.subqueries[0])
-        for sub in query.subqueries[1:]:
-            if not found:
-                break
-            found &= matching_docs(searcher, sub)
-        return found
-    if isinstance(query, wq.Or):
-        return set().union(*(matching_docs(searcher, sub) for sub in query.subqueries))
-    if type(query) is wq.Term:
-        return _term_docs(searcher, query)
-    if isinstance(query, wq.NumericRange) and searcher.schema[query.fieldname].column_type is not None:
-        return _range_docs(searcher, query)
-    return set(searcher.docs_for_query(query))
 
 
 class DocSet:
@@ -49,6 +32,13 @@ class DocSet:
     def __init__(self, array) -> None:
         self.array = array
         self._set: set[int] | None = None
+
+    @classmethod
+    def of(cls, docs: list[int]) -> "DocSet":
+        """A DocSet of rising document numbers."""
+        import numpy
+
+        return cls(numpy.array(docs, numpy.int64))
 
     def __len__(self) -> int:
         return len(self.array)
@@ -64,6 +54,11 @@ class DocSet:
             self._set = set(self.array.tolist())
         return self._set
 
+    def as_filter(self) -> set[int]:
+        """The set for a Whoosh ``filter``, which reads an empty one as no filter at all:
+        then a set that allows no real document."""
+        return self.as_set() or {-1}
+
     def __and__(self, other: "DocSet") -> "DocSet":
         import numpy
 
@@ -76,8 +71,9 @@ class DocSet:
 
 
 def matching_array(searcher, query: wq.Query):
-    """:func:`matching_docs` as a rising numpy array (terms, ORs and ANDs of them, and
-    column ranges are read as arrays; any other query through Whoosh)."""
+    """The (top-level) numbers of the live documents ``query`` matches, unscored, as a
+    rising numpy array: for filters. Terms, ORs and ANDs of them, and column ranges are
+    read from posting lists and columns; any other query through Whoosh."""
     import numpy
 
     if isinstance(query, wq.And):
@@ -98,7 +94,8 @@ def matching_array(searcher, query: wq.Query):
 
 
 def _range_array(searcher, query: wq.NumericRange):
-    """:func:`_range_docs` as a rising numpy array."""
+    """Live documents whose column value lies in the range (0 is the column's "no
+    value"): two binary searches in the sorted column."""
     import numpy
 
     low, high = query.start, query.end
@@ -110,10 +107,8 @@ def _range_array(searcher, query: wq.NumericRange):
         start = 0 if low is None else (bisect.bisect_right if query.startexcl else bisect.bisect_left)(values, low)
         end = len(values) if high is None else (bisect.bisect_left if query.endexcl else bisect.bisect_right)(values, high)
         inside = numpy.sort(numpy.asarray(docnums[start:end], numpy.int64))
-        deleted = deleted_docs(reader)
-        if deleted:
-            inside = inside[~numpy.isin(inside, numpy.fromiter(deleted, numpy.int64, len(deleted)))]
-        parts.append(inside + offset)
+        live = live_mask(inside, deleted_docs(reader))
+        parts.append((inside if live is None else inside[live]) + offset)
     return numpy.concatenate(parts) if parts else numpy.zeros(0, numpy.int64)
 
 
@@ -129,24 +124,9 @@ def _term_array(searcher, term: wq.Term):
             continue
         matcher, deleted = live_postings(reader, term.fieldname, text)
         ids = posting_arrays(matcher)[0]
-        if deleted:
-            ids = ids[~numpy.isin(ids, numpy.fromiter(deleted, numpy.int64, len(deleted)))]
-        parts.append(ids + offset)
+        live = live_mask(ids, deleted)
+        parts.append((ids if live is None else ids[live]) + offset)
     return numpy.concatenate(parts) if parts else numpy.zeros(0, numpy.int64)
-
-
-def _term_docs(searcher, term: wq.Term) -> set[int]:
-    found: set[int] = set()
-    text = searcher.schema[term.fieldname].to_bytes(term.text)
-    for reader, offset in searcher.reader().leaf_readers():
-        docs = segment_term_docs(reader, term.fieldname, text)
-        found.update(map(offset.__add__, docs) if offset else docs)
-    return found
-
-
-def _range_docs(searcher, query: wq.NumericRange) -> set[int]:
-    """Live documents whose column value lies in the range; 0 is the column's "no value"."""
-    return set(_range_array(searcher, query).tolist())
 
 
 def _sorted_column(reader, field: str) -> tuple[list, list[int]]:
@@ -185,7 +165,7 @@ def bytes_column_values(reader, field: str) -> list[bytes]:
         return [column[docnum] for docnum in range(reader.doc_count_all())]
 
 
-def count_together(searcher, words: list[tuple[str, ...]], fields: tuple[str, ...], allowed: set[int] | None, cap: int) -> int:
+def count_together(searcher, words: list[tuple[str, ...]], fields: tuple[str, ...], allowed: "DocSet | set[int] | None", cap: int) -> int:
     """Documents (among ``allowed``, all if ``None``) holding every one of ``words``,
     counted up to ``cap``; a word is a tuple of terms that stand side by side in
     one of ``fields`` (one term: anywhere in them)."""
@@ -207,9 +187,9 @@ def _count_in_segment(reader, offset: int, words, fields, allowed, cap: int) -> 
 
     rarest = min(words, key=lambda word: _frequency(reader, word, fields))
     candidates = _holding(reader, rarest, fields, None)
-    deleted = deleted_docs(reader)
-    if deleted:
-        candidates = candidates[~numpy.isin(candidates, numpy.fromiter(deleted, numpy.int64, len(deleted)))]
+    live = live_mask(candidates, deleted_docs(reader))
+    if live is not None:
+        candidates = candidates[live]
     others = [word for word in words if word is not rarest]
     phrases = [word for word in words if len(word) > 1]
     cursors = {
@@ -246,7 +226,7 @@ def _frequency(reader, word: tuple[str, ...], fields) -> int:
     return min(sum(reader.doc_frequency(field, term.encode("utf-8")) for field in fields) for term in word)
 
 
-def _holding(reader, word: tuple[str, ...], fields, docs) -> "numpy.ndarray":
+def _holding(reader, word: tuple[str, ...], fields, docs):
     """Documents (of ``docs`` only, a rising array, if given) holding every term of
     ``word`` in one of ``fields`` (deleted ones included), rising."""
     import numpy

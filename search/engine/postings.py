@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import bisect
 
-from .whoosh_seam import BlockCursor, iter_blocks, unfiltered
+from .whoosh_seam import BlockCursor, unfiltered
 
 
 def live_postings(reader, field: str, text: bytes):
@@ -14,15 +14,14 @@ def live_postings(reader, field: str, text: bytes):
     return unfiltered(reader.postings(field, text))
 
 
-def segment_term_docs(reader, field: str, text: bytes) -> set[int]:
-    """Live documents of one segment (its own numbers) holding ``text`` in ``field``."""
-    if (field, text) not in reader:
-        return set()
-    matcher, deleted = live_postings(reader, field, text)
-    found: set[int] = set()
-    for ids, _ in iter_blocks(matcher):
-        found.update(ids)
-    return found - deleted if deleted else found
+def live_mask(ids, deleted: frozenset[int]):
+    """Which of a numpy array of a segment's document numbers are not ``deleted``
+    (``None``: all of them)."""
+    if not deleted:
+        return None
+    import numpy
+
+    return ~numpy.isin(ids, numpy.fromiter(deleted, numpy.int64, len(deleted)))
 
 
 class PositionCursor:

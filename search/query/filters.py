@@ -9,6 +9,8 @@ Time when they carry no zone.
 
 from __future__ import annotations
 
+import functools
+import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -124,8 +126,7 @@ class Filters:
 
     def _parts(self, searcher):
         if self.categories:
-            parts = [_category_docs(searcher, category) for category in self.categories]
-            yield parts[0] if len(parts) == 1 else DocSet(numpy_union([part.array for part in parts]))
+            yield functools.reduce(operator.or_, (_category_docs(searcher, category) for category in self.categories))
         if self.authors:
             yield DocSet(matching_array(searcher, wq.Or([wq.Term("author", exact_value(author)) for author in self.authors])))
         if self.since is not None or self.until is not None:
@@ -154,19 +155,7 @@ def _category_docs(searcher, category: str) -> DocSet:
         return whole
     candidates = matching_array(searcher, wq.And([wq.Term("category", level) for level in levels]))
     others = set(candidates.tolist()) - whole.as_set()
-    return whole | DocSet(numpy_array(sorted(docnum for docnum in others if _in_order(_categories_of(searcher, docnum), levels))))
-
-
-def numpy_union(arrays: list):
-    import numpy
-
-    return numpy.unique(numpy.concatenate(arrays))
-
-
-def numpy_array(values: list[int]):
-    import numpy
-
-    return numpy.array(values, numpy.int64)
+    return whole | DocSet.of(sorted(docnum for docnum in others if _in_order(_categories_of(searcher, docnum), levels)))
 
 
 def _categories_of(searcher, docnum: int) -> list[str]:

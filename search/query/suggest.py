@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from ..cache import read_cached, write_cached
-from ..engine.docsets import count_together
+from ..engine.docsets import DocSet, count_together
 from ..schema import TEXT_FIELDS
 from ..text.tokens import Token, analyze, phrase_terms
 from ..text.user_dict import UserDict
@@ -103,7 +103,7 @@ class Suggester:
     def pinyin_map_built(self) -> bool:
         return self._pinyin is not None
 
-    def suggest(self, query: str, total: int | None, allowed: set[int] | None = None) -> str | None:
+    def suggest(self, query: str, total: int | None, allowed: DocSet | None = None) -> str | None:
         """A better query than ``query`` (which found ``total`` documents among the
         ``allowed`` ones, all if ``None``; ``None``: at least 10, not counted), or ``None``."""
         tree = query_syntax.parse(query)
@@ -151,7 +151,7 @@ class Suggester:
         """In how many documents ``term`` is, at least (the most of any one text field)."""
         return max(self._reader.doc_frequency(name, term) for name in TEXT_FIELDS)
 
-    def _count(self, words: Iterable[str | tuple[str, ...]], allowed: set[int] | None, cap: int) -> int:
+    def _count(self, words: Iterable[str | tuple[str, ...]], allowed: DocSet | None, cap: int) -> int:
         """Documents (among ``allowed``) that hold every one of ``words``, counted up to ``cap``.
 
         A word is a term, or a tuple of terms that must stand side by side.
@@ -160,7 +160,7 @@ class Suggester:
         return count_together(self._searcher, distinct, TEXT_FIELDS, allowed, cap)
 
     def _finds_more(
-        self, suggestion: str, words: list[str | tuple[str, ...]] | None, total: int, allowed: set[int] | None
+        self, suggestion: str, words: list[str | tuple[str, ...]] | None, total: int, allowed: DocSet | None
     ) -> bool:
         """Whether ``suggestion`` finds more than the query of ``words`` that found ``total``.
 
@@ -175,9 +175,9 @@ class Suggester:
 
     def _found(self, tree, allowed) -> int:
         """How many documents the parsed query ``tree`` finds, all counted."""
-        return len(self._searcher.search(query_compile.to_whoosh(tree, user=self._user), limit=None, filter=_as_set(allowed), scored=False, terms=False))
+        return len(self._searcher.search(query_compile.to_whoosh(tree, user=self._user), limit=None, filter=None if allowed is None else allowed.as_filter(), scored=False, terms=False))
 
-    def _holding(self, words: list[str | tuple[str, ...]], allowed: set[int] | None) -> tuple[int, int]:
+    def _holding(self, words: list[str | tuple[str, ...]], allowed: DocSet | None) -> tuple[int, int]:
         """Documents with all ``words`` (up to a cap), and how many of them some document has."""
         distinct = list(dict.fromkeys(words))
         return self._count(distinct, allowed, _COUNT_CAP), sum(1 for word in distinct if self._count([word], allowed, 1))
@@ -207,7 +207,7 @@ class Suggester:
                         yield _Span(run[0].start, token.end, text, joined)
 
     def _best(
-        self, span: _Span, context: list[str], glued: tuple[tuple[str, ...], tuple[str, ...]], allowed: set[int] | None
+        self, span: _Span, context: list[str], glued: tuple[tuple[str, ...], tuple[str, ...]], allowed: DocSet | None
     ) -> tuple[tuple[float, ...], str] | None:
         """The best replacement of a span, with its rank: documents with it between the words
         typed against it (合作共营: 合作共赢 before 合作供应), with the other words, alone; × weight."""
@@ -447,11 +447,3 @@ def _replaced(query: str, edits: list[tuple[_Span, str]]) -> str:
     for span, replacement in sorted(edits, key=lambda edit: edit[0].start, reverse=True):
         query = query[: span.start] + replacement + query[span.end :]
     return query
-
-
-def _as_set(allowed) -> set[int] | None:
-    """A filter as Whoosh takes it: a set (a DocSet makes one); an empty one allows nothing."""
-    if allowed is None:
-        return None
-    found = allowed.as_set() if hasattr(allowed, "as_set") else allowed
-    return found or {-1}
