@@ -11,6 +11,7 @@ the growth ratio, against the issue's targets (set for 10×).
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import statistics
 import subprocess
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import bench as base
 
-#: (metric, key, unit, growth target as (op, limit) on N×/1×, or an absolute limit at N×).
+#: Targets on the growth N×/1× (op, limit), and absolute limits at N× (seconds).
 GROWTH_TARGETS = {
     "build docs/s": (">=", 0.9),
     "build peak RSS": ("<=", 1.2),
@@ -46,14 +47,14 @@ def measure(bench: base.Bench, corpus: Path, folder: Path, number: int, label: s
     base.say(f"round {number + 1}, {label}: {bench.passes} query passes")
     queries = base.run_worker("queries", "ours", str(folder), str(bench.queries), str(bench.passes))
     base.say(f"round {number + 1}, {label}: cold CLI x{bench.cli_runs}")
+
     def command(text: str) -> list[str]:
         return [bench.cli, "search", text, "--index", str(folder)]
 
     base.timed(command(bench.cold_queries[0]), environment=base.with_bytecode())
     cold = [base.timed(command(bench.cold_queries[run % len(bench.cold_queries)])) for run in range(bench.cli_runs)]
     base.say(f"round {number + 1}, {label}: updates")
-    sized = base.Bench(corpus, bench.work, bench.queries, bench.batch_file, bench.cold_queries, bench.passes, bench.cli_runs, False, bench.cli)
-    changed, unchanged = base.incremental(sized, folder, number)
+    changed, unchanged = base.incremental(dataclasses.replace(bench, corpus=corpus), folder, number)
     return {"build": build, "queries": queries, "cold": cold, "update_changed": changed, "update_noop": unchanged}
 
 

@@ -10,7 +10,8 @@ written as whole blocks. Other fields, and merges of older segments, take
 Whoosh's own path into the same pool. A pool that outgrows its memory writes what
 it holds to disk as a sorted run, in the same compact form, and the runs are
 merged term by term when the segment is written: building 10 times the documents
-takes 10 times the work and no more memory. (Whoosh's pool spills a tuple per
+takes 10 times the work, and the pool no more memory (the merge's own lists still
+grow with the documents: issue 15). (Whoosh's pool spills a tuple per
 posting and sorts them all: at 158,980 stories it wrote 2.7 GB of runs and
 made a build's rate per document fall by 40%.) The index written is the one
 Whoosh's writer would write (``tests/test_writer.py``).
