@@ -4,12 +4,13 @@ and what the index already holds of each file (to tell what changed)."""
 from __future__ import annotations
 
 from datetime import timezone
-from typing import TYPE_CHECKING, Callable, NamedTuple
+from typing import TYPE_CHECKING, Callable
 
 import whoosh.index
 from whoosh.writing import IndexWriter
 
 from .engine.docsets import bytes_column_values, column_values
+from .engine.whoosh_seam import deleted_docs
 from .errors import CorpusError
 from .ingest.corpus import MAX_STORED_BODY, Article, Skipped, SourceFile, content_hash, parse_article, read_source
 from .schema import category_paths, exact_value
@@ -21,13 +22,10 @@ if TYPE_CHECKING:
 ProgressCallback = Callable[[int, int], None]
 
 
-class IndexedFile(NamedTuple):
-    """What the index knows of a file: enough to tell whether it changed (a tuple:
-    one is made per indexed file at every update)."""
-
-    size: int
-    mtime_ns: int
-    content_hash: str
+#: What the index knows of a file, enough to tell whether it changed: its size,
+#: modification time (ns) and content hash. A plain tuple: one is made per indexed
+#: file at every update (a named tuple costs 160k of them 0.2 s).
+IndexedFile = tuple[int, int, str]
 
 
 def apply_files(
@@ -43,14 +41,17 @@ def apply_files(
     what the index held (emptied as files are seen: what is left was deleted)."""
     for done, source in enumerate(sources, 1):
         indexed = known.pop(source.path, None)
-        try:
-            _apply_file(writer, source, indexed, report, articles_only)
-        except Exception as error:  # one odd file must never sink the run
-            reason = str(error) if isinstance(error, CorpusError) else f"{type(error).__name__}: {error}"
-            report.skipped.append(Skipped(source.path, reason))
-            if indexed:
-                writer.delete_by_term("path", source.path)
-                report.removed += 1
+        if indexed is not None and indexed[:2] == (source.size, source.mtime_ns):
+            report.unchanged += 1  # not even opened
+        else:
+            try:
+                _apply_file(writer, source, indexed, report, articles_only)
+            except Exception as error:  # one odd file must never sink the run
+                reason = str(error) if isinstance(error, CorpusError) else f"{type(error).__name__}: {error}"
+                report.skipped.append(Skipped(source.path, reason))
+                if indexed:
+                    writer.delete_by_term("path", source.path)
+                    report.removed += 1
         if progress:
             progress(done, len(sources))
     for path in known:
@@ -61,12 +62,9 @@ def apply_files(
 def _apply_file(
     writer: IndexWriter, source: SourceFile, indexed: IndexedFile | None, report: IndexReport, articles_only: bool
 ) -> None:
-    """Add or update one file; one that did not change is only stat-ed, or hashed if touched."""
-    if indexed and (indexed.size, indexed.mtime_ns) == (source.size, source.mtime_ns):
-        report.unchanged += 1
-        return
+    """Add or update one file whose size or time changed; one only touched is hashed, not parsed."""
     data = read_source(source)
-    if indexed and content_hash(data) == indexed.content_hash:
+    if indexed and content_hash(data) == indexed[2]:
         report.unchanged += 1  # touched, not changed: not parsed nor re-tokenized
         return
     article = parse_article(source.path, data, size=source.size, mtime_ns=source.mtime_ns, articles_only=articles_only)
@@ -118,9 +116,10 @@ def indexed_files(ix: whoosh.index.Index) -> dict[str, IndexedFile]:
     with ix.reader() as reader:
         if not reader.doc_count_all():  # an empty index has no columns to read
             return found
-        for segment, _ in reader.leaf_readers():  # numbers read a column at a time, not a value at a time
-            paths, hashes = bytes_column_values(segment, "path"), bytes_column_values(segment, "content_hash")
-            sizes, mtimes = column_values(segment, "size"), column_values(segment, "mtime_ns")
-            for docnum in segment.all_doc_ids():
-                found[paths[docnum].decode("utf-8")] = IndexedFile(sizes[docnum], mtimes[docnum], hashes[docnum].decode("ascii"))
+        for segment, _ in reader.leaf_readers():  # a column at a time, not a value at a time
+            paths = map(bytes.decode, bytes_column_values(segment, "path"))
+            hashes = map(bytes.decode, bytes_column_values(segment, "content_hash"))
+            files = zip(paths, zip(column_values(segment, "size"), column_values(segment, "mtime_ns"), hashes))
+            deleted = deleted_docs(segment)
+            found.update(files if not deleted else (file for docnum, file in enumerate(files) if docnum not in deleted))
     return found

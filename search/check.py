@@ -94,9 +94,9 @@ def check_index(
         indexed = known.pop(found.path, None)
         if indexed is None:
             _missing_or_unindexable(found.path, found.absolute, report, articles_only)
-        elif (indexed.size, indexed.mtime_ns) != (found.size, found.mtime_ns):
+        elif indexed[:2] != (found.size, found.mtime_ns):
             try:
-                changed = content_hash(found.absolute.read_bytes()) != indexed.content_hash
+                changed = content_hash(found.absolute.read_bytes()) != indexed[2]
             except OSError:
                 changed = True
             if changed:

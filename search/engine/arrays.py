@@ -12,11 +12,10 @@ import weakref
 
 import numpy
 from whoosh import query as wq
-from whoosh.util.numeric import byte_to_length
 
 from . import bm25f
 from .postings import PositionCursor, live_mask, live_postings, side_by_side
-from .whoosh_seam import length_bytes, per_document_reader, posting_arrays
+from .whoosh_seam import posting_arrays
 
 Arrays = tuple[numpy.ndarray, numpy.ndarray]  # rising document numbers (int64), their scores
 
@@ -106,12 +105,7 @@ def _norms(scorer: bm25f.TermScorer) -> numpy.ndarray:
     key = (scorer.field, scorer.average, scorer.b, scorer.k1)
     cached = _NORMS.setdefault(scorer.reader, {})
     if key not in cached:
-        k1, b, average = scorer.k1, scorer.b, scorer.average
-        # bm25f._norms' expression for each of the 256 length bytes, looked up per document.
-        table = numpy.array([k1 * ((1 - b) + b * (byte_to_length(value) if value else 0) / average) for value in range(256)])
-        try:
-            stored = length_bytes(per_document_reader(scorer.reader), scorer.field, scorer.reader.doc_count_all())
-            cached[key] = table[numpy.frombuffer(stored, numpy.uint8)]
-        except AttributeError:  # not a Whoosh 3 segment
-            cached[key] = numpy.array(bm25f._norms(scorer.reader, scorer.field, average, b, k1))
+        table = numpy.array(bm25f.norm_table(scorer.average, scorer.b, scorer.k1))
+        stored = bm25f.field_length_bytes(scorer.reader, scorer.field)
+        cached[key] = table[numpy.frombuffer(stored, numpy.uint8) if isinstance(stored, bytes) else numpy.array(stored, numpy.uint8)]
     return cached[key]

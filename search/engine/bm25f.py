@@ -265,9 +265,15 @@ def _norms(reader, field: str, average: float, b: float, k1: float) -> list[floa
     key = (field, average, b, k1)
     cached = _NORMS.setdefault(reader, {})
     if key not in cached:
-        # Whoosh's doc_field_length: a stored byte of 0 reads as no length.
-        cached[key] = [k1 * ((1 - b) + b * (byte_to_length(value) if value else 0) / average) for value in _length_bytes(reader, field)]
+        cached[key] = list(map(norm_table(average, b, k1).__getitem__, field_length_bytes(reader, field)))
     return cached[key]
+
+
+def norm_table(average: float, b: float, k1: float) -> list[float]:
+    """A document's part of BM25 for each of the 256 length bytes: a segment's
+    lengths are looked up in it, not computed document by document."""
+    # Whoosh's doc_field_length: a stored byte of 0 reads as no length.
+    return [k1 * ((1 - b) + b * (byte_to_length(value) if value else 0) / average) for value in range(256)]
 
 
 def _parts_of_weight(reader, field: str, average: float, b: float, k1: float, weight: float) -> list[float]:
@@ -276,11 +282,12 @@ def _parts_of_weight(reader, field: str, average: float, b: float, k1: float, we
     cached = _NORMS.setdefault(reader, {})
     if key not in cached:
         top = k1 + 1
-        cached[key] = [(weight * top) / (weight + norm) for norm in _norms(reader, field, average, b, k1)]
+        parts = [(weight * top) / (weight + norm) for norm in norm_table(average, b, k1)]
+        cached[key] = list(map(parts.__getitem__, field_length_bytes(reader, field)))
     return cached[key]
 
 
-def _length_bytes(reader, field: str) -> bytes | list[int]:
+def field_length_bytes(reader, field: str) -> bytes | list[int]:
     """Every document's field length as Whoosh stores it (one byte, log scale)."""
     count = reader.doc_count_all()
     try:
