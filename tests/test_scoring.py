@@ -374,3 +374,29 @@ def test_a_restriction_of_a_restriction_keeps_both_filters(searcher, prune_all):
     found = top_results(searcher, twice, 10, exact_below=10)
     assert [(hit.docnum, hit.score) for hit in found] == [(hit.docnum, hit.score) for hit in expected]
     assert expected and all(hit.docnum % 6 == 0 for hit in found)
+
+
+def test_copies_that_tie_on_a_phrase_are_checked_only_as_far_as_the_page(first_stories, tmp_path, prune_all, monkeypatch):
+    """200 copies of a story hold a phrase and tie: the pruned page is the exhaustive
+    one (lowest numbers first among equals), and about a page of them has its
+    positions read, not all 200."""
+    import search.engine.arrays as engine_arrays
+
+    corpus = first_stories(60, "tie-corpus")
+    story = next(path for path in sorted(corpus.rglob("*.md")) if "长江经济带" in path.read_text("utf-8"))
+    for number in range(200):
+        (corpus / f"copy-{number:03}.md").write_bytes(story.read_bytes())
+    index_corpus(corpus, tmp_path / "index", workers=1)
+    checked = []
+    real = engine_arrays.side_by_side
+    monkeypatch.setattr(engine_arrays, "side_by_side", lambda cursors, docnum: checked.append(docnum) or real(cursors, docnum))
+    with open_index(tmp_path / "index") as index:
+        searcher = index._searcher
+        query = to_whoosh(parse('"长江经济带"'))
+        expected = _exhaustive(searcher, query, 10)
+        del checked[:]
+        found = top_results(searcher, query, 10)
+        assert len(expected) > 200
+        assert [(hit.docnum, hit.score) for hit in found] == [(hit.docnum, hit.score) for hit in expected]
+        assert len({hit.score for hit in found}) == 1  # the page is all ties
+        assert 10 <= len(checked) <= 60

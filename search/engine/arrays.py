@@ -76,6 +76,7 @@ class PhraseArrays:
 
     def __init__(self, searcher, phrase: wq.Phrase) -> None:
         self.searcher, self.phrase = searcher, phrase
+        self._tails: dict[int, bytes] = {}  # blocks' positions read, for documents asked later
         per_word = [term_arrays(searcher, wq.Term(phrase.fieldname, word)) for word in phrase.words]
         ids = per_word[0][0]
         for other, _ in per_word[1:]:
@@ -96,7 +97,8 @@ class PhraseArrays:
         if not len(ids):
             return ids, most
         field, reader = self.phrase.fieldname, self.searcher.reader()
-        cursors = [PositionCursor(reader, field, self.searcher.schema[field].to_bytes(word)) for word in self.phrase.words]
+        to_bytes = self.searcher.schema[field].to_bytes
+        cursors = [PositionCursor(reader, field, to_bytes(word), self._tails) for word in self.phrase.words]
         together = numpy.fromiter((side_by_side(cursors, docnum) for docnum in ids.tolist()), bool, len(ids))
         return ids[together], most[together]
 

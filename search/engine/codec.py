@@ -216,8 +216,13 @@ class CompactMatcher(BlockMatcher):
     #: The current block: postings, flags, where its data starts, the size of its
     #: ids-and-weights part, where the next block starts.
     block: tuple[int, int, int, int, int]
-    #: The current block's ids-and-weights part, once read.
+    #: The current block's ids-and-weights part, values part and values' sizes, once read.
     block_head: bytes | None
+    block_tail: bytes | None
+    block_sizes: array | None
+    #: Values parts already read, by where their block starts, if the caller keeps them
+    #: (a phrase checked for documents out of order comes back to the same blocks).
+    tails: dict[int, bytes] | None = None
 
     def read_header(self, position: int) -> tuple:
         (length, count, max_id, max_weight, flags, shortest, longest, head_size) = _HEADER.unpack(
@@ -225,7 +230,7 @@ class CompactMatcher(BlockMatcher):
         )
         next_offset = position + 4 + abs(length)
         self.block = (count, flags, position + _HEADER.size, head_size, next_offset)
-        self.block_head = None
+        self.block_head = self.block_tail = self.block_sizes = None
         return count, max_id, max_weight, byte_to_length(shortest), byte_to_length(longest), length < 0, next_offset
 
     def _head(self) -> bytes:
@@ -268,18 +273,48 @@ class CompactMatcher(BlockMatcher):
         return numpy.frombuffer(self._head(), dtype, count, count << (flags & 3)).astype(numpy.float64)
 
     def read_values(self) -> tuple:
-        count, flags, data_offset, head_size, next_offset = self.block
+        count, flags = self.block[:2]
         kind = flags >> 6
         if kind == _NO_VALUES:
             return (None,) * count
-        start = data_offset + head_size
-        tail = self.postfile.get(start, next_offset - start)
-        if flags & _VALUES_ZLIB:
-            tail = zlib.decompress(tail)
+        tail = self._tail()
         if kind == _FIXED_VALUES:
             size = self.format.fixed_value_size()
             return tuple(tail[at : at + size] for at in range(0, count * size, size))
-        size_code = tail[0]
-        sizes_end = 1 + (count << size_code)
-        ends = list(accumulate(_unpack(_UNSIGNED[size_code], tail[1:sizes_end]), initial=sizes_end))
+        ends = list(accumulate(self._sizes(), initial=1 + (count << tail[0])))
         return tuple(tail[start:end] for start, end in zip(ends, ends[1:]))
+
+    def read_value(self, at: int) -> bytes | None:
+        """The value of the current block's posting ``at`` alone: a phrase checks a few
+        documents of a block of 512, and splitting every value cost it most of its time."""
+        count, flags = self.block[:2]
+        kind = flags >> 6
+        if kind == _NO_VALUES:
+            return None
+        tail = self._tail()
+        if kind == _FIXED_VALUES:
+            size = self.format.fixed_value_size()
+            return tail[at * size : (at + 1) * size]
+        sizes = self._sizes()
+        start = 1 + (count << tail[0]) + sum(sizes[:at])
+        return tail[start : start + sizes[at]]
+
+    def _tail(self) -> bytes:
+        """The current block's values part: a byte of the sizes' width, the sizes, the values."""
+        if self.block_tail is None:
+            _, flags, data_offset, head_size, next_offset = self.block
+            tail = None if self.tails is None else self.tails.get(data_offset)
+            if tail is None:
+                start = data_offset + head_size
+                tail = self.postfile.get(start, next_offset - start)
+                tail = zlib.decompress(tail) if flags & _VALUES_ZLIB else tail
+                if self.tails is not None:
+                    self.tails[data_offset] = tail
+            self.block_tail = tail
+        return self.block_tail
+
+    def _sizes(self) -> array:
+        if self.block_sizes is None:
+            count, tail = self.block[0], self._tail()
+            self.block_sizes = _unpack(_UNSIGNED[tail[0]], tail[1 : 1 + (count << tail[0])])
+        return self.block_sizes

@@ -208,18 +208,69 @@ class _Search:
     def _settle(self, k: int, threshold: float) -> Best:
         """No other document can make it: the other lists, read for those that still can."""
         kept = numpy.flatnonzero(self.seen | self.maybe)
-        for i, j in sorted(self.unread | set(self.unchecked), key=self._by_bound):
+        for i, j in sorted(self.unread, key=self._by_bound):
             if len(kept) > _FEW:  # a few more documents cost less than narrowing them down
                 kept = self._able(kept, threshold)
-            self._read(i, j, self.words[i].lists[j].some(self.searcher, kept))
+            list_ = self.words[i].lists[j]
+            hopes = list_.hopes(self.searcher)
+            if hopes is None:
+                self._read(i, j, list_.some(self.searcher, kept))
+            else:  # checked below, for as few documents as it takes
+                self._hope(i, j, arrays.only(hopes, kept))
             if len(kept) > _FEW and 0 < k <= len(kept):
                 threshold = max(threshold, _kth(self._gains(kept, optimistic=False), k))
         kept = self._able(kept, threshold)
-        kept = kept[self.seen[kept]]  # every list is read for these: one in none does not match
+        if self.unchecked:
+            kept, scores = self._checked_in_order(kept, k)
+        else:
+            kept = kept[self.seen[kept]]  # every list is read for these: one in none does not match
+            scores = self._exact(kept)
         matched = int(self.seen.sum())
         if matched < k:  # too few matches known for a count that is at least the page's
             return self._everything()
-        return Best(kept, self._exact(kept), matched, False)
+        return Best(kept, scores, matched, False)
+
+    def _checked_in_order(self, kept: numpy.ndarray, k: int) -> arrays.Arrays:
+        """Those of ``kept`` (every list read or hoped for them) that match and may make
+        the page, with their exact scores: the lists hoped for (phrases) are checked for
+        as few of them as it takes.
+
+        A document's hoped score, added up as :meth:`_exact` adds, is its exact score if
+        its phrases hold, and less by a whole phrase's score if not. Documents are checked
+        best hope first, ties by rising number as the page breaks them, a list at a time
+        (highest bound first); once k match, a document whose hope no longer beats the
+        k-th is dropped, and one that does not at the outset ends the search. (Copies of
+        a story tie: 20,000 of them held a phrase, and every one was checked.)"""
+        hoped, _ = self._scores(kept, hoping=True)
+        order = numpy.lexsort((kept, -hoped))
+        kept, hoped = kept[order], hoped[order]
+        lists = sorted(self.unchecked, key=self._by_bound)
+        docs, scores = [], []
+        best: list[tuple[float, int]] = []  # the k best (score, -document) found, best first
+        start, size = 0, max(k, 1)
+        end = len(kept)
+        while start < end:
+            chunk = numpy.sort(kept[start : min(start + size, end)])
+            start, size = start + size, size * 2
+            checked: dict[tuple[int, int], arrays.Arrays] = {}
+            for i, j in lists:
+                checked[(i, j)] = self.words[i].lists[j].some(self.searcher, chunk)
+                if len(best) >= k:
+                    chunk = chunk[_beating(best, k, self._scores(chunk, True, checked)[0], chunk)]
+            exact, matching = self._scores(chunk, checked=checked)
+            chunk, exact = chunk[matching], exact[matching]
+            self.seen[chunk] = True
+            docs.append(chunk)
+            scores.append(exact)
+            best = sorted(best + list(zip(exact.tolist(), (-chunk).tolist())), reverse=True)[:k]
+            if start < end and len(best) >= k:  # the hopes are in falling order: those that can still beat it come first
+                beating = _beating(best, k, hoped[start:end], kept[start:end])
+                end = start + (int(numpy.argmin(beating)) if not beating.all() else len(beating))
+        if not docs:
+            return arrays.empty()
+        docs, scores = numpy.concatenate(docs), numpy.concatenate(scores)
+        order = numpy.argsort(docs)
+        return docs[order], scores[order]
 
     def _everything(self) -> Best:
         """Every list read whole: every match, exactly scored and counted."""
@@ -309,24 +360,49 @@ class _Search:
         return max(least, _kth(self._exact(leaders), k))
 
     def _exact(self, docs: numpy.ndarray) -> numpy.ndarray:
-        """The exact scores of ``docs`` (rising), added up in the exhaustive order:
-        word by word, each word's lists in order, then the bonuses (0.0 + x is x)."""
-        totals = numpy.zeros(len(docs))
+        """The exact scores of ``docs`` (rising)."""
+        return self._scores(docs)[0]
+
+    def _scores(
+        self, docs: numpy.ndarray, hoping: bool = False, checked: dict[tuple[int, int], arrays.Arrays] | None = None
+    ) -> tuple[numpy.ndarray, numpy.ndarray]:
+        """Per document of ``docs`` (rising): its score, added up in the exhaustive order
+        (word by word, each word's lists in order, then the bonuses; 0.0 + x is x), and
+        whether a word matches it. Lists hoped for, unchecked, are taken as ``checked``
+        gives them (for these documents), else as hoped if ``hoping``, else checked here."""
+        totals, matched = numpy.zeros(len(docs)), numpy.zeros(len(docs), bool)
         for i, word in enumerate(self.words):
-            lists = [
-                self.found[i][j] if self.found[i][j] is not None else list_.some(self.searcher, docs)
-                for j, list_ in enumerate(word.lists)
-            ]
+            lists = [self._list_for(i, j, docs, hoping, checked or {}) for j in range(len(word.lists))]
             score, count = _added(lists, docs)
             if word.boost != 1.0:
                 score = score * word.boost
             has = count > 0
             totals[has] = totals[has] + self.transform(score[has])
+            matched |= has
         for bonus in self.bonuses:
             score, count = _added([list_.some(self.searcher, docs) for list_ in bonus.lists], docs)
             has = count >= bonus.least
             totals[has] = totals[has] + score[has]
-        return totals
+        return totals, matched
+
+    def _list_for(self, i: int, j: int, docs: numpy.ndarray, hoping: bool, checked: dict) -> arrays.Arrays:
+        """List ``j`` of word ``i``: as read, or checked, or hoped, or else read for ``docs``."""
+        if self.found[i][j] is not None:
+            return self.found[i][j]
+        if (i, j) in checked:
+            return checked[(i, j)]
+        if hoping and (i, j) in self.unchecked:
+            return self.unchecked[(i, j)]
+        return self.words[i].lists[j].some(self.searcher, docs)
+
+
+def _beating(best: list[tuple[float, int]], k: int, scores: numpy.ndarray, docs: numpy.ndarray) -> numpy.ndarray:
+    """Which documents scoring at most ``scores`` could still beat the k-th of ``best``
+    (score, -document), best first: all while fewer than k are known."""
+    if len(best) < k or k <= 0:
+        return numpy.full(len(docs), k > 0)
+    score, negative_doc = best[k - 1]
+    return (scores > score) | ((scores == score) & (docs < -negative_doc))
 
 
 def _added(lists: list[arrays.Arrays], docs: numpy.ndarray) -> tuple[numpy.ndarray, numpy.ndarray]:

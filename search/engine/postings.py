@@ -28,13 +28,14 @@ class PositionCursor:
     """A term's positions in one segment, for documents asked in rising order;
     only the blocks that hold them are read."""
 
-    def __init__(self, reader, field: str, text: bytes) -> None:
+    def __init__(self, reader, field: str, text: bytes, tails: dict[int, bytes] | None = None) -> None:
         # Deleted documents are never asked for: no need to filter them.
         matcher = live_postings(reader, field, text)[0] if (field, text) in reader else None
+        if tails is not None and hasattr(matcher, "tails"):  # blocks already read, kept by the caller
+            matcher.tails = tails
         self._matcher = matcher
         self._blocks = BlockCursor(matcher) if BlockCursor.supports(matcher) else None
         self._ids: tuple = ()
-        self._values = None
 
     def positions(self, docnum: int) -> list[int] | None:
         matcher, blocks = self._matcher, self._blocks
@@ -51,13 +52,11 @@ class PositionCursor:
         if blocks.at_end:
             return None
         if not self._ids:
-            self._ids, self._values = blocks.ids(), None
+            self._ids = blocks.ids()
         at = bisect.bisect_left(self._ids, docnum)
         if at == len(self._ids) or self._ids[at] != docnum:
             return None
-        if self._values is None:
-            self._values = blocks.values()
-        return matcher.format.decode_positions(self._values[at])
+        return matcher.format.decode_positions(blocks.value(at))
 
 
 def side_by_side(cursors: list[PositionCursor], docnum: int) -> bool:

@@ -266,7 +266,7 @@ def posting_arrays(matcher, docs=None) -> tuple:
                 matcher._next_block()
         else:
             lasts, offsets = _block_index(matcher)
-            for block in numpy.unique(numpy.searchsorted(lasts, docs)).tolist():
+            for block in numpy.unique(numpy.searchsorted(numpy.frombuffer(lasts, numpy.int64), docs)).tolist():
                 if block == len(offsets):
                     break
                 matcher._goto(offsets[block])
@@ -287,11 +287,9 @@ _INDEXES_KEPT = 50_000  # lists per posting file, past which the kept indexes ar
 
 
 def _block_index(matcher: "BlockMatcher") -> tuple:
-    """The last id (a numpy array) and offset of each block of a fresh matcher's list,
-    read from the blocks' headers once and kept with the posting file: scoring a few
-    documents of a long list then reads only their blocks."""
-    import numpy
-
+    """The last id (an array of int64) and offset of each block of a fresh matcher's
+    list, read from the blocks' headers once and kept with the posting file: scoring a
+    few documents of a long list then reads only their blocks."""
     kept = _BLOCK_INDEXES.setdefault(matcher._postfile, {})
     found = kept.get(matcher._startoffset)
     if found is None:
@@ -306,7 +304,7 @@ def _block_index(matcher: "BlockMatcher") -> tuple:
             matcher._goto(position)
         if len(kept) >= _INDEXES_KEPT:
             kept.clear()
-        found = kept[matcher._startoffset] = (numpy.array(lasts, numpy.int64), offsets)
+        found = kept[matcher._startoffset] = (array("q", lasts), offsets)
     return found
 
 
@@ -321,6 +319,9 @@ class BlockCursor:
 
     def __init__(self, matcher: W3LeafMatcher) -> None:
         self._matcher = matcher
+        # Our blocks: where each starts, so a skip jumps there (a phrase checked for
+        # documents out of order starts a new cursor many times over one list).
+        self._lasts, self._offsets = _block_index(matcher) if isinstance(matcher, BlockMatcher) else (None, None)
 
     @staticmethod
     def supports(matcher) -> bool:
@@ -329,11 +330,18 @@ class BlockCursor:
     def skip_to_block_of(self, docnum: int) -> bool:
         """Move to the block that would hold ``docnum``; whether it moved (``False``
         if it was there already); at the end, :attr:`at_end` says so."""
-        matcher, moved = self._matcher, False
-        while not matcher._atend and matcher._maxid < docnum:
-            matcher._next_block()
-            moved = True
-        return moved
+        matcher = self._matcher
+        if matcher._atend or matcher._maxid >= docnum:
+            return False
+        if self._offsets is None:
+            while not matcher._atend and matcher._maxid < docnum:
+                matcher._next_block()
+            return True
+        block = bisect.bisect_left(self._lasts, docnum)
+        matcher._goto(self._offsets[min(block, len(self._offsets) - 1)])
+        if block == len(self._offsets):
+            matcher._next_block()  # past the last block: at the end
+        return True
 
     @property
     def at_end(self) -> bool:
@@ -346,6 +354,13 @@ class BlockCursor:
     def values(self) -> tuple:
         self._matcher._read_values()
         return self._matcher._values
+
+    def value(self, at: int):
+        """The value of the current block's posting ``at`` (only it decoded, where the codec can)."""
+        matcher = self._matcher
+        if matcher._values is None and hasattr(matcher, "read_value"):
+            return matcher.read_value(at)
+        return self.values()[at]
 
 
 # -- lengths and columns --------------------------------------------------------
