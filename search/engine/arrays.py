@@ -77,6 +77,7 @@ class PhraseArrays:
     def __init__(self, searcher, phrase: wq.Phrase) -> None:
         self.searcher, self.phrase = searcher, phrase
         self._tails: dict[int, bytes] = {}  # blocks' positions read, for documents asked later
+        self._kept: list[PositionCursor] | None = None
         per_word = [term_arrays(searcher, wq.Term(phrase.fieldname, word)) for word in phrase.words]
         ids = per_word[0][0]
         for other, _ in per_word[1:]:
@@ -96,11 +97,18 @@ class PhraseArrays:
         ids, most = (self.ids, self.most) if docs is None else only((self.ids, self.most), docs)
         if not len(ids):
             return ids, most
-        field, reader = self.phrase.fieldname, self.searcher.reader()
-        to_bytes = self.searcher.schema[field].to_bytes
-        cursors = [PositionCursor(reader, field, to_bytes(word), self._tails) for word in self.phrase.words]
+        cursors = self._cursors()
         together = numpy.fromiter((side_by_side(cursors, docnum) for docnum in ids.tolist()), bool, len(ids))
         return ids[together], most[together]
+
+    def _cursors(self) -> list[PositionCursor]:
+        """The words' position cursors: kept from one call to the next where they can
+        go back (documents are asked best hope first, a few at a time)."""
+        if self._kept is None or not all(cursor.seekable for cursor in self._kept):
+            field, reader = self.phrase.fieldname, self.searcher.reader()
+            to_bytes = self.searcher.schema[field].to_bytes
+            self._kept = [PositionCursor(reader, field, to_bytes(word), self._tails) for word in self.phrase.words]
+        return self._kept
 
 
 def _norms(scorer: bm25f.TermScorer) -> numpy.ndarray:

@@ -216,10 +216,10 @@ class CompactMatcher(BlockMatcher):
     #: The current block: postings, flags, where its data starts, the size of its
     #: ids-and-weights part, where the next block starts.
     block: tuple[int, int, int, int, int]
-    #: The current block's ids-and-weights part, values part and values' sizes, once read.
+    #: The current block's ids-and-weights part, values part and where its values start, once read.
     block_head: bytes | None
     block_tail: bytes | None
-    block_sizes: array | None
+    block_ends: list[int] | None
     #: Values parts already read, by where their block starts, if the caller keeps them
     #: (a phrase checked for documents out of order comes back to the same blocks).
     tails: dict[int, bytes] | None = None
@@ -230,7 +230,7 @@ class CompactMatcher(BlockMatcher):
         )
         next_offset = position + 4 + abs(length)
         self.block = (count, flags, position + _HEADER.size, head_size, next_offset)
-        self.block_head = self.block_tail = self.block_sizes = None
+        self.block_head = self.block_tail = self.block_ends = None
         return count, max_id, max_weight, byte_to_length(shortest), byte_to_length(longest), length < 0, next_offset
 
     def _head(self) -> bytes:
@@ -281,7 +281,7 @@ class CompactMatcher(BlockMatcher):
         if kind == _FIXED_VALUES:
             size = self.format.fixed_value_size()
             return tuple(tail[at : at + size] for at in range(0, count * size, size))
-        ends = list(accumulate(self._sizes(), initial=1 + (count << tail[0])))
+        ends = self._ends()
         return tuple(tail[start:end] for start, end in zip(ends, ends[1:]))
 
     def read_value(self, at: int) -> bytes | None:
@@ -295,9 +295,8 @@ class CompactMatcher(BlockMatcher):
         if kind == _FIXED_VALUES:
             size = self.format.fixed_value_size()
             return tail[at * size : (at + 1) * size]
-        sizes = self._sizes()
-        start = 1 + (count << tail[0]) + sum(sizes[:at])
-        return tail[start : start + sizes[at]]
+        ends = self._ends()
+        return tail[ends[at] : ends[at + 1]]
 
     def _tail(self) -> bytes:
         """The current block's values part: a byte of the sizes' width, the sizes, the values."""
@@ -313,8 +312,10 @@ class CompactMatcher(BlockMatcher):
             self.block_tail = tail
         return self.block_tail
 
-    def _sizes(self) -> array:
-        if self.block_sizes is None:
+    def _ends(self) -> list[int]:
+        """Where each value of the current block starts in its values part, and the end."""
+        if self.block_ends is None:
             count, tail = self.block[0], self._tail()
-            self.block_sizes = _unpack(_UNSIGNED[tail[0]], tail[1 : 1 + (count << tail[0])])
-        return self.block_sizes
+            sizes = _unpack(_UNSIGNED[tail[0]], tail[1 : 1 + (count << tail[0])])
+            self.block_ends = list(accumulate(sizes, initial=1 + (count << tail[0])))
+        return self.block_ends

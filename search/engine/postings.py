@@ -25,8 +25,8 @@ def live_mask(ids, deleted: frozenset[int]):
 
 
 class PositionCursor:
-    """A term's positions in one segment, for documents asked in rising order;
-    only the blocks that hold them are read."""
+    """A term's positions in one segment, for documents asked in rising order (in
+    any order if :attr:`seekable`); only the blocks that hold them are read."""
 
     def __init__(self, reader, field: str, text: bytes, tails: dict[int, bytes] | None = None) -> None:
         # Deleted documents are never asked for: no need to filter them.
@@ -36,6 +36,10 @@ class PositionCursor:
         self._matcher = matcher
         self._blocks = BlockCursor(matcher) if BlockCursor.supports(matcher) else None
         self._ids: tuple = ()
+
+    @property
+    def seekable(self) -> bool:
+        return self._matcher is None or (self._blocks is not None and self._blocks.seekable)
 
     def positions(self, docnum: int) -> list[int] | None:
         matcher, blocks = self._matcher, self._blocks

@@ -314,31 +314,41 @@ def deleted_docs(reader) -> frozenset[int]:
 
 
 class BlockCursor:
-    """A posting matcher's blocks, visited in order: the current block's ids and
-    values, read only when asked (for positions of a few documents)."""
+    """A posting matcher's blocks: the current block's ids and values, read only when
+    asked (for positions of a few documents). Over our blocks it moves to any block
+    (:attr:`seekable`); over Whoosh's own, only forward."""
 
     def __init__(self, matcher: W3LeafMatcher) -> None:
         self._matcher = matcher
-        # Our blocks: where each starts, so a skip jumps there (a phrase checked for
-        # documents out of order starts a new cursor many times over one list).
+        # Where each of our blocks starts, so a skip jumps there: a phrase checked for
+        # documents out of order comes back to a list many times.
         self._lasts, self._offsets = _block_index(matcher) if isinstance(matcher, BlockMatcher) else (None, None)
+        self._block = 0  # the matcher is fresh: at its first block
 
     @staticmethod
     def supports(matcher) -> bool:
         return isinstance(matcher, W3LeafMatcher)
 
+    @property
+    def seekable(self) -> bool:
+        return self._offsets is not None
+
     def skip_to_block_of(self, docnum: int) -> bool:
-        """Move to the block that would hold ``docnum``; whether it moved (``False``
-        if it was there already); at the end, :attr:`at_end` says so."""
+        """Move to the block that would hold ``docnum`` (only forward unless
+        :attr:`seekable`); whether it moved; at the end, :attr:`at_end` says so."""
         matcher = self._matcher
-        if matcher._atend or matcher._maxid >= docnum:
-            return False
         if self._offsets is None:
+            moved = False
             while not matcher._atend and matcher._maxid < docnum:
                 matcher._next_block()
-            return True
+                moved = True
+            return moved
         block = bisect.bisect_left(self._lasts, docnum)
+        if block == self._block:
+            return False
+        self._block = block
         matcher._goto(self._offsets[min(block, len(self._offsets) - 1)])
+        matcher._atend = False
         if block == len(self._offsets):
             matcher._next_block()  # past the last block: at the end
         return True
