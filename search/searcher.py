@@ -162,7 +162,8 @@ class Index:
         terms = query_syntax.highlight_terms(tree, self._user, self.synonyms)
         phrases = query_syntax.highlight_phrases(tree, self._user)
         by_relevance = sort == "relevance"
-        hits = [self._hit(result, terms, phrases, snippet_chars, by_relevance) for result in results[(page - 1) * limit : page * limit]]
+        marks: dict = {}
+        hits = [self._hit(result, terms, phrases, snippet_chars, by_relevance, marks) for result in results[(page - 1) * limit : page * limit]]
         suggestion = self._suggest(query, found_by_words, collect.allowed) if suggest and query.strip() else None
         return SearchResult(
             query=query,
@@ -249,10 +250,10 @@ class Index:
         took_ms = (time.perf_counter() - started) * 1000
         return SearchResult(query=" ".join(words), total=len(results), page=page, limit=limit, hits=hits, took_ms=took_ms)
 
-    def _hit(self, result, terms: set[str], phrases: list[list[str]], snippet_chars: int, scored: bool) -> Hit:
+    def _hit(self, result, terms: set[str], phrases: list[list[str]], snippet_chars: int, scored: bool, marks: dict | None = None) -> Hit:
         stored = result.fields()
         score = float(result.score or 0.0) if scored else None
-        return marked_hit(Hit.fields_from(stored), stored.get("body") or "", terms, phrases, snippet_chars, score, self._user)
+        return marked_hit(Hit.fields_from(stored), stored.get("body") or "", terms, phrases, snippet_chars, score, self._user, marks)
 
     def document(self, path: str) -> Document:
         """The stored article at ``path``: relative to the corpus folder, as hits show it,

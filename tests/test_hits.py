@@ -170,3 +170,26 @@ def test_title_ngrams_find_near_misses_below_the_articles_with_the_words(tmp_pat
         assert [hit.path for hit in index.search("bluestacks", sort="date").hits] == ["word.md"]
         assert index.search("zyxwvu").hits == []
         assert [hit.path for hit in index.search("title:bluestacks").hits] == ["word.md"]
+
+
+def test_copies_of_a_story_on_one_page_are_marked_once(first_stories, tmp_path: Path, monkeypatch) -> None:
+    """Four copies of a story and the story itself make the page: one passage is
+    chosen for their text, and every copy shows it."""
+    import search.query.snippets as snippets
+
+    corpus = first_stories(5, "copies-corpus")
+    story = sorted(corpus.rglob("*.md"))[0]
+    for number in range(4):
+        (corpus / f"copy-{number}.md").write_bytes(story.read_bytes())
+    index_corpus(corpus, tmp_path / "index", workers=1)
+    chosen: list[str] = []
+    real = snippets.best_passage
+    monkeypatch.setattr(snippets, "best_passage", lambda body, *args, **kwargs: chosen.append(body) or real(body, *args, **kwargs))
+    with open_index(tmp_path / "index") as index:
+        title = index.document(str(story.relative_to(corpus))).title
+        result = index.search(title, limit=10)
+    copies = [hit for hit in result.hits if hit.title == title]
+    assert len(copies) == 5
+    assert len({(hit.snippet, hit.snippet_text, tuple(hit.snippet_spans)) for hit in copies}) == 1
+    assert len(chosen) == len(set(chosen))  # no text chosen from twice
+    assert len(chosen) == len(result.hits) - 4

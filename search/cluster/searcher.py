@@ -114,7 +114,8 @@ class ClusterIndex:
         terms = query_syntax.highlight_terms(tree, self._user, self.synonyms)
         phrases = query_syntax.highlight_phrases(tree, self._user)
         by_relevance = sort == "relevance" and bool(match)
-        hits = [self._hit(row, terms, phrases, snippet_chars, by_relevance) for row in found]
+        marks: dict = {}
+        hits = [self._hit(row, terms, phrases, snippet_chars, by_relevance, marks) for row in found]
         return SearchResult(
             query=query,
             total=total,
@@ -170,10 +171,10 @@ class ClusterIndex:
                 return found, total, warnings
         raise AssertionError("unreachable")
 
-    def _hit(self, row: tuple, terms: set[str], phrases: list[list[str]], snippet_chars: int, scored: bool) -> Hit:
+    def _hit(self, row: tuple, terms: set[str], phrases: list[list[str]], snippet_chars: int, scored: bool, marks: dict | None = None) -> Hit:
         _, path, _, body, meta, score = row
         fields = Hit.fields_from({"path": path, "meta": _meta(meta)})
-        return marked_hit(fields, body or "", terms, phrases, snippet_chars, float(score) if scored else None, self._user)
+        return marked_hit(fields, body or "", terms, phrases, snippet_chars, float(score) if scored else None, self._user, marks)
 
     def _facets(self, where: str) -> Facets:
         """Counts by category, path of levels and month, from ``GROUP BY`` through the head."""

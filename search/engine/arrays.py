@@ -14,7 +14,7 @@ import numpy
 from whoosh import query as wq
 
 from . import bm25f
-from .postings import PositionCursor, live_mask, live_postings, side_by_side
+from .postings import PositionCursor, live_mask, side_by_side
 from .whoosh_seam import posting_arrays
 
 Arrays = tuple[numpy.ndarray, numpy.ndarray]  # rising document numbers (int64), their scores
@@ -39,8 +39,18 @@ def of_dict(scores: dict[int, float]) -> Arrays:
 def only(found: Arrays, docs: numpy.ndarray) -> Arrays:
     """``found`` for the documents of ``docs`` (rising) only."""
     ids, scores = found
-    keep = numpy.isin(ids, docs, assume_unique=True)
+    keep = within(ids, docs)
     return ids[keep], scores[keep]
+
+
+def within(ids: numpy.ndarray, docs: numpy.ndarray) -> numpy.ndarray:
+    """Which of ``ids`` are in ``docs`` (both rising): a binary search each, quicker
+    than ``numpy.isin``'s sort of both when ``docs`` are few."""
+    if not len(docs):
+        return numpy.zeros(len(ids), bool)
+    at = numpy.searchsorted(docs, ids)
+    at[at == len(docs)] = 0
+    return docs[at] == ids
 
 
 def term_arrays(searcher, term: wq.Term, docs: numpy.ndarray | None = None, scorer=None) -> Arrays | None:
@@ -52,9 +62,9 @@ def term_arrays(searcher, term: wq.Term, docs: numpy.ndarray | None = None, scor
         return None
     if scorer is True or (docs is not None and not len(docs)):
         return empty()
-    matcher, deleted = live_postings(scorer.reader, scorer.field, scorer.text)
+    matcher, deleted = scorer.postings()
     ids, weights = posting_arrays(matcher, docs)
-    keep = None if docs is None else numpy.isin(ids, docs, assume_unique=True)
+    keep = None if docs is None else within(ids, docs)
     live = live_mask(ids, deleted)
     if live is not None:
         keep = live if keep is None else keep & live

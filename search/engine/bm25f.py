@@ -23,7 +23,7 @@ from whoosh import query as wq
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from .postings import PositionCursor, live_postings, side_by_side
-from .whoosh_seam import blocks_holding, field_b, iter_blocks, length_bytes, per_document_reader
+from .whoosh_seam import blocks_holding, field_b, iter_blocks, length_bytes, per_document_reader, rewind
 
 #: Posting lists this long score blocks of equal weights from a per-document table.
 _TABLED_FROM = 1000
@@ -124,6 +124,16 @@ class TermScorer:
         self.k1 = weighting.K1
         self.b = field_b(weighting, self.field)
         self.top = self.k1 + 1
+
+    _postings: tuple | None = None
+
+    def postings(self) -> tuple:
+        """A matcher at the start of the term's list, and the segment's deleted
+        documents: looked up once and rewound after, where the matcher can be."""
+        if self._postings is not None and rewind(self._postings[0]):
+            return self._postings
+        self._postings = live_postings(self.reader, self.field, self.text)
+        return self._postings
 
     @functools.cached_property
     def norms(self) -> list[float]:

@@ -308,6 +308,17 @@ def _block_index(matcher: "BlockMatcher") -> tuple:
     return found
 
 
+def rewind(matcher) -> bool:
+    """Put a matcher over our blocks back at its first block, as a new one would be
+    (a term looked up again costs 60 µs, thousands of times a query); ``False`` for
+    any other matcher, which cannot be: make a new one."""
+    if not isinstance(matcher, BlockMatcher):
+        return False
+    matcher._goto(matcher._startoffset)
+    matcher._atend = False
+    return True
+
+
 def deleted_docs(reader) -> frozenset[int]:
     """A segment reader's deleted documents."""
     return frozenset(reader._perdoc.deleted_docs()) if reader.has_deletions() else frozenset()

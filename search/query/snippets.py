@@ -239,12 +239,18 @@ def phrase_pattern(terms: tuple[str, ...]) -> re.Pattern[str]:
 
 def marked_hit(
     fields: dict[str, object], body: str, terms: set[str], phrases: list[list[str]], snippet_chars: int,
-    score: float | None, user: UserDict | None = None,
+    score: float | None, user: UserDict | None = None, marks: dict | None = None,
 ) -> Hit:
     """A hit (``fields`` as :meth:`Hit.fields_from` gives them) with the query's words
-    marked in its title and in the best passage of its text."""
-    passage = best_passage(body, terms, snippet_chars, phrases, user=user)
-    title = highlighted(str(fields["title"]), terms, user=user)
+    marked in its title and in the best passage of its text. ``marks``: the texts one
+    search has marked so far, kept and reused (copies of a story on one page)."""
+    key = (body, str(fields["title"]))
+    found = None if marks is None else marks.get(key)
+    if found is None:
+        found = (best_passage(body, terms, snippet_chars, phrases, user=user), highlighted(key[1], terms, user=user))
+        if marks is not None:
+            marks[key] = found
+    passage, title = found
     return Hit(
         **fields,
         score=score,
