@@ -183,3 +183,25 @@ def test_a_window_reads_as_a_bytes_file(tmp_path):
                 ahead = steps.randrange(-window.tell(), 300)
                 assert window.seek(ahead, 1) == expected.seek(ahead, 1)
             assert window.tell() == expected.tell()
+
+
+def test_the_term_table_is_written_byte_for_byte_as_whooshs():
+    """The compact term table writes the file Whoosh's ``OrderedHashWriter`` writes, and Whoosh reads it."""
+    from whoosh.filedb import filetables
+    from whoosh.filedb.filestore import RamStorage
+
+    from search.engine.whoosh_seam import _CompactHashes
+
+    keys = sorted({f"{field}\x00{word}".encode() for field in ("body", "path", "title") for word in map(str, range(3000))})
+    storage = RamStorage()
+    for name, compact in (("whoosh", False), ("ours", True)):
+        writer = filetables.OrderedHashWriter(storage.create_file(name))
+        if compact:
+            _CompactHashes.adopt(writer)
+        for number, key in enumerate(keys):
+            writer.add(key, str(number).encode())
+        writer.extras["fieldmap"] = {"body": 0}
+        writer.close()
+    assert storage.open_file("ours").read() == storage.open_file("whoosh").read()
+    reader = filetables.OrderedHashReader.open(storage, "ours")
+    assert reader[keys[1234]] == b"1234" and list(reader.keys())[:3] == keys[:3]

@@ -28,7 +28,15 @@ from whoosh.codec.whoosh3 import W3Codec, W3Segment
 from whoosh.filedb.compound import CompoundStorage
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
-from .whoosh_seam import BlockMatcher, BlockPostingsWriter, PendingBlock, codec_settings, compound_map, file_in_place
+from .whoosh_seam import (
+    BlockMatcher,
+    BlockPostingsWriter,
+    CompactTermsFieldWriter,
+    PendingBlock,
+    codec_settings,
+    compound_map,
+    file_in_place,
+)
 
 # Block header: signed byte length of the rest of the block (negative for the
 # last block of a list), postings, last id, highest weight, flags, shortest and
@@ -54,6 +62,9 @@ class CompactCodec(W3Codec):
         if not 0 < blocklimit < 1 << 12:  # so a block's ids and weights stay under 64 KiB
             raise ValueError(f"blocklimit must be between 1 and 4095, not {blocklimit}")
         super().__init__(blocklimit=blocklimit, compression=compression)
+
+    def field_writer(self, storage, segment):
+        return CompactTermsFieldWriter(self, storage, segment)
 
     def postings_writer(self, dbfile, byteids=False):
         if byteids:  # term vectors: not used by news-search, left to Whoosh
