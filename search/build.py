@@ -24,7 +24,7 @@ from .build_apply import IndexedFile, ProgressCallback, apply_files, indexed_fil
 from .engine.whoosh_seam import segment_document_count
 from .engine.writer import NewsSegmentWriter
 from .errors import UsageError, plural
-from .ingest.corpus import DEFAULT_INCLUDE, Skipped, SourceFile, walk
+from .ingest.corpus import DEFAULT_INCLUDE, Skipped, SourceFiles, walk
 from .cluster import is_cluster
 from .schema import build_schema, index_settings, user_dict_of
 from .storage import IndexDir, corrupt, default_index_dir, open_whoosh, read_meta, write_meta
@@ -194,7 +194,7 @@ def check_corpus_folder(corpus: Path) -> None:
         raise UsageError(f"corpus folder not found: {corpus}")
 
 
-def _refuse_emptying(location: IndexDir, live_meta: dict, sources: list[SourceFile], corpus: Path) -> None:
+def _refuse_emptying(location: IndexDir, live_meta: dict, sources: SourceFiles, corpus: Path) -> None:
     """A rebuild from a folder with no files to index (an unmounted disk, a mistyped
     path) would leave an index that holds documents empty."""
     holding = live_meta.get("documents") or 0
@@ -206,7 +206,7 @@ def _refuse_emptying(location: IndexDir, live_meta: dict, sources: list[SourceFi
 
 
 def _check_update(
-    location: IndexDir, target: _Target, corpus: Path, sources: list[SourceFile], allow_removals: bool
+    location: IndexDir, target: _Target, corpus: Path, sources: SourceFiles, allow_removals: bool
 ) -> None:
     """Refuse an update from another folder than the index's, or one that would remove
     most of it (see :func:`index_corpus`); the index is closed if refused."""
@@ -256,9 +256,9 @@ def read_synonyms(path: str | os.PathLike[str] | None) -> Synonyms | None:
         raise UsageError(str(error)) from None
 
 
-def corpus_sources(report: IndexReport, include: Sequence[str], exclude: Sequence[str]) -> list[SourceFile]:
+def corpus_sources(report: IndexReport, include: Sequence[str], exclude: Sequence[str]) -> SourceFiles:
     """The corpus files to index; those that cannot be read go to ``report.skipped``."""
-    sources: list[SourceFile] = []
+    sources = SourceFiles()
     for found in walk(report.corpus, include, exclude):
         if isinstance(found, Skipped):
             report.skipped.append(found)
@@ -310,7 +310,7 @@ def _open_for_update(location: IndexDir, user: UserDict | None, user_dict: objec
 def _apply(
     location: IndexDir,
     target: _Target,
-    sources: list[SourceFile],
+    sources: SourceFiles,
     report: IndexReport,
     progress: ProgressCallback | None,
     *,

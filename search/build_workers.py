@@ -16,7 +16,7 @@ import selectors
 import subprocess
 import sys
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 import whoosh.index
 from whoosh.writing import IndexWriter
@@ -26,7 +26,7 @@ from .build_apply import ProgressCallback, apply_files
 from .engine.whoosh_seam import commit_segments, finish_uncommitted
 from .engine.writer import NewsSegmentWriter
 from .errors import IndexBuildError
-from .ingest.corpus import SourceFile
+from .ingest.corpus import SourceFile, SourceFiles
 from .schema import user_dict_of
 from .text.user_dict import UserDict
 from .text.words import is_warm
@@ -35,7 +35,7 @@ from .text.words import is_warm
 def build_in_parallel(
     writer: IndexWriter,
     generation: Path,
-    sources: list[SourceFile],
+    sources: SourceFiles,
     report: IndexReport,
     progress: ProgressCallback | None,
     *,
@@ -94,7 +94,7 @@ class _Worker:
     """One worker process of a parallel rebuild, and the files it is given and gives back."""
 
     def __init__(
-        self, generation: Path, number: int, sources: list[SourceFile], limit_mb: int, articles_only: bool
+        self, generation: Path, number: int, sources: SourceFiles, limit_mb: int, articles_only: bool
     ) -> None:
         self.job = generation / f"build-part-{number}.pickle"
         self.result_path = _result_of(self.job)
@@ -151,10 +151,10 @@ class _Worker:
             path.unlink(missing_ok=True)
 
 
-def split_by_size(sources: list[SourceFile], parts: int) -> list[list[SourceFile]]:
+def split_by_size(sources: Iterable[SourceFile], parts: int) -> list[SourceFiles]:
     """``sources`` in runs of about equal bytes, in order (so documents keep the walk's order)."""
     total = sum(source.size for source in sources) or 1
-    split: list[list[SourceFile]] = [[] for _ in range(parts)]
+    split = [SourceFiles() for _ in range(parts)]
     seen = 0
     for source in sources:
         split[min(parts - 1, seen * parts // total)].append(source)

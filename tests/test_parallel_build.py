@@ -158,3 +158,24 @@ def test_a_cold_dictionary_cache_is_compiled_outside_the_building_process(corpus
     assert len(list(cache.glob("jieba-*/user/*.marshal"))) == 1
     with open_index(tmp_path / "index") as index:
         assert index.search("苏超联赛").hits[0].path == "user.md"
+
+
+def test_source_files_keep_every_entry_compactly(tmp_path):
+    """The walk's entries come back as they went in, through a worker's job file too,
+    in a fifth of the memory of a list of tuples."""
+    import pickle
+    import tracemalloc
+
+    from search.ingest.corpus import SourceFiles
+
+    entries = [SourceFile(f"{year}/{n:05}-新闻.md", str(tmp_path), 1000 + n, 1_700_000_000_000_000_000 + n) for year in (2024, 2025) for n in range(5000)]
+    tracemalloc.start()
+    held = SourceFiles.of(iter(entries))
+    compact, _ = tracemalloc.get_traced_memory()
+    as_tuples = [SourceFile(*entry) for entry in held]
+    both, _ = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert as_tuples == entries and list(pickle.loads(pickle.dumps(held))) == entries and len(held) == 10_000
+    assert compact * 5 < both - compact
+    with pytest.raises(ValueError, match="under"):
+        held.append(SourceFile("x.md", "/elsewhere", 1, 1))
