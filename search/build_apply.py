@@ -12,7 +12,7 @@ from whoosh.writing import IndexWriter
 from .engine.docsets import bytes_column_values, column_values
 from .engine.whoosh_seam import deleted_docs
 from .errors import CorpusError
-from .ingest.corpus import MAX_STORED_BODY, Article, Skipped, SourceFile, SourceFiles, content_hash, parse_article, read_source
+from .ingest.corpus import MAX_STORED_BODY, Article, Skipped, SourceFile, Sources, content_hash, parse_article, read_source
 from .schema import category_paths, exact_value
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ IndexedFile = tuple[int, int, str]
 
 def apply_files(
     writer: IndexWriter,
-    sources: SourceFiles,
+    sources: Sources,
     known: dict[str, IndexedFile],
     report: IndexReport,
     progress: ProgressCallback | None,

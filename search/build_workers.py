@@ -26,7 +26,7 @@ from .build_apply import ProgressCallback, apply_files
 from .engine.whoosh_seam import commit_segments, finish_uncommitted
 from .engine.writer import NewsSegmentWriter
 from .errors import IndexBuildError
-from .ingest.corpus import SourceFile, SourceFiles
+from .ingest.corpus import SourceFile, SourceFiles, Sources
 from .schema import user_dict_of
 from .text.user_dict import UserDict
 from .text.words import is_warm
@@ -35,7 +35,7 @@ from .text.words import is_warm
 def build_in_parallel(
     writer: IndexWriter,
     generation: Path,
-    sources: SourceFiles,
+    sources: Sources,
     report: IndexReport,
     progress: ProgressCallback | None,
     *,
@@ -94,7 +94,7 @@ class _Worker:
     """One worker process of a parallel rebuild, and the files it is given and gives back."""
 
     def __init__(
-        self, generation: Path, number: int, sources: SourceFiles, limit_mb: int, articles_only: bool
+        self, generation: Path, number: int, sources: Sources, limit_mb: int, articles_only: bool
     ) -> None:
         self.job = generation / f"build-part-{number}.pickle"
         self.result_path = _result_of(self.job)

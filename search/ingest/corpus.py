@@ -88,6 +88,10 @@ class SourceFiles:
             start = end
 
 
+#: The files of a walk: in a list, or compactly.
+Sources = SourceFiles | list[SourceFile]
+
+
 @dataclass(frozen=True)
 class Article:
     """One parsed article, ready to index."""
