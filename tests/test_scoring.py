@@ -400,3 +400,12 @@ def test_copies_that_tie_on_a_phrase_are_checked_only_as_far_as_the_page(first_s
         assert [(hit.docnum, hit.score) for hit in found] == [(hit.docnum, hit.score) for hit in expected]
         assert len({hit.score for hit in found}) == 1  # the page is all ties
         assert 10 <= len(checked) <= 60
+
+
+def test_scores_of_an_or_group_are_whooshs(searcher):
+    """An OR group of words (each over the fields) is added up from posting lists, as Whoosh's matchers score it."""
+    words = [wq.Or([wq.Term(name, word) for name in ("title", "body", "categories")]) for word in ("中国", "经济", "不存在的词")]
+    for segment, _ in searcher.subsearchers:
+        for group in (wq.Or(words[:2]), wq.Or(words), wq.Or([words[0], wq.Phrase("body", ["国务院", "常务会议"])], boost=2.0)):
+            scores = query_scores(segment, group)
+            assert scores and scores == pytest.approx(_whoosh_scores(segment, group), rel=1e-12)

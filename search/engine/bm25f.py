@@ -93,14 +93,14 @@ def _fast_scores(searcher, query: wq.Query) -> dict[int, float] | None:
         return _term_scores(searcher, query)
     if type(query) is wq.Phrase:
         return _phrase_scores(searcher, query)
-    if isinstance(query, wq.Or) and query.scale is None and all(type(sub) in (wq.Term, wq.Phrase) for sub in query.subqueries):
+    if isinstance(query, wq.Or) and query.scale is None and all(_is_sum(sub) for sub in query.subqueries):
         combined: dict[int, float] = {}
         for sub in query.subqueries:
             if type(sub) is wq.Term:  # added in place: no dict per field
                 if _term_scores(searcher, sub, combined) is None:
                     return None
                 continue
-            scores = _phrase_scores(searcher, sub)
+            scores = _fast_scores(searcher, sub)  # a phrase, or an OR (a word over fields) in an OR group
             if scores is None:
                 return None
             for docnum, score in scores.items():
@@ -109,6 +109,14 @@ def _fast_scores(searcher, query: wq.Query) -> dict[int, float] | None:
             combined = {docnum: score * query.boost for docnum, score in combined.items()}
         return combined
     return None
+
+
+def _is_sum(query: wq.Query) -> bool:
+    """Whether an OR scores ``query`` as :func:`_fast_scores` adds it up: a term, a
+    phrase, or an OR of them (Whoosh's matchers scored an OR group word by word)."""
+    if type(query) in (wq.Term, wq.Phrase):
+        return True
+    return isinstance(query, wq.Or) and query.scale is None and all(type(sub) in (wq.Term, wq.Phrase) for sub in query.subqueries)
 
 
 class TermScorer:
