@@ -240,7 +240,7 @@ class _Search:
         best hope first, ties by rising number as the page breaks them, a list at a time
         (highest bound first); once k match, a document whose hope no longer beats the
         k-th is dropped, and one that does not at the outset ends the search. (Copies of
-        a story tie: 20,000 of them held a phrase, and every one was checked.)"""
+        a story tie: 20,000 held '联播快讯', and all were checked, not about a page.)"""
         hoped, _ = self._scores(kept, hoping=True)
         order = numpy.lexsort((kept, -hoped))
         kept, hoped = kept[order], hoped[order]
@@ -250,15 +250,8 @@ class _Search:
         start, size = 0, max(k, 1)
         end = len(kept)
         while start < end:
-            chunk = numpy.sort(kept[start : min(start + size, end)])
+            chunk, exact = self._check(numpy.sort(kept[start : min(start + size, end)]), lists, best, k)
             start, size = start + size, size * 2
-            checked: dict[tuple[int, int], arrays.Arrays] = {}
-            for i, j in lists:
-                checked[(i, j)] = self.words[i].lists[j].some(self.searcher, chunk)
-                if len(best) >= k:
-                    chunk = chunk[_beating(best, k, self._scores(chunk, True, checked)[0], chunk)]
-            exact, matching = self._scores(chunk, checked=checked)
-            chunk, exact = chunk[matching], exact[matching]
             self.seen[chunk] = True
             docs.append(chunk)
             scores.append(exact)
@@ -271,6 +264,18 @@ class _Search:
         docs, scores = numpy.concatenate(docs), numpy.concatenate(scores)
         order = numpy.argsort(docs)
         return docs[order], scores[order]
+
+    def _check(self, chunk: numpy.ndarray, lists: list[tuple[int, int]], best: list[tuple[float, int]], k: int) -> arrays.Arrays:
+        """Those of ``chunk`` that match, with their exact scores: ``lists`` (hoped for)
+        checked one after the other, each for the documents whose hope still beats the
+        k-th of ``best``."""
+        checked: dict[tuple[int, int], arrays.Arrays] = {}
+        for i, j in lists:
+            checked[(i, j)] = self.words[i].lists[j].some(self.searcher, chunk)
+            if len(best) >= k:
+                chunk = chunk[_beating(best, k, self._scores(chunk, True, checked)[0], chunk)]
+        exact, matching = self._scores(chunk, checked=checked)
+        return chunk[matching], exact[matching]
 
     def _everything(self) -> Best:
         """Every list read whole: every match, exactly scored and counted."""
