@@ -44,12 +44,11 @@ def build_in_parallel(
     """Index ``sources`` into a new generation in ``report.workers`` processes, one
     segment each, and commit them as the whole index (nothing if any worker fails)."""
     _compile_dictionary(user_dict_of(writer.schema))
-    parts = split_by_size(sources, report.workers)
     workers: list[_Worker] = []
     try:
-        for number, part in enumerate(parts):
+        for number, part in enumerate(split_by_size(sources, report.workers)):
             # The memory one writer would have is shared between them.
-            workers.append(_Worker(generation, number, part, LIMIT_MB // len(parts), articles_only))
+            workers.append(_Worker(generation, number, part, LIMIT_MB // report.workers, articles_only))
         done = 0
         for ticks in _Worker.progress(workers):
             done += ticks
@@ -99,7 +98,8 @@ class _Worker:
         self.job = generation / f"build-part-{number}.pickle"
         self.result_path = _result_of(self.job)
         self.errors = self.job.with_suffix(".stderr")
-        self.job.write_bytes(pickle.dumps((str(generation), sources, limit_mb, articles_only)))
+        with open(self.job, "wb") as job:  # written as it is pickled: no copy of it all in memory
+            pickle.dump((str(generation), sources, limit_mb, articles_only), job, protocol=5)
         with open(self.errors, "wb") as errors:
             self.process = subprocess.Popen(
                 [sys.executable, "-c", "from search.build_workers import worker_main; worker_main()", str(self.job)],
@@ -151,15 +151,21 @@ class _Worker:
             path.unlink(missing_ok=True)
 
 
-def split_by_size(sources: Iterable[SourceFile], parts: int) -> list[SourceFiles]:
-    """``sources`` in runs of about equal bytes, in order (so documents keep the walk's order)."""
+def split_by_size(sources: Iterable[SourceFile], parts: int) -> Iterator[SourceFiles]:
+    """``sources`` in runs of about equal bytes, in order (so documents keep the walk's
+    order), each made when the one before is done with (a rebuild's parent holds one)."""
     total = sum(source.size for source in sources) or 1
-    split = [SourceFiles() for _ in range(parts)]
-    seen = 0
+    part, number, seen = SourceFiles(), 0, 0
     for source in sources:
-        split[min(parts - 1, seen * parts // total)].append(source)
+        belongs = min(parts - 1, seen * parts // total)
+        if belongs != number and len(part):
+            yield part
+            part = SourceFiles()
+        number = belongs
+        part.append(source)
         seen += source.size
-    return [part for part in split if part]
+    if len(part):
+        yield part
 
 
 def worker_main() -> None:

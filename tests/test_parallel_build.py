@@ -72,7 +72,7 @@ def test_an_update_after_a_parallel_rebuild_sees_every_file(corpus, tmp_path):
 
 def test_parts_keep_the_order_and_share_the_bytes():
     sources = [SourceFile(f"{n:03}.md", ".", size, 0) for n, size in enumerate([10] * 30 + [100] * 3)]
-    parts = split_by_size(sources, 2)
+    parts = list(split_by_size(sources, 2))
     assert [source for part in parts for source in part] == sources
     assert len(parts) == 2 and abs(sum(s.size for s in parts[0]) - sum(s.size for s in parts[1])) <= 100
 
