@@ -205,3 +205,29 @@ def test_the_term_table_is_written_byte_for_byte_as_whooshs():
     assert storage.open_file("ours").read() == storage.open_file("whoosh").read()
     reader = filetables.OrderedHashReader.open(storage, "ours")
     assert reader[keys[1234]] == b"1234" and list(reader.keys())[:3] == keys[:3]
+
+
+@pytest.mark.parametrize("order", ["rising", "any"])
+def test_positions_of_a_long_list_are_read_from_the_right_block(tmp_path, order):
+    """A position cursor over many blocks, the first time its list is met (its block
+    index read then), finds every document's positions, asked in rising order or, where
+    it can seek, in any order; as Whoosh's own matcher stepped document by document."""
+    from search.engine import whoosh_seam
+    from search.engine.postings import PositionCursor
+
+    schema = fields.Schema(text=fields.TEXT(phrase=True))
+    docs = [{"text": " ".join(["other"] * (number % 5) + ["alpha", "beta"] + ["alpha"] * (number % 3))} for number in range(60)]
+    ix = build(tmp_path / "index", schema, docs, codec=CompactCodec(blocklimit=4))
+    with ix.reader() as reader:
+        asked = list(range(60)) + [10**6]
+        if order == "any":
+            random.Random(7).shuffle(asked)
+        whoosh_seam._BLOCK_INDEXES.clear()
+        cursor = PositionCursor(reader, "text", b"alpha")
+        assert cursor._blocks is not None and (order == "rising" or cursor.seekable)
+        stepped = {docnum: PositionCursor(reader, "text", b"alpha") for docnum in asked}
+        for docnum, fresh in stepped.items():
+            fresh._blocks = None  # Whoosh's matcher, stepped
+        found = [(cursor.positions(docnum), stepped[docnum].positions(docnum)) for docnum in asked]
+    assert all(ours == whooshs for ours, whooshs in found)
+    assert sum(1 for ours, _ in found if ours) == 60

@@ -344,7 +344,8 @@ _INDEXES_KEPT = 50_000  # lists per posting file, past which the kept indexes ar
 def _block_index(matcher: "BlockMatcher") -> tuple:
     """The last id (an array of int64) and offset of each block of a fresh matcher's
     list, read from the blocks' headers once and kept with the posting file: scoring a
-    few documents of a long list then reads only their blocks."""
+    few documents of a long list then reads only their blocks. The matcher is left
+    where it was, at its first block."""
     kept = _BLOCK_INDEXES.setdefault(matcher._postfile, {})
     found = kept.get(matcher._startoffset)
     if found is None:
@@ -357,6 +358,7 @@ def _block_index(matcher: "BlockMatcher") -> tuple:
                 break
             position = matcher._nextoffset
             matcher._goto(position)
+        rewind(matcher)  # as it was given: at its first block
         if len(kept) >= _INDEXES_KEPT:
             kept.clear()
         found = kept[matcher._startoffset] = (array("q", lasts), offsets)
