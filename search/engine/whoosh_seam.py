@@ -39,9 +39,11 @@ The contract, for Whoosh 2.7.4 (any other version is refused at import):
   ``_finalize_segment``, and committed with others by ``_close_segment``,
   ``_commit_toc`` and ``_finish``; an index's segments are ``_segments()``.
 - ``W3FieldWriter`` writes its term table through ``_tindex``, an ``OrderedHashWriter``
-  whose ``HashWriter`` keeps ``buckets`` (256 lists of (hash, position)), writes
-  each bucket's table in ``_write_hashes`` and records ``directory``; its hash is
-  ``hashfn``, its slots packed by ``filetables._pointer``.
+  (keys rising from ``lastkey``, each key's place appended to ``index``) whose
+  ``HashWriter`` writes a key and value after ``filetables._lengths``, keeps
+  ``buckets`` (256 lists of (hash, place)), writes each bucket's table in
+  ``_write_hashes`` and records it in ``directory``; its hash is ``hashfn``, its
+  slots packed by ``filetables._pointer``.
 - ``CompoundStorage`` keeps its memory map in ``_source``; ``BufferFile`` reads
   ``get`` from ``_buf`` and sequentially from ``file``, named ``_name``.
 
