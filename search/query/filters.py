@@ -122,6 +122,8 @@ class Filters:
             found = part if found is None else found & part
             if not found:
                 break
+        if found is not None and len(found) == searcher.doc_count():
+            return None  # every live document passes (an author all the articles have): nothing to filter
         return found
 
     def _parts(self, searcher):
