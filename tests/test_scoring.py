@@ -409,3 +409,14 @@ def test_scores_of_an_or_group_are_whooshs(searcher):
         for group in (wq.Or(words[:2]), wq.Or(words), wq.Or([words[0], wq.Phrase("body", ["国务院", "常务会议"])], boost=2.0)):
             scores = query_scores(segment, group)
             assert scores and scores == pytest.approx(_whoosh_scores(segment, group), rel=1e-12)
+
+
+def test_distinct_numbers_are_numpys_unique():
+    import numpy
+
+    from search.engine.postings import distinct
+
+    rng = numpy.random.default_rng(3)
+    for size in (0, 1, 2, 50, 5000):
+        values = rng.integers(0, max(size // 3, 1), size)
+        assert distinct(values).tolist() == numpy.unique(values).tolist()

@@ -16,7 +16,7 @@ import weakref
 
 from whoosh import query as wq
 
-from .postings import PositionCursor, live_mask, live_postings, side_by_side
+from .postings import PositionCursor, distinct, live_mask, live_postings, side_by_side
 from .whoosh_seam import column_bytes, column_typecode, deleted_docs, variable_bytes
 
 # Per segment reader and field: every document's value of a numeric column.
@@ -67,7 +67,7 @@ class DocSet:
     def __or__(self, other: "DocSet") -> "DocSet":
         import numpy
 
-        return DocSet(numpy.union1d(self.array, other.array))
+        return DocSet(distinct(numpy.concatenate((self.array, other.array))))
 
 
 def matching_array(searcher, query: wq.Query):
@@ -85,7 +85,9 @@ def matching_array(searcher, query: wq.Query):
         return found
     if isinstance(query, wq.Or):
         parts = [matching_array(searcher, sub) for sub in query.subqueries]
-        return numpy.unique(numpy.concatenate(parts)) if parts else numpy.zeros(0, numpy.int64)
+        if len(parts) == 1:
+            return parts[0]
+        return distinct(numpy.concatenate(parts)) if parts else numpy.zeros(0, numpy.int64)
     if type(query) is wq.Term:
         return _term_array(searcher, query)
     if isinstance(query, wq.NumericRange) and searcher.schema[query.fieldname].column_type is not None:
@@ -241,6 +243,6 @@ def _holding(reader, word: tuple[str, ...], fields, docs):
             ids = posting_arrays(live_postings(reader, field, text)[0], docs)[0] if (field, text) in reader else numpy.zeros(0, numpy.int64)
             inside = ids if inside is None else numpy.intersect1d(inside, ids, assume_unique=True)
         found.append(inside)
-    return numpy.unique(numpy.concatenate(found)) if found else numpy.zeros(0, numpy.int64)
+    return distinct(numpy.concatenate(found)) if found else numpy.zeros(0, numpy.int64)
 
 

@@ -24,6 +24,17 @@ def live_mask(ids, deleted: frozenset[int]):
     return ~numpy.isin(ids, numpy.fromiter(deleted, numpy.int64, len(deleted)))
 
 
+def distinct(values):
+    """The distinct numbers of a numpy array, rising. ``numpy.unique`` (numpy 2.4, which
+    hashes) took 1.1 s for 1.6 million document numbers; a sort takes 20 ms."""
+    import numpy
+
+    values = numpy.sort(values)
+    if len(values) < 2:
+        return values
+    return values[numpy.concatenate(([True], values[1:] != values[:-1]))]
+
+
 class PositionCursor:
     """A term's positions in one segment, for documents asked in rising order (in
     any order if :attr:`seekable`); only the blocks that hold them are read."""

@@ -323,7 +323,10 @@ def posting_arrays(matcher, docs=None) -> tuple:
                 matcher._next_block()
         else:
             lasts, offsets = _block_index(matcher)
-            for block in numpy.unique(numpy.searchsorted(numpy.frombuffer(lasts, numpy.int64), docs)).tolist():
+            blocks = numpy.searchsorted(numpy.frombuffer(lasts, numpy.int64), docs)
+            if len(blocks) > 1:  # rising, as the documents are: each block once
+                blocks = blocks[numpy.concatenate(([True], blocks[1:] != blocks[:-1]))]
+            for block in blocks.tolist():
                 if block == len(offsets):
                     break
                 matcher._goto(offsets[block])
