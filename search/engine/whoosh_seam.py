@@ -434,16 +434,15 @@ class BlockCursor:
         self._matcher._read_ids()
         return self._matcher._ids
 
-    def values(self) -> tuple:
-        self._matcher._read_values()
-        return self._matcher._values
-
     def value(self, at: int):
-        """The value of the current block's posting ``at`` (only it decoded, where the codec can)."""
+        """The value of the current block's posting ``at``: only it decoded where the codec
+        can, else the block's values, read once."""
         matcher = self._matcher
-        if matcher._values is None and hasattr(matcher, "read_value"):
-            return matcher.read_value(at)
-        return self.values()[at]
+        if matcher._values is None:
+            if hasattr(matcher, "read_value"):
+                return matcher.read_value(at)
+            matcher._read_values()
+        return matcher._values[at]
 
 
 # -- lengths and columns --------------------------------------------------------
