@@ -21,6 +21,10 @@ if TYPE_CHECKING:
 #: Called as ``progress(done, total)`` while files are processed.
 ProgressCallback = Callable[[int, int], None]
 
+#: Unchanged files are told to ``progress`` this many at a time (files read, one by
+#: one): a call per file cost an update of 160,000 files 0.6 s under a terminal's bar.
+PROGRESS_EVERY = 1000
+
 
 #: What the index knows of a file, enough to tell whether it changed: its size,
 #: modification time (ns) and content hash. A plain tuple: one is made per indexed
@@ -39,10 +43,13 @@ def apply_files(
 ) -> None:
     """Add, update and remove documents so ``writer`` holds ``sources``; ``known`` is
     what the index held (emptied as files are seen: what is left was deleted)."""
+    total = len(sources)
     for done, source in enumerate(sources, 1):
         indexed = known.pop(source.path, None)
         if indexed is not None and indexed[:2] == (source.size, source.mtime_ns):
             report.unchanged += 1  # not even opened
+            if done % PROGRESS_EVERY and done < total:
+                continue
         else:
             try:
                 _apply_file(writer, source, indexed, report, articles_only)
@@ -53,7 +60,7 @@ def apply_files(
                     writer.delete_by_term("path", source.path)
                     report.removed += 1
         if progress:
-            progress(done, len(sources))
+            progress(done, total)
     for path in known:
         writer.delete_by_term("path", path)
         report.removed += 1

@@ -353,14 +353,14 @@ def test_unreadable_folder_is_skipped_by_walk(tmp_path, monkeypatch):
     write(tmp_path, "a/ok.md")
     write(tmp_path, "locked/x.md")
     locked = tmp_path / "locked"
-    real_scandir = os.scandir
+    real_open = os.open
 
-    def scandir(path):
+    def open_folder(path, *args, **kwargs):  # root may open any folder: refuse this one
         if Path(path) == locked:
             raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
-        return real_scandir(path)
+        return real_open(path, *args, **kwargs)
 
-    monkeypatch.setattr(os, "scandir", scandir)
+    monkeypatch.setattr(os, "open", open_folder)
     files, skipped = found(tmp_path)
     assert files == ["a/ok.md"]
     assert [(s.path, s.reason) for s in skipped] == [("locked", "cannot read folder: Permission denied")]

@@ -179,8 +179,8 @@ def hold(word):
 
 progress = None
 if pause == "half":
-    def progress(done, total):
-        if done == total // 2:
+    def progress(done, total):  # told every file read, and every so many unchanged ones
+        if done >= total // 2:
             hold("half")
 elif pause == "toc":
     rename_file = FileStorage.rename_file

@@ -5,6 +5,7 @@ from __future__ import annotations
 import fnmatch
 import functools
 import hashlib
+import operator
 import os
 import re
 from array import array
@@ -156,46 +157,64 @@ def walk(
     wanted, unwanted = _matcher(tuple(include)), _matcher(tuple(exclude))
     root_text = str(root_path)
     seen: set[tuple[int, int]] = set()
-    stack = [(str(root_path), "")]  # folders, as paths and as their place under the root ("a/b/")
+    stack = [(root_text, "")]  # folders, as paths and as their place under the root ("a/b/")
     while stack:
         folder, prefix = stack.pop()
         try:
-            info = os.stat(folder)
+            # Through the folder's descriptor: each file is stat-ed by its name alone,
+            # not by a path the kernel walks again (an update stats every file).
+            fd = os.open(folder, _OPEN_FOLDER)
         except OSError as error:
             yield Skipped(prefix.rstrip("/") or ".", f"cannot read folder: {error.strerror}")
             continue
-        if (info.st_dev, info.st_ino) in seen:
-            continue
-        seen.add((info.st_dev, info.st_ino))
         try:
-            entries = sorted(os.scandir(folder), key=lambda entry: entry.name, reverse=True)
+            info = os.fstat(fd)
+            if (info.st_dev, info.st_ino) in seen:
+                continue
+            seen.add((info.st_dev, info.st_ino))
+            with os.scandir(fd) as listing:
+                entries = sorted(listing, key=_by_name, reverse=True)
+            files = _folder_files(entries, folder, prefix, root_text, stack, wanted, unwanted if exclude else None)
         except OSError as error:
             yield Skipped(prefix.rstrip("/") or ".", f"cannot read folder: {error.strerror}")
             continue
-        files: list[SourceFile | Skipped] = []
-        for entry in entries:
-            if entry.name.startswith("."):
-                continue  # hidden folders and files: VCS data, editor swap files
-            relative = prefix + entry.name
-            if not relative.isascii() and not _encodable(relative):
-                files.append(Skipped(relative.encode("utf-8", "backslashreplace").decode(), "file name is not valid UTF-8"))
-                continue
-            try:
-                if entry.is_dir():
-                    stack.append((entry.path, relative + "/"))
-                    continue
-                if not wanted(relative) or (exclude and unwanted(relative)):
-                    continue
-                stat = entry.stat()
-            except OSError as error:
-                if wanted(relative):
-                    files.append(Skipped(relative, f"cannot read file: {error.strerror}"))
-                continue
-            if not S_ISREG(stat.st_mode):
-                files.append(Skipped(relative, "not a regular file"))
-                continue
-            files.append(SourceFile(relative, root_text, stat.st_size, stat.st_mtime_ns))
+        finally:
+            os.close(fd)
         yield from reversed(files)
+
+
+_OPEN_FOLDER = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
+_by_name = operator.attrgetter("name")
+
+
+def _folder_files(entries, folder, prefix, root, stack, wanted, unwanted) -> list[SourceFile | Skipped]:
+    """The files among one folder's ``entries`` (in the order given); its subfolders
+    go on ``stack``. A list, not a generator: this loop runs once per file."""
+    files: list[SourceFile | Skipped] = []
+    for entry in entries:
+        name = entry.name
+        if name[0] == ".":
+            continue  # hidden folders and files: VCS data, editor swap files
+        relative = prefix + name
+        if not relative.isascii() and not _encodable(relative):
+            files.append(Skipped(relative.encode("utf-8", "backslashreplace").decode(), "file name is not valid UTF-8"))
+            continue
+        try:
+            if entry.is_dir():
+                stack.append((f"{folder}/{name}", relative + "/"))
+                continue
+            if not wanted(relative) or (unwanted and unwanted(relative)):
+                continue
+            stat = entry.stat()
+        except OSError as error:
+            if wanted(relative):
+                files.append(Skipped(relative, f"cannot read file: {error.strerror}"))
+            continue
+        if S_ISREG(stat.st_mode):
+            files.append(SourceFile(relative, root, stat.st_size, stat.st_mtime_ns))
+        else:
+            files.append(Skipped(relative, "not a regular file"))
+    return files
 
 
 def _encodable(name: str) -> bool:
