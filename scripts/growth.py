@@ -7,6 +7,12 @@ size), the 200 bench queries in-process (p50/p95/p99 with snippets), a cold CLI 
 and an update after one story changed. ``--naive-size`` also builds the naive setup
 at N× once, for its index size. The table gives each figure at 1× beside N× and
 the growth ratio, against the issue's targets (set for 10×).
+
+The machine's speed drifts by a third from minute to minute here, so after both builds
+the sizes take turns: query passes 1×, N×, 1×, N×, and cold queries and updates
+likewise, so a growth ratio compares like moments. A fixed piece of pure-Python work
+(:func:`probe`) is timed before each measurement, and the table shows it: an
+absolute target missed while the probe ran slow was missed by the machine too.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import bench as base
@@ -39,23 +46,68 @@ def make_corpora(shared: Path, work: Path, times: int) -> dict[int, Path]:
     return {1: single, times: scaled}
 
 
-def measure(bench: base.Bench, corpus: Path, folder: Path, number: int, label: str) -> dict:
-    """One size, once: build, queries, cold CLI, updates."""
+#: Query workers per size and round, taken in turns with the other size.
+QUERY_TURNS = 2
+#: Updates per size and round (a changed file, then nothing changed), in turns.
+UPDATE_TURNS = 3
+
+
+def probe() -> float:
+    """Milliseconds of a fixed piece of pure-Python work: how fast the machine runs now."""
+    started = time.perf_counter()
+    total = 0
+    for number in range(2_000_000):
+        total += number
+    return (time.perf_counter() - started) * 1e3
+
+
+def build(corpus: Path, folder: Path, number: int, label: str) -> dict:
     base.say(f"round {number + 1}, {label}: build")
-    build = base.run_worker("build", "ours", str(corpus), str(folder))
-    build["index_bytes"] = base.folder_bytes(folder)
-    base.say(f"round {number + 1}, {label}: {bench.passes} query passes")
-    queries = base.run_worker("queries", "ours", str(folder), str(bench.queries), str(bench.passes))
-    base.say(f"round {number + 1}, {label}: cold CLI x{bench.cli_runs}")
+    found = base.run_worker("build", "ours", str(corpus), str(folder))
+    found["index_bytes"] = base.folder_bytes(folder)
+    return found
 
-    def command(text: str) -> list[str]:
-        return [bench.cli, "search", text, "--index", str(folder)]
 
-    base.timed(command(bench.cold_queries[0]), environment=base.with_bytecode())
-    cold = [base.timed(command(bench.cold_queries[run % len(bench.cold_queries)])) for run in range(bench.cli_runs)]
-    base.say(f"round {number + 1}, {label}: updates")
-    changed, unchanged = base.incremental(dataclasses.replace(bench, corpus=corpus), folder, number)
-    return {"build": build, "queries": queries, "cold": cold, "update_changed": changed, "update_noop": unchanged}
+def measure_in_turns(bench: base.Bench, corpora: dict[int, Path], folders: dict[int, Path], number: int) -> dict[int, dict]:
+    """Queries, cold CLI queries and updates of every size, the sizes taking turns."""
+    found: dict[int, dict] = {size: {"queries": [], "cold": [], "update_changed": [], "update_noop": [], "probe": []} for size in corpora}
+
+    def turn(size: int, measurement):
+        found[size]["probe"].append(probe())
+        return measurement()
+
+    for _ in range(QUERY_TURNS):
+        for size, folder in folders.items():
+            base.say(f"round {number + 1}, {size}x: {bench.passes} query passes")
+            found[size]["queries"].append(turn(size, lambda: base.run_worker("queries", "ours", str(folder), str(bench.queries), str(bench.passes))))
+    for size, folder in folders.items():  # an untimed run: the index in the page cache, bytecode written
+        base.timed(_search(bench, folder, bench.cold_queries[0]), environment=base.with_bytecode())
+    base.say(f"round {number + 1}: cold CLI x{bench.cli_runs} per size")
+    for run in range(bench.cli_runs):
+        text = bench.cold_queries[run % len(bench.cold_queries)]
+        for size, folder in folders.items():
+            found[size]["cold"].append(turn(size, lambda: base.timed(_search(bench, folder, text))))
+    base.say(f"round {number + 1}: updates")
+    for attempt in range(UPDATE_TURNS):
+        for size, corpus in corpora.items():
+            measured = dataclasses.replace(bench, corpus=corpus)
+            changed, unchanged = turn(size, lambda: base.incremental(measured, folders[size], number, times=1, first=attempt))
+            found[size]["update_changed"] += changed
+            found[size]["update_noop"] += unchanged
+    for measured in found.values():
+        measured["queries"] = _pooled(measured["queries"])
+    return found
+
+
+def _search(bench: base.Bench, folder: Path, text: str) -> list[str]:
+    return [bench.cli, "search", text, "--index", str(folder)]
+
+
+def _pooled(workers: list[dict]) -> dict:
+    """The query figures of several workers over the same index: percentiles of all their
+    samples, the largest RSS, and each worker's figures."""
+    samples = [ms for worker in workers for ms in worker.pop("samples_with_snippets")]
+    return {"with_snippets": base.percentiles(samples), "rss_mb": max(worker["rss_mb"] for worker in workers), "workers": workers}
 
 
 def run(args, shared: Path, work: Path, queries: list) -> dict:
@@ -68,11 +120,13 @@ def run(args, shared: Path, work: Path, queries: list) -> dict:
     bench = base.Bench(corpora[1], work, args.queries, batch_file, cold_queries, args.passes, args.cli_runs, False, base.find_cli())
     raw: dict[int, list[dict]] = {size: [] for size in corpora}
     for number in range(args.runs):
-        for size, corpus in corpora.items():  # 1× first, then N×, every round
-            folder = work / f"index-{size}x"
-            raw[size].append(measure(bench, corpus, folder, number, f"{size}x"))
+        folders = {size: work / f"index-{size}x" for size in corpora}
+        builds = {size: build(corpus, folders[size], number, f"{size}x") for size, corpus in corpora.items()}
+        measured = measure_in_turns(bench, corpora, folders, number)
+        for size in corpora:
+            raw[size].append({"build": builds[size], **measured[size]})
             if number < args.runs - 1 or not args.keep:
-                shutil.rmtree(folder, ignore_errors=True)
+                shutil.rmtree(folders[size], ignore_errors=True)
     naive_bytes = None
     if args.naive_size:
         base.say(f"naive build at {times}x, for its index size")
@@ -98,6 +152,7 @@ def rows(small: list[dict], large: list[dict], times: int, naive_bytes: int | No
         "update after one change": ("s", lambda m: statistics.median(m["update_changed"])),
         "update with nothing changed": ("s", lambda m: statistics.median(m["update_noop"])),
         "cold CLI search": ("s", lambda m: statistics.median(m["cold"])),
+        "machine probe (lower: faster)": ("ms", lambda m: statistics.median(m["probe"])),
     }
     table = []
     for metric, (unit, value) in pick.items():
