@@ -238,23 +238,39 @@ def _term_scores(searcher, term: wq.Term, into: dict[int, float] | None = None) 
 
 def _phrase_scores(searcher, phrase: wq.Phrase) -> dict[int, float] | None:
     """Scores of a phrase of words side by side: Whoosh's (the sum of its terms'
-    scores where they stand in order), with positions read only for documents that
-    hold every word."""
+    scores where they stand in order). Positions are read only for the documents
+    holding every word, and scores only for those where the words stand together:
+    the rest of the words' lists are never scored (a phrase of two common words
+    holds a few of their thousands of documents)."""
     if not _phrase_is_fast(searcher, phrase):
         return None
-    field = phrase.fieldname
-    per_term = [_term_scores(searcher, wq.Term(field, word)) for word in phrase.words]
-    if any(scores is None for scores in per_term):
+    terms = [wq.Term(phrase.fieldname, word) for word in phrase.words]
+    scorers = [term_scorer(searcher, term) for term in terms]
+    if any(scorer is False for scorer in scorers):
         return None
-    if not all(per_term):
-        return {}
-    candidates = sorted(set.intersection(*(set(scores) for scores in sorted(per_term, key=len))))
-    reader = searcher.reader()
-    cursors = [PositionCursor(reader, field, searcher.schema[field].to_bytes(word)) for word in phrase.words]
-    found = {docnum: _binary_sum([scores[docnum] for scores in per_term]) for docnum in candidates if side_by_side(cursors, docnum)}
+    if any(scorer is True for scorer in scorers):
+        return {}  # a word the segment lacks
+    cursors = [PositionCursor(scorer.reader, scorer.field, scorer.text) for scorer in scorers]
+    docs = [docnum for docnum in _holding_every(scorers) if side_by_side(cursors, docnum)]
+    per_term = [term_scores_of(searcher, term, docs) for term in terms]
+    found = {docnum: _binary_sum([scores[docnum] for scores in per_term]) for docnum in docs}
     if phrase.boost != 1.0:
         found = {docnum: score * phrase.boost for docnum, score in found.items()}
     return found
+
+
+def _holding_every(scorers: list[TermScorer]) -> list[int]:
+    """The live documents holding every term (rising): the rarest term's, narrowed by
+    each other term's blocks that may hold them."""
+    rarest, *others = sorted(scorers, key=lambda scorer: scorer.reader.doc_frequency(scorer.field, scorer.text))
+    matcher, deleted = live_postings(rarest.reader, rarest.field, rarest.text)
+    docs = [docnum for ids, _ in iter_blocks(matcher) for docnum in ids if docnum not in deleted]
+    for scorer in others:
+        held: set[int] = set()
+        for ids, _ in blocks_holding(live_postings(scorer.reader, scorer.field, scorer.text)[0], docs):
+            held.update(ids)
+        docs = [docnum for docnum in docs if docnum in held]
+    return docs
 
 
 def phrase_bound(searcher, phrase: wq.Phrase) -> float:
