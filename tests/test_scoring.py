@@ -3,6 +3,8 @@ index of real stories with two segments and deleted documents."""
 
 from __future__ import annotations
 
+import math
+
 from datetime import datetime
 from pathlib import Path
 
@@ -312,6 +314,28 @@ def test_pruned_pages_are_the_exhaustive_pages_score_for_score(searcher, seed, p
             assert found.total_is_exact, text
         pruned += not found.total_is_exact
     assert pruned >= 5  # pruning happened, so the comparison meant something
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_every_match_scored_as_arrays_gives_the_exhaustive_page_and_count(searcher, seed, monkeypatch):
+    """Below PRUNE_FROM, a query of enough postings scores every match from numpy
+    arrays (:func:`maxscore.every`): the same page, float for float, and the same exact count."""
+    monkeypatch.setattr("search.query.compile.ARRAYS_FROM", 0)
+    monkeypatch.setattr("search.query.compile.PRUNE_FROM", math.inf)
+    allowed = set(range(0, searcher.doc_count_all(), 2))
+    compared = 0
+    for number, text in enumerate(_random_queries(60, seed + 10)):
+        compiled = to_whoosh(parse(text))
+        if not isinstance(compiled, Precomputed):
+            continue
+        query = Restricted(compiled, allowed) if number % 3 == 0 else compiled
+        limit = (1, 10, 30)[number % 3]
+        expected = _exhaustive(searcher, query, limit)
+        found = top_results(searcher, query, limit)
+        assert [(hit.docnum, hit.score) for hit in found] == [(hit.docnum, hit.score) for hit in expected], text
+        assert found.total_is_exact and len(found) == len(expected), text
+        compared += len(expected) > 0
+    assert compared >= 30
 
 
 def test_no_document_scores_above_its_lists_bound(searcher):

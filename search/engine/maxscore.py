@@ -162,6 +162,12 @@ def best(
     return _Search(searcher, words, transform, bonuses, keep).run(k, floor)
 
 
+def every(searcher, words: list[Word], transform: Callable, bonuses: list[Bonus], keep: numpy.ndarray | None = None) -> Best:
+    """Every match of ``searcher``'s segment (of ``keep`` only), exactly scored and
+    counted, as :func:`best` scores them: lists read whole, a list at a time."""
+    return _Search(searcher, words, transform, bonuses, keep)._everything()
+
+
 class _Search:
     def __init__(self, searcher, words: list[Word], transform, bonuses: list[Bonus], keep: numpy.ndarray | None) -> None:
         self.searcher, self.words, self.transform, self.bonuses = searcher, words, transform, bonuses

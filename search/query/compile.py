@@ -43,6 +43,7 @@ COVERAGE_SATURATION = 0.5
 #: Postings a segment's free-text query must read before MaxScore (numpy, bounds,
 #: pruning) is quicker than scoring every match (measured over the bench queries).
 PRUNE_FROM = 5_000
+ARRAYS_FROM = 1_000
 
 #: Weight of the title's character n-grams shared with the query's words (see :func:`search.text.tokenizers.grams`).
 GRAMS_BOOST = 1.0
@@ -236,8 +237,11 @@ class Coordinated(Precomputed, wq.CompoundQuery):
         """The segment's documents that may be among the ``k`` best, with the scores
         :meth:`scores` gives them (:mod:`search.engine.maxscore`); ``None`` when the
         n-gram fallback finds documents too (a search for few matches: it needs all)."""
-        if self.fallback is not None or postings_of(searcher, self) < PRUNE_FROM:
-            return None  # all of them, or few enough that scoring every match is quicker
+        if self.fallback is not None:
+            return None  # all of them
+        postings = postings_of(searcher, self)
+        if postings < min(ARRAYS_FROM, PRUNE_FROM):
+            return None  # few enough that scoring every match in dicts is quicker
         from ..engine import maxscore  # numpy: only a search of many matches needs it
 
         saturation = COVERAGE_SATURATION * highest_idf(searcher)
@@ -245,7 +249,10 @@ class Coordinated(Precomputed, wq.CompoundQuery):
         words = [maxscore.Word.of(searcher, word, context) for word in self.subqueries]
         bonuses = [_bonus_of(searcher, extra, context) for extra in self.bonus]
         # The expression of covered(), so the same floats.
-        return maxscore.best(searcher, words, lambda score: score + weight * score / (score + saturation), bonuses, k, floor, keep)
+        transform = lambda score: score + weight * score / (score + saturation)  # noqa: E731
+        if postings < PRUNE_FROM:
+            return maxscore.every(searcher, words, transform, bonuses, keep)
+        return maxscore.best(searcher, words, transform, bonuses, k, floor, keep)
 
 
 def _bonus_of(searcher, query: wq.Query, context) -> "maxscore.Bonus":
