@@ -4,6 +4,8 @@ index of real stories with two segments and deleted documents."""
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 
 from datetime import datetime
 from pathlib import Path
@@ -320,6 +322,8 @@ def test_pruned_pages_are_the_exhaustive_pages_score_for_score(searcher, seed, p
 def test_every_match_scored_as_arrays_gives_the_exhaustive_page_and_count(searcher, seed, monkeypatch):
     """Below PRUNE_FROM, a query of enough postings scores every match from numpy
     arrays (:func:`maxscore.every`): the same page, float for float, and the same exact count."""
+    import numpy  # noqa: F401  (arrays are used only where numpy is loaded)
+
     monkeypatch.setattr("search.query.compile.ARRAYS_FROM", 0)
     monkeypatch.setattr("search.query.compile.PRUNE_FROM", math.inf)
     allowed = set(range(0, searcher.doc_count_all(), 2))
@@ -336,6 +340,18 @@ def test_every_match_scored_as_arrays_gives_the_exhaustive_page_and_count(search
         assert found.total_is_exact and len(found) == len(expected), text
         compared += len(expected) > 0
     assert compared >= 30
+
+
+def test_a_one_off_search_under_prune_from_does_not_load_numpy(updated_index):
+    """A CLI search is a process of one query: numpy's import would cost it more than arrays save."""
+    code = (
+        "import sys, search.query.compile as c; c.ARRAYS_FROM = 0; c.PRUNE_FROM = float('inf'); "
+        "from search import open_index; found = open_index(sys.argv[1]).search('中国 发展', suggest=False); "
+        "print(found.total, found.total_is_exact, 'numpy' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code, str(updated_index)], capture_output=True, text=True, check=True)
+    total, exact, numpy_loaded = done.stdout.split()
+    assert int(total) > 10 and exact == "True" and numpy_loaded == "False"
 
 
 def test_no_document_scores_above_its_lists_bound(searcher):

@@ -14,6 +14,7 @@ sets, before coverage saturated: there is none.)
 from __future__ import annotations
 
 import math
+import sys
 from typing import TYPE_CHECKING
 
 from whoosh import query as wq
@@ -43,6 +44,8 @@ COVERAGE_SATURATION = 0.5
 #: Postings a segment's free-text query must read before MaxScore (numpy, bounds,
 #: pruning) is quicker than scoring every match (measured over the bench queries).
 PRUNE_FROM = 5_000
+#: Postings from which every match is quicker scored as numpy arrays than in dicts,
+#: in a process that has numpy loaded (measured over the bench queries).
 ARRAYS_FROM = 1_000
 
 #: Weight of the title's character n-grams shared with the query's words (see :func:`search.text.tokenizers.grams`).
@@ -240,8 +243,11 @@ class Coordinated(Precomputed, wq.CompoundQuery):
         if self.fallback is not None:
             return None  # all of them
         postings = postings_of(searcher, self)
-        if postings < min(ARRAYS_FROM, PRUNE_FROM):
-            return None  # few enough that scoring every match in dicts is quicker
+        if postings < PRUNE_FROM and (postings < ARRAYS_FROM or "numpy" not in sys.modules):
+            # Few enough that scoring every match in dicts is quicker; or a process that
+            # has not loaded numpy (a one-off CLI search), whose import (50 ms) costs
+            # more than arrays save a query under PRUNE_FROM.
+            return None
         from ..engine import maxscore  # numpy: only a search of many matches needs it
 
         saturation = COVERAGE_SATURATION * highest_idf(searcher)
