@@ -381,3 +381,21 @@ def test_simplified_text_is_left_as_it_is() -> None:
     assert normalize(text)[0] == text
     # 乾 (as in 乾隆) is folded like the traditional 乾 of 乾燥: both sides alike, so it is still found.
     assert terms("乾隆年间") == terms("干隆年间")
+
+
+def test_traditional_characters_are_told_alike_one_by_one_and_by_the_compiled_expression() -> None:
+    # A cold search looks characters up one by one (compiling the expression costs
+    # 10 ms); past 100,000 characters the expression takes over.
+    from search.text.normalize import _TraditionalFinder
+
+    texts = ["国务院常务会议", "臺灣資料中心", "plain text", "经济發展" * 40, ""]
+    one_by_one, compiled = _TraditionalFinder(), _TraditionalFinder()
+    compiled.BY_CHARACTER_UP_TO = 0
+    assert [one_by_one(text, _simplified_table()) for text in texts] == [False, True, False, True, False]
+    assert [compiled(text, _simplified_table()) for text in texts] == [False, True, False, True, False]
+    assert one_by_one.pattern is None and compiled.pattern is not None
+    switching = _TraditionalFinder()
+    switching.BY_CHARACTER_UP_TO = 100
+    switching("经济發展" * 40, _simplified_table())
+    assert switching.pattern is None
+    assert switching("经济", _simplified_table()) is False and switching.pattern is not None

@@ -77,6 +77,15 @@ def test_regional_vocabulary_pairs_taiwan_forms_rare_in_mainland_text():
         assert taiwan not in pairs.get(mainland, ())
 
 
+def test_regional_vocabulary_read_back_from_its_cache_is_the_one_worked_out(tmp_path, monkeypatch):
+    monkeypatch.setenv("NEWS_SEARCH_CACHE", str(tmp_path))
+    worked_out = regional.__wrapped__()
+    assert list(tmp_path.glob("regional-*.marshal"))
+    read_back = regional.__wrapped__()
+    assert read_back.rules == worked_out.rules and read_back.digest == worked_out.digest
+    assert read_back == Synonyms(worked_out.rules) and hash(read_back) == hash(Synonyms(worked_out.rules))
+
+
 # --- searching with them ----------------------------------------------------------------------
 
 
