@@ -25,7 +25,7 @@ from .build_apply import IndexedFile, ProgressCallback, apply_files, indexed_fil
 from .engine.whoosh_seam import segment_document_count
 from .engine.writer import NewsSegmentWriter
 from .errors import UsageError, plural
-from .ingest.corpus import DEFAULT_INCLUDE, Skipped, SourceFiles, Sources, walk
+from .ingest.corpus import DEFAULT_INCLUDE, Skipped, SourceFiles, Sources, walk_folders
 from .cluster import is_cluster
 from .schema import build_schema, index_settings, user_dict_of
 from .storage import IndexDir, corrupt, default_index_dir, open_whoosh, read_meta, write_meta
@@ -262,11 +262,9 @@ def corpus_sources(report: IndexReport, include: Sequence[str], exclude: Sequenc
     """The corpus files to index; those that cannot be read go to ``report.skipped``.
     ``compact``: kept as :class:`SourceFiles` (a fifth of the memory, slower to go through)."""
     sources: Sources = SourceFiles() if compact else []
-    for found in walk(report.corpus, include, exclude):
-        if isinstance(found, Skipped):
-            report.skipped.append(found)
-        else:
-            sources.append(found)
+    for files, skipped in walk_folders(report.corpus, include, exclude):
+        sources.extend(files)
+        report.skipped.extend(skipped)
     if not sources:
         unless = f", except {', '.join(exclude)}" if exclude else ""
         report.notes.append(f"no file in {report.corpus} matches {', '.join(include)}{unless}: nothing to index")

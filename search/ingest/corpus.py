@@ -79,6 +79,10 @@ class SourceFiles:
         self._sizes.append(source.size)
         self._mtimes.append(source.mtime_ns)
 
+    def extend(self, sources: Iterable[SourceFile]) -> None:
+        for source in sources:
+            self.append(source)
+
     def __len__(self) -> int:
         return len(self._ends)
 
@@ -151,6 +155,17 @@ def walk(
     Symlinked directories are followed once each (never into a loop); files that
     cannot be stat-ed are yielded as :class:`Skipped`.
     """
+    for files, skipped in walk_folders(root, include, exclude):
+        yield from sorted(files + skipped, key=_by_path) if skipped else files
+
+
+def walk_folders(
+    root: str | os.PathLike[str],
+    include: Sequence[str] = DEFAULT_INCLUDE,
+    exclude: Sequence[str] = (),
+) -> Iterator[tuple[list[SourceFile], list[Skipped]]]:
+    """:func:`walk` a folder at a time: its files, and those it cannot index, each
+    sorted. An update takes 160,000 files this way in lists, not one by one."""
     root_path = Path(root)
     if not root_path.is_dir():
         raise CorpusError(f"corpus folder not found: {root}")
@@ -165,7 +180,7 @@ def walk(
             # not by a path the kernel walks again (an update stats every file).
             fd = os.open(folder, _OPEN_FOLDER)
         except OSError as error:
-            yield Skipped(prefix.rstrip("/") or ".", f"cannot read folder: {error.strerror}")
+            yield [], [Skipped(prefix.rstrip("/") or ".", f"cannot read folder: {error.strerror}")]
             continue
         try:
             info = os.fstat(fd)
@@ -173,48 +188,54 @@ def walk(
                 continue
             seen.add((info.st_dev, info.st_ino))
             with os.scandir(fd) as listing:
-                entries = sorted(listing, key=_by_name, reverse=True)
-            files = _folder_files(entries, folder, prefix, root_text, stack, wanted, unwanted if exclude else None)
+                entries = sorted(listing, key=_by_name)
+            found = _folder_files(entries, folder, prefix, root_text, wanted, unwanted if exclude else None)
         except OSError as error:
-            yield Skipped(prefix.rstrip("/") or ".", f"cannot read folder: {error.strerror}")
+            yield [], [Skipped(prefix.rstrip("/") or ".", f"cannot read folder: {error.strerror}")]
             continue
         finally:
             os.close(fd)
-        yield from reversed(files)
+        files, skipped, folders = found
+        stack.extend(reversed(folders))
+        yield files, skipped
 
 
 _OPEN_FOLDER = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
 _by_name = operator.attrgetter("name")
+_by_path = operator.attrgetter("path")
 
 
-def _folder_files(entries, folder, prefix, root, stack, wanted, unwanted) -> list[SourceFile | Skipped]:
-    """The files among one folder's ``entries`` (in the order given); its subfolders
-    go on ``stack``. A list, not a generator: this loop runs once per file."""
-    files: list[SourceFile | Skipped] = []
+def _folder_files(entries, folder, prefix, root, wanted, unwanted) -> tuple[list[SourceFile], list[Skipped], list[tuple[str, str]]]:
+    """The files among one folder's ``entries``, those it cannot index, and its
+    subfolders (each as a path and its place under the root), in the order given.
+    Lists, not a generator: this loop runs once per file."""
+    files: list[SourceFile] = []
+    skipped: list[Skipped] = []
+    folders: list[tuple[str, str]] = []
     for entry in entries:
         name = entry.name
         if name[0] == ".":
             continue  # hidden folders and files: VCS data, editor swap files
         relative = prefix + name
         if not relative.isascii() and not _encodable(relative):
-            files.append(Skipped(relative.encode("utf-8", "backslashreplace").decode(), "file name is not valid UTF-8"))
+            skipped.append(Skipped(relative.encode("utf-8", "backslashreplace").decode(), "file name is not valid UTF-8"))
             continue
         try:
             if entry.is_dir():
-                stack.append((f"{folder}/{name}", relative + "/"))
+                folders.append((f"{folder}/{name}", relative + "/"))
                 continue
             if not wanted(relative) or (unwanted and unwanted(relative)):
                 continue
             stat = entry.stat()
         except OSError as error:
             if wanted(relative):
-                files.append(Skipped(relative, f"cannot read file: {error.strerror}"))
+                skipped.append(Skipped(relative, f"cannot read file: {error.strerror}"))
             continue
         if S_ISREG(stat.st_mode):
             files.append(SourceFile(relative, root, stat.st_size, stat.st_mtime_ns))
         else:
-            files.append(Skipped(relative, "not a regular file"))
-    return files
+            skipped.append(Skipped(relative, "not a regular file"))
+    return files, skipped, folders
 
 
 def _encodable(name: str) -> bool:
