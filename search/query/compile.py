@@ -238,8 +238,10 @@ class Coordinated(Precomputed, wq.CompoundQuery):
 
     def best(self, searcher, k: int, floor: float, keep=None, context=None) -> "maxscore.Best | None":
         """The segment's documents that may be among the ``k`` best, with the scores
-        :meth:`scores` gives them (:mod:`search.engine.maxscore`); ``None`` when the
-        n-gram fallback finds documents too (a search for few matches: it needs all)."""
+        :meth:`scores` gives them (:mod:`search.engine.maxscore`: pruned from
+        :data:`PRUNE_FROM` postings, all of them as arrays from :data:`ARRAYS_FROM`);
+        ``None`` when :meth:`scores` should score them all in dicts, as when the n-gram
+        fallback finds documents too (a search for few matches: it needs all)."""
         if self.fallback is not None:
             return None  # all of them
         postings = postings_of(searcher, self)
