@@ -133,7 +133,8 @@ class Lookup:
     def __init__(self, synonyms: Synonyms, user: UserDict | None) -> None:
         # Keyed by text: a rule's terms are worked out only when a query has its word.
         self.user = user
-        self.table = {_joined(word): found for word, found in synonyms.rules}
+        words, found = zip(*synonyms.rules) if synonyms.rules else ((), ())
+        self.table = dict(zip(map("".join, map(str.split, words)), found))  # a word's spaces dropped, in C
 
     def slots(self, words: list[str]) -> list[tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]]:
         """``words`` cut into runs, each with what it searches (the run alone when it has no synonyms)."""
@@ -159,10 +160,6 @@ class Lookup:
 
         found = (tuple(terms(item, self.user)) for item in self.table[text])
         return tuple(dict.fromkeys(item for item in found if item))
-
-
-def _joined(word: str) -> str:
-    return "".join(word.split())
 
 
 @functools.lru_cache(maxsize=32)
