@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
-from .build_apply import indexed_files
+from .build_apply import indexed_files, same_content
 from .errors import CorpusError, UsageError
-from .ingest.corpus import DEFAULT_INCLUDE, Skipped, content_hash, parse_article, walk
+from .ingest.corpus import DEFAULT_INCLUDE, Skipped, parse_article, walk
 from .storage import IndexDir, corrupt, default_index_dir
 
 
@@ -96,7 +96,7 @@ def check_index(
             _missing_or_unindexable(found.path, found.absolute, report, articles_only)
         elif indexed[:2] != (found.size, found.mtime_ns):
             try:
-                changed = content_hash(found.absolute.read_bytes()) != indexed[2]
+                changed = not same_content(found.absolute.read_bytes(), indexed)
             except OSError:
                 changed = True
             if changed:
