@@ -350,7 +350,6 @@ def worker_queries(system: str, directory: str, query_file: str, passes: str) ->
         per_kind.setdefault(query.kind, []).extend(samples)
     slowest = sorted(((statistics.median(samples), query) for query, samples in zip(queries, timings[True])), key=lambda pair: -pair[0])[:5]
     return {
-        "samples_with_snippets": [round(ms, 4) for samples in timings[True] for ms in samples],
         "with_snippets": percentiles([ms for samples in timings[True] for ms in samples]),
         "without_snippets": percentiles([ms for samples in timings[False] for ms in samples]),
         "p50_by_kind_with_snippets": {kind: round(statistics.median(samples), 3) for kind, samples in sorted(per_kind.items())},
@@ -358,6 +357,29 @@ def worker_queries(system: str, directory: str, query_file: str, passes: str) ->
         "queries_with_no_hit": sum(1 for count in hits if count == 0),
         **peak_rss_mb(),
     }
+
+
+def worker_paired_queries(small: str, large: str, query_file: str, passes: str) -> dict:
+    """In-process latency with snippets of every query on two indexes of ours, each query
+    run on both in turn (which first alternates), after a warm-up pass: both sizes see
+    the same moments of a machine whose speed drifts, so their ratio holds still."""
+    from search import open_index
+
+    queries = load_queries(Path(query_file))
+    indexes = [open_index(small), open_index(large)]
+    for query in queries:
+        for index in indexes:
+            index.search(query.text, limit=LIMIT, **query.options)
+    samples: list[list[float]] = [[], []]
+    for number in range(int(passes)):
+        for position, query in enumerate(queries):
+            for which in (0, 1) if (number + position) % 2 == 0 else (1, 0):
+                started = time.perf_counter_ns()
+                indexes[which].search(query.text, limit=LIMIT, **query.options)
+                samples[which].append((time.perf_counter_ns() - started) / 1e6)
+    for index in indexes:
+        index.close()
+    return {"small": percentiles(samples[0]), "large": percentiles(samples[1])}
 
 
 def worker_naive_search(directory: str, batch_file: str | None = None, query: str | None = None) -> None:
@@ -380,6 +402,8 @@ def worker(argv: list[str]) -> int:
         print(json.dumps(worker_build(*args)))
     elif kind == "queries":
         print(json.dumps(worker_queries(*args), ensure_ascii=False))
+    elif kind == "queries-paired":
+        print(json.dumps(worker_paired_queries(*args)))
     elif kind == "overlap":
         print(json.dumps(worker_overlap(*args)))
     elif kind == "naive-batch":
@@ -463,9 +487,7 @@ def bench_round(bench: Bench, number: int) -> dict[str, Path]:
 
     for system in order(number):
         say(f"round {number + 1}: {bench.passes} query passes, {system}")
-        result = run_worker("queries", system, str(folders[system]), str(bench.queries), str(bench.passes))
-        result.pop("samples_with_snippets")  # the percentiles are enough here
-        bench.add(f"queries_{system}", result)
+        bench.add(f"queries_{system}", run_worker("queries", system, str(folders[system]), str(bench.queries), str(bench.passes)))
 
     commands = {
         "ours": lambda text: [bench.cli, "search", text, "--index", str(folders["ours"])],

@@ -9,10 +9,11 @@ at N× once, for its index size. The table gives each figure at 1× beside N× a
 the growth ratio, against the issue's targets (set for 10×).
 
 The machine's speed drifts by a third from minute to minute here, so after both builds
-the sizes take turns: query passes 1×, N×, 1×, N×, and cold queries and updates
-likewise, so a growth ratio compares like moments. A fixed piece of pure-Python work
-(:func:`probe`) is timed before each measurement, and the table shows it: an
-absolute target missed while the probe ran slow was missed by the machine too.
+the sizes take turns, and a growth ratio compares like moments: one process runs each
+query on both indexes in turn for the latencies (a process per size gives each size's
+memory), and cold queries and updates alternate between the sizes. A fixed piece of
+pure-Python work (:func:`probe`) is timed before each measurement, and the table shows
+it: an absolute target missed while the probe ran slow was missed by the machine too.
 """
 
 from __future__ import annotations
@@ -46,8 +47,6 @@ def make_corpora(shared: Path, work: Path, times: int) -> dict[int, Path]:
     return {1: single, times: scaled}
 
 
-#: Query workers per size and round, taken in turns with the other size.
-QUERY_TURNS = 2
 #: Updates per size and round (a changed file, then nothing changed), in turns.
 UPDATE_TURNS = 3
 
@@ -70,16 +69,23 @@ def build(corpus: Path, folder: Path, number: int, label: str) -> dict:
 
 def measure_in_turns(bench: base.Bench, corpora: dict[int, Path], folders: dict[int, Path], number: int) -> dict[int, dict]:
     """Queries, cold CLI queries and updates of every size, the sizes taking turns."""
-    found: dict[int, dict] = {size: {"queries": [], "cold": [], "update_changed": [], "update_noop": [], "probe": []} for size in corpora}
+    found: dict[int, dict] = {size: {"cold": [], "update_changed": [], "update_noop": [], "probe": []} for size in corpora}
 
     def turn(size: int, measurement):
         found[size]["probe"].append(probe())
         return measurement()
 
-    for _ in range(QUERY_TURNS):
-        for size, folder in folders.items():
-            base.say(f"round {number + 1}, {size}x: {bench.passes} query passes")
-            found[size]["queries"].append(turn(size, lambda: base.run_worker("queries", "ours", str(folder), str(bench.queries), str(bench.passes))))
+    for size, folder in folders.items():  # each size alone in a process: its memory
+        base.say(f"round {number + 1}, {size}x: one query pass alone")
+        found[size]["queries"] = turn(size, lambda: base.run_worker("queries", "ours", str(folder), str(bench.queries), "1"))
+    base.say(f"round {number + 1}: {bench.passes} query passes, each query on both sizes in turn")
+    small, large = folders
+    speed = probe()
+    for size in folders:
+        found[size]["probe"].append(speed)
+    paired = base.run_worker("queries-paired", str(folders[small]), str(folders[large]), str(bench.queries), str(bench.passes))
+    for size, key in ((small, "small"), (large, "large")):
+        found[size]["queries"] = {**found[size]["queries"], "alone_with_snippets": found[size]["queries"]["with_snippets"], "with_snippets": paired[key]}
     for size, folder in folders.items():  # an untimed run: the index in the page cache, bytecode written
         base.timed(_search(bench, folder, bench.cold_queries[0]), environment=base.with_bytecode())
     base.say(f"round {number + 1}: cold CLI x{bench.cli_runs} per size")
@@ -94,20 +100,11 @@ def measure_in_turns(bench: base.Bench, corpora: dict[int, Path], folders: dict[
             changed, unchanged = turn(size, lambda: base.incremental(measured, folders[size], number, times=1, first=attempt))
             found[size]["update_changed"] += changed
             found[size]["update_noop"] += unchanged
-    for measured in found.values():
-        measured["queries"] = _pooled(measured["queries"])
     return found
 
 
 def _search(bench: base.Bench, folder: Path, text: str) -> list[str]:
     return [bench.cli, "search", text, "--index", str(folder)]
-
-
-def _pooled(workers: list[dict]) -> dict:
-    """The query figures of several workers over the same index: percentiles of all their
-    samples, the largest RSS, and each worker's figures."""
-    samples = [ms for worker in workers for ms in worker.pop("samples_with_snippets")]
-    return {"with_snippets": base.percentiles(samples), "rss_mb": max(worker["rss_mb"] for worker in workers), "workers": workers}
 
 
 def run(args, shared: Path, work: Path, queries: list) -> dict:
