@@ -208,10 +208,16 @@ def test_positions_read_by_block_are_the_matchers(searcher):
 
 
 @pytest.mark.parametrize("cap", [1, 7, 1000])
-def test_counts_of_words_together_are_whooshs(searcher, cap):
+@pytest.mark.parametrize("numpy_loaded", [True, False])
+def test_counts_of_words_together_are_whooshs(searcher, cap, numpy_loaded, monkeypatch):
     """Documents holding every word (a tuple: side by side, in any text field), as
-    Whoosh's intersection of per-field ORs counts them, up to a cap."""
+    Whoosh's intersection of per-field ORs counts them, up to a cap: with numpy, and in
+    plain Python as a process that has not loaded it counts."""
+    import search.engine.docsets as docsets
     from search.engine.docsets import count_together
+
+    if not numpy_loaded:  # the plain count, as where numpy is not in sys.modules
+        monkeypatch.setattr(docsets, "_count_in_segment", docsets._count_plainly)
 
     fields = ("title", "body", "categories")
     word_sets = [
@@ -343,10 +349,11 @@ def test_every_match_scored_as_arrays_gives_the_exhaustive_page_and_count(search
 
 
 def test_a_one_off_search_under_prune_from_does_not_load_numpy(updated_index):
-    """A CLI search is a process of one query: numpy's import would cost it more than arrays save."""
+    """A CLI search is a process of one query: numpy's import would cost it more than arrays, or
+    a suggestion's count of words together, save."""
     code = (
         "import sys, search.query.compile as c; c.ARRAYS_FROM = 0; c.PRUNE_FROM = float('inf'); "
-        "from search import open_index; found = open_index(sys.argv[1]).search('中国 发展', suggest=False); "
+        "from search import open_index; found = open_index(sys.argv[1]).search('中国 发展'); "
         "print(found.total, found.total_is_exact, 'numpy' in sys.modules)"
     )
     done = subprocess.run([sys.executable, "-c", code, str(updated_index)], capture_output=True, text=True, check=True)

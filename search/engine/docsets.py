@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import array
 import bisect
+import heapq
 import sys
 import weakref
+from itertools import islice
+from typing import Iterator
 
 from whoosh import query as wq
 
 from .postings import PositionCursor, distinct, live_mask, live_postings, side_by_side
-from .whoosh_seam import column_bytes, column_typecode, deleted_docs, variable_bytes
+from .whoosh_seam import blocks_holding, column_bytes, column_typecode, deleted_docs, iter_blocks, variable_bytes
 
 # Per segment reader and field: every document's value of a numeric column.
 _COLUMNS: "weakref.WeakKeyDictionary[object, dict]" = weakref.WeakKeyDictionary()
@@ -173,9 +176,12 @@ def count_together(searcher, words: list[tuple[str, ...]], fields: tuple[str, ..
     one of ``fields`` (one term: anywhere in them)."""
     if not words or not all(words):  # nothing asked for, or a word of no terms that no document holds
         return 0
+    # A process without numpy (a one-off CLI search) counts in plain Python: the
+    # count seldom reads past the first chunk, and numpy's import costs it 50 ms.
+    counting = _count_in_segment if "numpy" in sys.modules else _count_plainly
     found = 0
     for reader, offset in searcher.reader().leaf_readers():
-        found += _count_in_segment(reader, offset, words, fields, allowed, cap - found)
+        found += counting(reader, offset, words, fields, allowed, cap - found)
         if found >= cap:
             return cap
     return found
@@ -194,12 +200,7 @@ def _count_in_segment(reader, offset: int, words, fields, allowed, cap: int) -> 
         candidates = candidates[live]
     others = [word for word in words if word is not rarest]
     phrases = [word for word in words if len(word) > 1]
-    cursors = {
-        (phrase, field): [PositionCursor(reader, field, term.encode("utf-8")) for term in phrase]
-        for phrase in phrases
-        for field in fields
-        if all((field, term.encode("utf-8")) in reader for term in phrase)
-    }
+    cursors = _phrase_cursors(reader, phrases, fields)
     found = 0
     for start in range(0, len(candidates), _CHUNK):
         alive = candidates[start : start + _CHUNK]
@@ -217,6 +218,76 @@ def _count_in_segment(reader, offset: int, words, fields, allowed, cap: int) -> 
                 if found >= cap:
                     return found
     return found
+
+
+def _count_plainly(reader, offset: int, words, fields, allowed, cap: int) -> int:
+    """:func:`_count_in_segment` without numpy: the candidates are the documents of the
+    rarest word's rarest term, read a block at a time as far as the count goes; the
+    other words (and that word's other terms) narrow each chunk, and phrases are checked last."""
+    rarest = min(words, key=lambda word: _frequency(reader, word, fields))
+    first = min(rarest, key=lambda term: _frequency(reader, (term,), fields))
+    candidates = _term_documents(reader, first, fields, deleted_docs(reader))
+    others = [word for word in words if word is not rarest] + [(term,) for term in rarest if term != first]
+    phrases = [word for word in words if len(word) > 1]
+    cursors = _phrase_cursors(reader, phrases, fields)
+    found = 0
+    while chunk := list(islice(candidates, _CHUNK)):
+        alive = chunk if allowed is None else [docnum for docnum in chunk if docnum + offset in allowed]
+        for word in others:
+            held = _holding_plainly(reader, word, fields, alive)
+            alive = [docnum for docnum in alive if docnum in held]
+            if not alive:
+                break
+        for docnum in alive:
+            if all(any((phrase, field) in cursors and side_by_side(cursors[phrase, field], docnum) for field in fields) for phrase in phrases):
+                found += 1
+                if found >= cap:
+                    return found
+    return found
+
+
+def _term_documents(reader, term: str, fields, deleted) -> Iterator[int]:
+    """The live documents holding ``term`` in one of ``fields``, rising, a block at a time."""
+    text = term.encode("utf-8")
+    last = -1
+    for docnum in heapq.merge(*(_block_ids(reader, field, text) for field in fields if (field, text) in reader)):
+        if docnum != last and docnum not in deleted:
+            yield docnum
+        last = docnum
+
+
+def _block_ids(reader, field: str, text: bytes) -> Iterator[int]:
+    for block, _ in iter_blocks(live_postings(reader, field, text)[0]):
+        yield from block
+
+
+def _holding_plainly(reader, word: tuple[str, ...], fields, docs: list[int]) -> set[int]:
+    """:func:`_holding` without numpy: those of ``docs`` (rising) holding every term of
+    ``word`` in one of ``fields``, from the blocks that may hold them."""
+    found: set[int] = set()
+    for field in fields:
+        inside: set[int] | None = None
+        for term in word:
+            text = term.encode("utf-8")
+            ids: set[int] = set()
+            if (field, text) in reader:
+                for block, _ in blocks_holding(live_postings(reader, field, text)[0], docs):
+                    ids.update(block)
+            inside = ids if inside is None else inside & ids
+            if not inside:
+                break
+        found |= inside or set()
+    return found
+
+
+def _phrase_cursors(reader, phrases, fields) -> dict:
+    """Position cursors of each phrase's terms, per field that holds them all."""
+    return {
+        (phrase, field): [PositionCursor(reader, field, term.encode("utf-8")) for term in phrase]
+        for phrase in phrases
+        for field in fields
+        if all((field, term.encode("utf-8")) in reader for term in phrase)
+    }
 
 
 #: Candidates looked up at once when counting words together.
