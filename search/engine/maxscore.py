@@ -17,6 +17,7 @@ number found.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from collections.abc import Callable
@@ -176,17 +177,35 @@ class _Search:
         if keep is not None:
             self.keep = numpy.zeros(size, bool)
             self.keep[keep[(keep >= 0) & (keep < size)]] = True
-        self.bounds = [[list_.bound(searcher) for list_ in word.lists] for word in words]
-        self.bonus_bound = sum(list_.bound(searcher) for bonus in bonuses for list_ in bonus.lists)
         self.found: list[list[arrays.Arrays | None]] = [[None] * len(word.lists) for word in words]
-        # Per word, per document: its lists read added up (the least it scores), and
-        # the most the lists it may be in (hoped, unchecked) can add.
-        self.known = [numpy.zeros(size) for _ in words]
-        self.hoped = [numpy.zeros(size) for _ in words]
         self.seen = numpy.zeros(size, bool)  # in a list read: a match
-        self.maybe = numpy.zeros(size, bool)  # in a list hoped for: perhaps a match
         self.unread = {(i, j) for i, word in enumerate(words) for j in range(len(word.lists))}
         self.unchecked: dict[tuple[int, int], arrays.Arrays] = {}  # lists hoped for, not read
+
+    # What pruning needs, made when first asked: scoring every match (every()) never does.
+
+    @functools.cached_property
+    def bounds(self) -> list[list[float]]:
+        return [[list_.bound(self.searcher) for list_ in word.lists] for word in self.words]
+
+    @functools.cached_property
+    def bonus_bound(self) -> float:
+        return sum(list_.bound(self.searcher) for bonus in self.bonuses for list_ in bonus.lists)
+
+    @functools.cached_property
+    def known(self) -> list[numpy.ndarray]:
+        """Per word, per document: its lists read added up (the least it scores)."""
+        return [numpy.zeros(len(self.seen)) for _ in self.words]
+
+    @functools.cached_property
+    def hoped(self) -> list[numpy.ndarray]:
+        """Per word, per document: the most the lists it may be in (hoped, unchecked) can add."""
+        return [numpy.zeros(len(self.seen)) for _ in self.words]
+
+    @functools.cached_property
+    def maybe(self) -> numpy.ndarray:
+        """Per document: in a list hoped for, so perhaps a match."""
+        return numpy.zeros(len(self.seen), bool)
 
     def run(self, k: int, floor: float) -> Best:
         """Lists read whole from the highest bound down, until those unread cannot bring in a document."""
