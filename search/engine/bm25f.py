@@ -22,7 +22,7 @@ from whoosh import scoring
 from whoosh import query as wq
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
-from .postings import PositionCursor, live_postings, side_by_side
+from .postings import PositionCursor, ids_near, live_ids, live_postings, side_by_side
 from .whoosh_seam import blocks_holding, field_b, iter_blocks, length_bytes, per_document_reader, rewind
 
 #: Posting lists this long score blocks of equal weights from a per-document table.
@@ -269,13 +269,10 @@ def _holding_every(scorers: list[TermScorer]) -> list[int]:
     """The live documents holding every term (rising): the rarest term's, narrowed by
     each other term's blocks that may hold them."""
     rarest, *others = sorted(scorers, key=lambda scorer: scorer.reader.doc_frequency(scorer.field, scorer.text))
-    matcher, deleted = live_postings(rarest.reader, rarest.field, rarest.text)
-    docs = [docnum for ids, _ in iter_blocks(matcher) for docnum in ids if docnum not in deleted]
+    docs = list(live_ids(rarest.reader, rarest.field, rarest.text))
     for scorer in others:
-        held: set[int] = set()
-        for ids, _ in blocks_holding(live_postings(scorer.reader, scorer.field, scorer.text)[0], docs):
-            held.update(ids)
-        docs = [docnum for docnum in docs if docnum in held]
+        near = ids_near(scorer.reader, scorer.field, scorer.text, docs)
+        docs = [docnum for docnum in docs if docnum in near]
     return docs
 
 

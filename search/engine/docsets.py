@@ -19,8 +19,8 @@ from typing import Iterator
 
 from whoosh import query as wq
 
-from .postings import PositionCursor, distinct, live_mask, live_postings, side_by_side
-from .whoosh_seam import blocks_holding, column_bytes, column_typecode, deleted_docs, iter_blocks, variable_bytes
+from .postings import PositionCursor, distinct, ids_near, live_ids, live_mask, live_postings, side_by_side
+from .whoosh_seam import column_bytes, column_typecode, deleted_docs, variable_bytes
 
 # Per segment reader and field: every document's value of a numeric column.
 _COLUMNS: "weakref.WeakKeyDictionary[object, dict]" = weakref.WeakKeyDictionary()
@@ -213,7 +213,7 @@ def _count_in_segment(reader, offset: int, words, fields, allowed, cap: int) -> 
             if not len(alive):
                 break
         for docnum in alive.tolist():
-            if all(any((phrase, field) in cursors and side_by_side(cursors[phrase, field], docnum) for field in fields) for phrase in phrases):
+            if _phrases_hold(cursors, phrases, fields, docnum):
                 found += 1
                 if found >= cap:
                     return found
@@ -226,7 +226,7 @@ def _count_plainly(reader, offset: int, words, fields, allowed, cap: int) -> int
     other words (and that word's other terms) narrow each chunk, and phrases are checked last."""
     rarest = min(words, key=lambda word: _frequency(reader, word, fields))
     first = min(rarest, key=lambda term: _frequency(reader, (term,), fields))
-    candidates = _term_documents(reader, first, fields, deleted_docs(reader))
+    candidates = _term_documents(reader, first, fields)
     others = [word for word in words if word is not rarest] + [(term,) for term in rarest if term != first]
     phrases = [word for word in words if len(word) > 1]
     cursors = _phrase_cursors(reader, phrases, fields)
@@ -239,26 +239,21 @@ def _count_plainly(reader, offset: int, words, fields, allowed, cap: int) -> int
             if not alive:
                 break
         for docnum in alive:
-            if all(any((phrase, field) in cursors and side_by_side(cursors[phrase, field], docnum) for field in fields) for phrase in phrases):
+            if _phrases_hold(cursors, phrases, fields, docnum):
                 found += 1
                 if found >= cap:
                     return found
     return found
 
 
-def _term_documents(reader, term: str, fields, deleted) -> Iterator[int]:
+def _term_documents(reader, term: str, fields) -> Iterator[int]:
     """The live documents holding ``term`` in one of ``fields``, rising, a block at a time."""
     text = term.encode("utf-8")
     last = -1
-    for docnum in heapq.merge(*(_block_ids(reader, field, text) for field in fields if (field, text) in reader)):
-        if docnum != last and docnum not in deleted:
+    for docnum in heapq.merge(*(live_ids(reader, field, text) for field in fields if (field, text) in reader)):
+        if docnum != last:
             yield docnum
         last = docnum
-
-
-def _block_ids(reader, field: str, text: bytes) -> Iterator[int]:
-    for block, _ in iter_blocks(live_postings(reader, field, text)[0]):
-        yield from block
 
 
 def _holding_plainly(reader, word: tuple[str, ...], fields, docs: list[int]) -> set[int]:
@@ -269,15 +264,17 @@ def _holding_plainly(reader, word: tuple[str, ...], fields, docs: list[int]) -> 
         inside: set[int] | None = None
         for term in word:
             text = term.encode("utf-8")
-            ids: set[int] = set()
-            if (field, text) in reader:
-                for block, _ in blocks_holding(live_postings(reader, field, text)[0], docs):
-                    ids.update(block)
+            ids = ids_near(reader, field, text, docs) if (field, text) in reader else set()
             inside = ids if inside is None else inside & ids
             if not inside:
                 break
         found |= inside or set()
     return found
+
+
+def _phrases_hold(cursors: dict, phrases, fields, docnum: int) -> bool:
+    """Whether every phrase's terms stand side by side in ``docnum``, in one of ``fields``."""
+    return all(any((phrase, field) in cursors and side_by_side(cursors[phrase, field], docnum) for field in fields) for phrase in phrases)
 
 
 def _phrase_cursors(reader, phrases, fields) -> dict:

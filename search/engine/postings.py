@@ -5,13 +5,31 @@ from __future__ import annotations
 
 import bisect
 
-from .whoosh_seam import BlockCursor, unfiltered
+from typing import Iterator
+
+from .whoosh_seam import BlockCursor, blocks_holding, iter_blocks, unfiltered
 
 
 def live_postings(reader, field: str, text: bytes):
     """A term's posting matcher in one segment, and the segment's deleted documents
     (which Whoosh would filter out one by one)."""
     return unfiltered(reader.postings(field, text))
+
+
+def live_ids(reader, field: str, text: bytes) -> Iterator[int]:
+    """A term's live documents in one segment, rising, read a block at a time."""
+    matcher, deleted = live_postings(reader, field, text)
+    for ids, _ in iter_blocks(matcher):
+        yield from (docnum for docnum in ids if docnum not in deleted) if deleted else ids
+
+
+def ids_near(reader, field: str, text: bytes, docs: list[int]) -> set[int]:
+    """The documents of the blocks of a term's list that may hold any of ``docs``
+    (rising): those of ``docs`` it holds among them, its other blocks never read."""
+    near: set[int] = set()
+    for ids, _ in blocks_holding(live_postings(reader, field, text)[0], docs):
+        near.update(ids)
+    return near
 
 
 def live_mask(ids, deleted: frozenset[int]):
