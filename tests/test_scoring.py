@@ -296,6 +296,19 @@ def _exhaustive(searcher, query, limit: int):
         return top_results(searcher, query, limit)
 
 
+def _pages_and_exhaustive_pages(searcher, seed: int, allowed: set[int], exact_below: int):
+    """(text, limit, page, exhaustive page) of 60 random queries: every third one filtered
+    by ``allowed``, at depths 1, 10 and 30 in turn."""
+    for number, text in enumerate(_random_queries(60, seed)):
+        compiled = to_whoosh(parse(text))
+        if not isinstance(compiled, Precomputed):
+            continue
+        query = Restricted(compiled, allowed) if number % 3 == 0 else compiled
+        limit = (1, 10, 30)[number % 3]
+        expected = _exhaustive(searcher, query, limit)
+        yield text, limit, top_results(searcher, query, limit, exact_below=exact_below), expected
+
+
 @pytest.fixture
 def prune_all(monkeypatch):
     """MaxScore for every free-text query, however few postings it reads."""
@@ -306,16 +319,8 @@ def prune_all(monkeypatch):
 def test_pruned_pages_are_the_exhaustive_pages_score_for_score(searcher, seed, prune_all):
     """Random queries, filtered or not, at several depths: the same documents, order
     and float scores as scoring every match; the count is exact or a lower bound."""
-    allowed = set(range(1, searcher.doc_count_all(), 2))
     pruned = 0
-    for number, text in enumerate(_random_queries(60, seed)):
-        compiled = to_whoosh(parse(text))
-        if not isinstance(compiled, Precomputed):
-            continue
-        query = Restricted(compiled, allowed) if number % 3 == 0 else compiled
-        limit = (1, 10, 30)[number % 3]
-        expected = _exhaustive(searcher, query, limit)
-        found = top_results(searcher, query, limit, exact_below=10)
+    for text, limit, found, expected in _pages_and_exhaustive_pages(searcher, seed, set(range(1, searcher.doc_count_all(), 2)), 10):
         assert [(hit.docnum, hit.score) for hit in found] == [(hit.docnum, hit.score) for hit in expected], text
         _assert_count(found, len(expected), max(limit, 10))
         if len(expected) < 10:
@@ -332,16 +337,8 @@ def test_every_match_scored_as_arrays_gives_the_exhaustive_page_and_count(search
 
     monkeypatch.setattr("search.query.compile.ARRAYS_FROM", 0)
     monkeypatch.setattr("search.query.compile.PRUNE_FROM", math.inf)
-    allowed = set(range(0, searcher.doc_count_all(), 2))
     compared = 0
-    for number, text in enumerate(_random_queries(60, seed + 10)):
-        compiled = to_whoosh(parse(text))
-        if not isinstance(compiled, Precomputed):
-            continue
-        query = Restricted(compiled, allowed) if number % 3 == 0 else compiled
-        limit = (1, 10, 30)[number % 3]
-        expected = _exhaustive(searcher, query, limit)
-        found = top_results(searcher, query, limit)
+    for text, _, found, expected in _pages_and_exhaustive_pages(searcher, seed + 10, set(range(0, searcher.doc_count_all(), 2)), 0):
         assert [(hit.docnum, hit.score) for hit in found] == [(hit.docnum, hit.score) for hit in expected], text
         assert found.total_is_exact and len(found) == len(expected), text
         compared += len(expected) > 0
