@@ -19,7 +19,7 @@ from typing import Iterator
 
 from whoosh import query as wq
 
-from .postings import PositionCursor, distinct, ids_near, live_ids, live_mask, live_postings, side_by_side
+from .postings import PositionCursor, distinct, ids_near, live_ids, live_mask, live_postings, numpy_loaded, side_by_side
 from .whoosh_seam import column_bytes, column_typecode, deleted_docs, variable_bytes
 
 # Per segment reader and field: every document's value of a numeric column.
@@ -176,9 +176,8 @@ def count_together(searcher, words: list[tuple[str, ...]], fields: tuple[str, ..
     one of ``fields`` (one term: anywhere in them)."""
     if not words or not all(words):  # nothing asked for, or a word of no terms that no document holds
         return 0
-    # A process without numpy (a one-off CLI search) counts in plain Python: the
-    # count seldom reads past the first chunk, and numpy's import costs it 50 ms.
-    counting = _count_in_segment if "numpy" in sys.modules else _count_plainly
+    # Without numpy loaded, in plain Python: the count seldom reads past the first chunk.
+    counting = _count_in_segment if numpy_loaded() else _count_plainly
     found = 0
     for reader, offset in searcher.reader().leaf_readers():
         found += counting(reader, offset, words, fields, allowed, cap - found)

@@ -14,12 +14,12 @@ sets, before coverage saturated: there is none.)
 from __future__ import annotations
 
 import math
-import sys
 from typing import TYPE_CHECKING
 
 from whoosh import query as wq
 
 from ..engine.bm25f import accumulate, postings_of, query_scores, term_scores_of
+from ..engine.postings import numpy_loaded
 from ..engine.precomputed import Precomputed
 from ..schema import TEXT_FIELDS, exact_value
 from ..text.tokenizers import grams
@@ -245,11 +245,8 @@ class Coordinated(Precomputed, wq.CompoundQuery):
         if self.fallback is not None:
             return None  # all of them
         postings = postings_of(searcher, self)
-        if postings < PRUNE_FROM and (postings < ARRAYS_FROM or "numpy" not in sys.modules):
-            # Few enough that scoring every match in dicts is quicker; or a process that
-            # has not loaded numpy (a one-off CLI search), whose import (50 ms) costs
-            # more than arrays save a query under PRUNE_FROM.
-            return None
+        if postings < PRUNE_FROM and (postings < ARRAYS_FROM or not numpy_loaded()):
+            return None  # few enough that scoring every match in dicts is quicker (or numpy is not loaded)
         from ..engine import maxscore  # numpy: only a search of many matches needs it
 
         saturation = COVERAGE_SATURATION * highest_idf(searcher)
