@@ -3,6 +3,7 @@ index of real stories with two segments and deleted documents."""
 
 from __future__ import annotations
 
+import json
 import math
 import subprocess
 import sys
@@ -313,6 +314,7 @@ def _pages_and_exhaustive_pages(searcher, seed: int, allowed: set[int], exact_be
 def prune_all(monkeypatch):
     """MaxScore for every free-text query, however few postings it reads."""
     monkeypatch.setattr("search.query.compile.PRUNE_FROM", 0)
+    monkeypatch.setattr("search.engine.postings.LOAD_NUMPY_AFTER", 0)
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -356,6 +358,26 @@ def test_a_one_off_search_under_prune_from_does_not_load_numpy(updated_index):
     done = subprocess.run([sys.executable, "-c", code, str(updated_index)], capture_output=True, text=True, check=True)
     total, exact, numpy_loaded = done.stdout.split()
     assert int(total) > 10 and exact == "True" and numpy_loaded == "False"
+
+
+def test_numpy_is_loaded_to_prune_once_searches_in_dicts_have_cost_what_its_import_does(updated_index):
+    """Ski rental: searches of many postings are scored in dicts (exact counts) until
+    those of this process add up to LOAD_NUMPY_AFTER; the search that gets there loads
+    numpy and prunes, and its page is the same."""
+    code = (
+        "import json, sys, search.query.compile as c, search.engine.postings as p; c.PRUNE_FROM = 0\n"
+        "from search import open_index; from search.query.syntax import parse\n"
+        "index = open_index(sys.argv[1]); text = '中国 发展'\n"
+        "p.LOAD_NUMPY_AFTER = 2 * c.postings_of(index._searcher, c.to_whoosh(parse(text))) - 1\n"
+        "for _ in range(2):\n"
+        "    found = index.search(text)\n"
+        "    print(json.dumps([[(h.path, h.score) for h in found.hits], found.total_is_exact, 'numpy' in sys.modules]))"
+    )
+    done = subprocess.run([sys.executable, "-c", code, str(updated_index)], capture_output=True, text=True, check=True)
+    (first_page, first_exact, first_numpy), (second_page, second_exact, second_numpy) = map(json.loads, done.stdout.splitlines())
+    assert (first_exact, first_numpy) == (True, False)
+    assert (second_exact, second_numpy) == (False, True)
+    assert second_page == first_page and len(first_page) == 10
 
 
 def test_no_document_scores_above_its_lists_bound(searcher):

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from whoosh import query as wq
 
 from ..engine.bm25f import accumulate, postings_of, query_scores, term_scores_of
-from ..engine.postings import numpy_loaded
+from ..engine.postings import numpy_loaded, numpy_pays
 from ..engine.precomputed import Precomputed
 from ..schema import TEXT_FIELDS, exact_value
 from ..text.tokenizers import grams
@@ -239,14 +239,16 @@ class Coordinated(Precomputed, wq.CompoundQuery):
     def best(self, searcher, k: int, floor: float, keep=None, context=None) -> "maxscore.Best | None":
         """The segment's documents that may be among the ``k`` best, with the scores
         :meth:`scores` gives them (:mod:`search.engine.maxscore`: pruned from
-        :data:`PRUNE_FROM` postings, all of them as arrays from :data:`ARRAYS_FROM`);
-        ``None`` when :meth:`scores` should score them all in dicts, as when the n-gram
+        :data:`PRUNE_FROM` postings, all of them as arrays from :data:`ARRAYS_FROM`,
+        where numpy pays); ``None`` when :meth:`scores` should score them all in dicts, as when the n-gram
         fallback finds documents too (a search for few matches: it needs all)."""
         if self.fallback is not None:
             return None  # all of them
         postings = postings_of(searcher, self)
         if postings < PRUNE_FROM and (postings < ARRAYS_FROM or not numpy_loaded()):
             return None  # few enough that scoring every match in dicts is quicker (or numpy is not loaded)
+        if not self._numpy_pays(searcher):
+            return None  # in dicts: quicker than loading numpy, for a search or two
         from ..engine import maxscore  # numpy: only a search of many matches needs it
 
         saturation = COVERAGE_SATURATION * highest_idf(searcher)
@@ -258,6 +260,12 @@ class Coordinated(Precomputed, wq.CompoundQuery):
         if postings < PRUNE_FROM:
             return maxscore.every(searcher, words, transform, bonuses, keep)
         return maxscore.best(searcher, words, transform, bonuses, k, floor, keep)
+
+    def _numpy_pays(self, searcher) -> bool:
+        """:func:`numpy_pays` for the whole index's postings, asked once per search."""
+        if "_numpy_decided" not in self.__dict__:
+            self._numpy_decided = numpy_pays(postings_of(searcher.get_parent(), self))
+        return self._numpy_decided
 
 
 def _bonus_of(searcher, query: wq.Query, context) -> "maxscore.Bonus":
