@@ -90,6 +90,19 @@ def test_update_applies_added_changed_and_deleted_files(built, read_calls) -> No
         assert len(index) == 30
 
 
+def test_after_an_update_the_files_of_a_segment_with_deletions_are_known_unchanged(built, read_calls) -> None:
+    """What the index holds of each file is read past the documents an update deleted."""
+    corpus, location = built
+    changed = corpus / "健康" / "流感季提醒接种疫苗.md"
+    changed.write_text(changed.read_text("utf-8").replace("疫苗", "鸭嘴兽"), "utf-8")
+    assert index_corpus(corpus, location).updated == 1
+    with open_index(location) as index:
+        assert any(segment.has_deletions() for segment, _ in index._searcher.reader().leaf_readers())
+    read_calls.clear()
+    again = index_corpus(corpus, location)
+    assert (again.added, again.updated, again.removed, again.unchanged) == (0, 0, 0, 30) and read_calls == []
+
+
 def test_touched_file_with_same_content_is_unchanged(built, read_calls) -> None:
     corpus, location = built
     touched = corpus / "体育" / "夜间游泳场馆一票难求.md"
