@@ -410,8 +410,21 @@ def test_walk_include_globs(tmp_path):
     assert sorted(found(tmp_path, include=["news/2021/*"])[0]) == ["news/2021/a.md"]
 
 
+def test_extension_globs_are_tested_by_the_ending_as_their_expression_would():
+    import fnmatch
+    import re
+
+    from search.ingest.corpus import _glob_variants, _matcher
+
+    names = ["a.md", "x/b.md", "x/y/c.markdown", "d.MD", "e.md.bak", "md", "f.mdx", "g.htm", "g.html", "x/.md", "h.txt"]
+    for patterns in [("**/*.md",), ("*.md", "**/*.htm"), ("**/*.md", "**/*.markdown", "**/*.html", "**/*.htm")]:
+        expression = re.compile("|".join(fnmatch.translate(v) for pattern in patterns for v in _glob_variants(pattern)))
+        assert [bool(_matcher(patterns)(name)) for name in names] == [bool(expression.match(name)) for name in names], patterns
+        assert not hasattr(_matcher(patterns), "__self__")  # the ending test, not an expression's method
+
+
 def test_walk_double_star_in_the_middle_matches_zero_folders(tmp_path):
-    # BUG: `_matches` lets a *leading* `**/` match zero folders ("as users expect of
+    # BUG: `_matcher` lets a *leading* `**/` match zero folders ("as users expect of
     # globs"), but not one in the middle: `news/**/*.md` misses `news/b.md`, although
     # Path.glob("news/**/*.md") finds it.
     for name in ("news/2021/a.md", "news/b.md", "blog/c.md"):
