@@ -44,10 +44,11 @@ def apply_files(
 ) -> None:
     """Add, update and remove documents so ``writer`` holds ``sources``; ``known`` is
     what the index held (emptied as files are seen: what is left was deleted)."""
-    total = len(sources)
-    for done, source in enumerate(sources, 1):
-        indexed = known.pop(source.path, None)
-        if indexed is not None and indexed[:2] == (source.size, source.mtime_ns):
+    total, pop = len(sources), known.pop
+    for done, source in enumerate(sources, 1):  # once per file: kept to what costs little
+        path, _, size, mtime_ns = source
+        indexed = pop(path, None)
+        if indexed is not None and indexed[0] == size and indexed[1] == mtime_ns:
             report.unchanged += 1  # not even opened
             if done % PROGRESS_EVERY and done < total:
                 continue
@@ -56,9 +57,9 @@ def apply_files(
                 _apply_file(writer, source, indexed, report, articles_only)
             except Exception as error:  # one odd file must never sink the run
                 reason = str(error) if isinstance(error, CorpusError) else f"{type(error).__name__}: {error}"
-                report.skipped.append(Skipped(source.path, reason))
+                report.skipped.append(Skipped(path, reason))
                 if indexed:
-                    writer.delete_by_term("path", source.path)
+                    writer.delete_by_term("path", path)
                     report.removed += 1
         if progress:
             progress(done, total)
