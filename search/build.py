@@ -16,16 +16,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from operator import attrgetter
 from pathlib import Path
-from typing import Sequence
+from typing import Iterable, Sequence
 
 import whoosh.index
 from whoosh.writing import IndexWriter
 
-from .build_apply import IndexedFile, ProgressCallback, apply_files, indexed_files
+from .build_apply import IndexedFile, ProgressCallback, apply_files, holds_under, indexed_files, indexed_files_at
 from .engine.whoosh_seam import segment_document_count
 from .engine.writer import NewsSegmentWriter
 from .errors import UsageError, plural
-from .ingest.corpus import DEFAULT_INCLUDE, Skipped, SourceFiles, Sources, walk_folders
+from .ingest.corpus import DEFAULT_INCLUDE, Skipped, SourceFile, SourceFiles, Sources, files_at, walk_folders
 from .cluster import is_cluster
 from .schema import build_schema, index_settings, user_dict_of
 from .storage import IndexDir, corrupt, default_index_dir, open_whoosh, read_meta, write_meta
@@ -104,6 +104,7 @@ def index_corpus(
     workers: int | None = None,
     allow_removals: bool = False,
     synonyms: str | os.PathLike[str] | None = None,
+    changed: Iterable[str | os.PathLike[str]] | None = None,
 ) -> IndexReport:
     """Bring the index at ``index_dir`` up to date with the files under ``corpus``.
 
@@ -133,6 +134,12 @@ def index_corpus(
     A rebuild of :data:`PARALLEL_FROM` files or more is split between ``workers``
     processes (default: one per CPU, at most :data:`MAX_WORKERS`), each writing
     one segment of the new index; ``workers=1`` builds in this process.
+
+    ``changed`` tells an update the only paths that may have changed (absolute, or
+    under ``corpus``), as a watcher knows them: only they are looked at, not every
+    file (one file of 1.6 million: no walk of them all). A folder among them, a path
+    outside ``corpus``, or a corpus with symlinked folders, means a walk after all;
+    ``unchanged`` then counts only the paths told.
     """
     if is_cluster(index_dir if index_dir is not None else os.environ.get("NEWS_SEARCH_INDEX")):
         from .cluster.build import index_into_cluster
@@ -153,22 +160,33 @@ def index_corpus(
     check_corpus_folder(report.corpus)
     user = read_user_dict(user_dict)
     own_synonyms = read_synonyms(synonyms)
+    told = None if rebuild or changed is None else _told_paths(report.corpus, changed)
+    linked: list[str] = []  # the symlinked folders a walk meets
     # A build from scratch holds every file's entry the whole time: compactly.
-    sources = corpus_sources(report, include, exclude, compact=rebuild or location.current() is None)
-    shared_by = worker_count(workers, len(sources))
+    sources = None if told is not None else corpus_sources(report, include, exclude, rebuild or location.current() is None, linked)
+    walked = sources is not None
     with location.lock(lock_timeout) as stale_lock:
         _clear_leftovers(location, stale_lock, report)
         live = location.current()
         live_meta = read_meta(live) if live is not None else {}
         if rebuild or live is None:
+            if sources is None:
+                sources, walked = corpus_sources(report, include, exclude, True, linked), True
             if not allow_removals:
                 _refuse_emptying(location, live_meta, sources, report.corpus)
             target = _open_for_rebuild(location, live, user)
         else:
-            target = _open_for_update(location, user, user_dict)
+            target = _open_for_update(location, user, user_dict, told)
+            if sources is None:
+                sources = _told_sources(report, target, told, include, exclude)
+            if sources is None:  # only a walk can tell
+                sources, walked = corpus_sources(report, include, exclude, False, linked), True
+                target.known = _known_files(location, target.ix, None)
             _check_update(location, target, report.corpus, sources, allow_removals)
+        if walked:  # updates told what changed rely on there being none
+            target.meta["linked_folders"] = len(linked)
         report.rebuilt = target.rebuilt
-        report.workers = shared_by if target.rebuilt else 1
+        report.workers = worker_count(workers, len(sources)) if target.rebuilt else 1
         # Files named in globs of the user's are indexed whatever their names.
         _apply(location, target, sources, report, progress, articles_only=include == DEFAULT_INCLUDE)
         _record(target, report, live_meta, user_dict, include, exclude, (synonyms, own_synonyms))
@@ -220,8 +238,8 @@ def _check_update(
             "folder (or none) to update it, or add --rebuild to build it from this one"
         )
     elif not allow_removals:
-        holding = len(target.known)
-        removing = holding - sum(map(target.known.__contains__, map(attrgetter("path"), sources)))  # in C
+        holding = segment_document_count(target.ix)  # known holds them all, or the paths told
+        removing = len(target.known) - sum(map(target.known.__contains__, map(attrgetter("path"), sources)))  # in C
         if removes_too_much(removing, holding):
             problem = (
                 f"this update would remove {removing} of the {plural(holding, 'document')} of index "
@@ -258,11 +276,14 @@ def read_synonyms(path: str | os.PathLike[str] | None) -> Synonyms | None:
         raise UsageError(str(error)) from None
 
 
-def corpus_sources(report: IndexReport, include: Sequence[str], exclude: Sequence[str], compact: bool = False) -> Sources:
+def corpus_sources(
+    report: IndexReport, include: Sequence[str], exclude: Sequence[str], compact: bool = False, linked: list[str] | None = None
+) -> Sources:
     """The corpus files to index; those that cannot be read go to ``report.skipped``.
-    ``compact``: kept as :class:`SourceFiles` (a fifth of the memory, slower to go through)."""
+    ``compact``: kept as :class:`SourceFiles` (a fifth of the memory, slower to go through);
+    ``linked`` gets the symlinked folders met."""
     sources: Sources = SourceFiles() if compact else []
-    for files, skipped in walk_folders(report.corpus, include, exclude):
+    for files, skipped in walk_folders(report.corpus, include, exclude, linked):
         sources.extend(files)
         report.skipped.extend(skipped)
     if not sources:
@@ -290,9 +311,10 @@ def _open_for_rebuild(location: IndexDir, live: Path | None, user: UserDict | No
     return _Target(generation, ix, {"built": now_iso()}, rebuilt=True)
 
 
-def _open_for_update(location: IndexDir, user: UserDict | None, user_dict: object) -> _Target:
-    """The live generation, checked, with the files it holds; a user dictionary other
-    than its own is refused (changing words means re-segmenting everything)."""
+def _open_for_update(location: IndexDir, user: UserDict | None, user_dict: object, told: list[str] | None) -> _Target:
+    """The live generation, checked, with the files it holds (of the paths ``told``
+    only, if given); a user dictionary other than its own is refused (changing words
+    means re-segmenting everything)."""
     live = location.open_live()
     if user is not None and user != (user_dict_of(live.ix.schema) or UserDict(())):
         live.ix.close()
@@ -300,12 +322,50 @@ def _open_for_update(location: IndexDir, user: UserDict | None, user_dict: objec
             f"{user_dict} differs from the user dictionary index {location.root} was built with: "
             "add --rebuild to re-segment every article with it"
         )
+    return _Target(live.path, live.ix, dict(live.meta), rebuilt=False, known=_known_files(location, live.ix, told))
+
+
+def _known_files(location: IndexDir, ix: whoosh.index.Index, paths: list[str] | None) -> dict[str, IndexedFile]:
+    """What the index holds of ``paths`` (of every file if ``None``); the index is closed if damaged."""
     try:
-        known = indexed_files(live.ix)
+        return indexed_files(ix) if paths is None else indexed_files_at(ix, paths)
     except Exception as error:  # damaged segment files
-        live.ix.close()
+        ix.close()
         raise corrupt(location.root, error) from None
-    return _Target(live.path, live.ix, dict(live.meta), rebuilt=False, known=known)
+
+
+def _told_paths(corpus: Path, changed: Iterable[str | os.PathLike[str]]) -> list[str] | None:
+    """``changed`` as POSIX paths under ``corpus``; ``None`` if one is not under it."""
+    roots = {os.path.abspath(corpus), os.path.realpath(corpus)}
+    told = []
+    for path in changed:
+        full = os.path.join(corpus, path)  # as given, if absolute
+        relative = next((os.path.relpath(full, root) for root in roots if _is_under(full, root)), None)
+        if relative is None:
+            return None
+        told.append(relative.replace(os.sep, "/"))
+    return told
+
+
+def _is_under(path: str, root: str) -> bool:
+    return os.path.commonpath([os.path.abspath(path), root]) == root and os.path.abspath(path) != root
+
+
+def _told_sources(report: IndexReport, target: _Target, told: list[str], include: Sequence[str], exclude: Sequence[str]) -> list[SourceFile] | None:
+    """The files of the paths ``told``, with those that cannot be indexed in the
+    report; ``None`` when only a walk can tell (see :func:`files_at`, and a path
+    gone that was a folder the index holds files of)."""
+    if target.meta.get("linked_folders", 1):  # some, or not known: a walk may reach a file by another path
+        return None
+    found = files_at(report.corpus, told, include, exclude)
+    if found is None:
+        return None
+    files, skipped = found
+    there = {source.path for source in files} | {skipped_file.path for skipped_file in skipped}
+    if any(path not in there and path not in target.known and holds_under(target.ix, path) for path in told):
+        return None
+    report.skipped.extend(skipped)
+    return files
 
 
 def _apply(

@@ -124,6 +124,25 @@ def same_content(data: bytes, indexed: IndexedFile) -> bool:
     return content_hash(data).encode("ascii") == indexed[2]
 
 
+def indexed_files_at(ix: whoosh.index.Index, paths: list[str]) -> dict[str, IndexedFile]:
+    """:func:`indexed_files` of ``paths`` only (those the index holds), each looked up by its path."""
+    found: dict[str, IndexedFile] = {}
+    with ix.searcher() as searcher:
+        reader = searcher.reader()
+        columns = [reader.column_reader(name, translate=False) for name in ("size", "mtime_ns", "content_hash")]
+        for path in paths:
+            docnum = searcher.document_number(path=path)
+            if docnum is not None:
+                found[path] = (columns[0][docnum], columns[1][docnum], columns[2][docnum])
+    return found
+
+
+def holds_under(ix: whoosh.index.Index, folder: str) -> bool:
+    """Whether the index holds a file under ``folder`` (``a/b``)."""
+    with ix.reader() as reader:
+        return next(iter(reader.expand_prefix("path", folder + "/")), None) is not None
+
+
 def indexed_files(ix: whoosh.index.Index) -> dict[str, IndexedFile]:
     """Path → (size, mtime, hash) of every live document, read from columns only."""
     found: dict[str, IndexedFile] = {}

@@ -3,9 +3,11 @@
 Built on watchfiles (inotify on Linux). Changes are gathered for a short moment
 (``debounce_ms``), then applied as one incremental update, so a new or changed
 article is searchable about a second after it is written and a deleted one
-disappears. An update that fails (a file half-written, a safeguard of
-:func:`~search.build.index_corpus` refusing) is reported and the index stays as it
-was; the next change tries again.
+disappears. Each update after the first looks only at the paths that changed (a
+walk of every file took 15 s at 1.6 million). An update that fails (a file
+half-written, a safeguard of :func:`~search.build.index_corpus` refusing) is
+reported and the index stays as it was; the next change tries again, with the
+paths of the failed one too.
 """
 
 from __future__ import annotations
@@ -36,21 +38,28 @@ def watch_corpus(
     so no change made meanwhile is missed."""
     from watchfiles import watch
 
+    corpus = os.path.abspath(corpus)  # so the paths it names are absolute
     synced = False
+    walked = False  # until a walk of the whole corpus is applied, updates walk it
+    pending: set[str] = set()  # paths changed and not yet applied (an update failed)
     # Idle, the watcher yields nothing every 200 ms: the first such yield says it is running.
     for changes in watch(corpus, stop_event=stop, debounce=debounce_ms, step=50, rust_timeout=200, yield_on_timeout=True):
-        if changes or not synced:
-            _update(corpus, index_dir, on_update, on_error)
+        pending.update(path for _, path in changes)
+        if (changes or not synced) and _update(corpus, index_dir, on_update, on_error, sorted(pending) if walked else None):
+            walked = True
+            pending.clear()
         if not synced:
             synced = True
             if ready is not None:
                 ready.set()
 
 
-def _update(corpus, index_dir, on_update, on_error) -> None:
+def _update(corpus, index_dir, on_update, on_error, changed: list[str] | None) -> bool:
+    """One update (of the paths ``changed`` only, if given); whether it was applied."""
     try:
-        report = index_corpus(corpus, index_dir, lock_timeout=30.0)
+        report = index_corpus(corpus, index_dir, lock_timeout=30.0, changed=changed)
     except Exception as error:  # the service goes on with the last good index
         on_error(error)
-    else:
-        on_update(report)
+        return False
+    on_update(report)
+    return True

@@ -290,3 +290,83 @@ def test_second_writer_while_another_process_holds_the_lock(built) -> None:
         holder.kill()
         holder.wait()
     assert index_corpus(corpus, location, lock_timeout=5).unchanged == 30
+
+
+def _held(location: Path) -> dict:
+    """Path → (size, mtime, hash) of every file the index holds."""
+    from search.build_apply import indexed_files
+    from search.storage import open_whoosh
+
+    ix = open_whoosh(IndexDir(location).current())
+    try:
+        return indexed_files(ix)
+    finally:
+        ix.close()
+
+
+def _fifo(path: Path) -> None:
+    os.mkfifo(path)
+
+
+# Each: what changes in the corpus, and the paths a watcher would name (under the corpus).
+_TOLD_CHANGES = {
+    "changed": (lambda c: (c / "健康/流感季提醒接种疫苗.md").write_text(article("流感季", "鸭嘴兽。"), "utf-8"), ["健康/流感季提醒接种疫苗.md"]),
+    "added": (lambda c: write(c / "健康/熊猫.md", article("大熊猫", "幼崽亮相。")), ["健康/熊猫.md"]),
+    "deleted": (lambda c: (c / "国际/北极海冰观测报告发布.md").unlink(), ["国际/北极海冰观测报告发布.md"]),
+    "renamed": (lambda c: (c / "文化/博物馆青铜器特展.md").rename(c / "文化/青铜器.md"), ["文化/博物馆青铜器特展.md", "文化/青铜器.md"]),
+    "hidden and not an article": (lambda c: (write(c / "健康/.草稿.md", article("草稿", "未完。")), write(c / "健康/笔记.txt", "笔记")), ["健康/.草稿.md", "健康/笔记.txt"]),
+    "in a hidden folder": (lambda c: write(c / ".草稿箱/稿.md", article("草稿", "未完。")), [".草稿箱/稿.md"]),
+    "not a regular file": (lambda c: _fifo(c / "健康/管道.md"), ["健康/管道.md"]),
+    "a folder added": (lambda c: write(c / "新增/熊猫.md", article("大熊猫", "幼崽亮相。")), ["新增", "新增/熊猫.md"]),
+    "a folder moved away": (lambda c: (c / "博客").rename(c.parent / "博客"), ["博客"]),
+    "outside the corpus": (lambda c: write(c.parent / "别处.md", article("别处", "正文。")), ["../别处.md"]),
+}
+_WALKED = {"a folder added", "a folder moved away", "outside the corpus"}
+_NOTHING_TO_APPLY = {"hidden and not an article", "in a hidden folder", "outside the corpus"}
+
+
+@pytest.mark.parametrize("case", list(_TOLD_CHANGES))
+def test_an_update_told_what_changed_leaves_the_index_a_walk_would(case, sample_copy: Path, tmp_path: Path, monkeypatch) -> None:
+    told_index, walked_index = tmp_path / "told", tmp_path / "walked"
+    index_corpus(sample_copy, told_index)
+    index_corpus(sample_copy, walked_index)
+    change, told = _TOLD_CHANGES[case]
+    change(sample_copy)
+    import search.build
+
+    walks: list[str] = []
+    walk_folders = search.build.walk_folders
+    monkeypatch.setattr(search.build, "walk_folders", lambda *args: walks.append("walk") or walk_folders(*args))
+    by_telling = index_corpus(sample_copy, told_index, changed=[sample_copy / path for path in told])
+    assert bool(walks) == (case in _WALKED)
+    by_walking = index_corpus(sample_copy, walked_index)
+    assert _held(told_index) == _held(walked_index)
+    assert (by_telling.added, by_telling.updated, by_telling.removed) == (by_walking.added, by_walking.updated, by_walking.removed)
+    assert by_telling.skipped == by_walking.skipped and by_telling.documents == by_walking.documents
+    assert (by_walking.added + by_walking.updated + by_walking.removed + len(by_walking.skipped) > 0) == (case not in _NOTHING_TO_APPLY)
+
+
+def test_an_update_told_what_changed_walks_a_corpus_with_symlinked_folders(sample_copy: Path, tmp_path: Path, monkeypatch) -> None:
+    """A walk follows a symlinked folder once, by the first path that reaches it: a
+    path told cannot say whether the walk would take it."""
+    (sample_copy / "0链接").symlink_to(sample_copy / "社会", target_is_directory=True)
+    index_corpus(sample_copy, tmp_path / "index")
+    import search.build
+
+    walks: list[str] = []
+    walk_folders = search.build.walk_folders
+    monkeypatch.setattr(search.build, "walk_folders", lambda *args: walks.append("walk") or walk_folders(*args))
+    write(sample_copy / "社会/新闻.md", article("新闻", "正文。"))
+    report = index_corpus(sample_copy, tmp_path / "index", changed=["社会/新闻.md"])
+    assert walks and report.added == 1
+    assert "0链接/新闻.md" in _held(tmp_path / "index")  # the path the walk reaches it by
+
+
+def test_an_update_told_of_most_files_gone_is_refused_as_a_walk_would_be(built) -> None:
+    corpus, location = built
+    gone = sorted(path.relative_to(corpus).as_posix() for path in corpus.rglob("*.md"))[:20]
+    for path in gone:
+        (corpus / path).unlink()
+    with pytest.raises(Exception, match="would remove 20 of the 30 documents"):
+        index_corpus(corpus, location, changed=gone)
+    assert len(_held(location)) == 30

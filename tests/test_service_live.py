@@ -16,7 +16,7 @@ from meilisearch.errors import MeilisearchApiError
 from sample_oracle import categories_index
 from servers import Server
 
-from search import index_corpus
+from search import index_corpus, open_index
 
 pytestmark = pytest.mark.slow  # server processes
 
@@ -174,3 +174,42 @@ def test_a_failed_update_is_logged_and_the_last_good_index_keeps_serving(sample_
         code, err = server.stop()
     assert code == 0
     assert "index update failed, still serving the last good index: this update would remove 20 of the 30 documents" in err
+
+
+def test_the_watcher_walks_first_then_tells_each_update_what_changed_keeping_what_failed(sample_copy: Path, tmp_path: Path, monkeypatch) -> None:
+    """After its first update (a walk), the watcher names the paths changed; those of an
+    update that failed are named again with the next change, so none is left behind."""
+    import search.watch
+    from search.watch import watch_corpus
+
+    location = tmp_path / "index"
+    index_corpus(sample_copy, location)
+    calls: list[list[str] | None] = []
+    failures: list[Exception] = []
+
+    def index_once_failing(corpus, index_dir, *, changed=None, **options):
+        calls.append(None if changed is None else sorted(Path(path).name for path in changed))
+        if len(calls) == 2:
+            raise OSError("disk full")
+        return index_corpus(corpus, index_dir, changed=changed, **options)
+
+    monkeypatch.setattr(search.watch, "index_corpus", index_once_failing)
+    stop, ready = threading.Event(), threading.Event()
+    watcher = threading.Thread(target=watch_corpus, args=(sample_copy, location, stop), kwargs={"ready": ready, "on_error": failures.append, "debounce_ms": 50})
+    watcher.start()
+    try:
+        assert ready.wait(20)
+        (sample_copy / "健康" / "甲.md").write_text("---\ntitle: 甲烷监测\n---\n\n甲烷。\n", "utf-8")
+        deadline = time.monotonic() + 10
+        while not failures and time.monotonic() < deadline:
+            time.sleep(0.05)
+        (sample_copy / "健康" / "乙.md").write_text("---\ntitle: 乙醇汽油\n---\n\n乙醇。\n", "utf-8")
+        while len(calls) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        watcher.join(10)
+    assert calls[0] is None and calls[1] == ["甲.md"] and calls[2] == ["乙.md", "甲.md"]
+    assert [str(error) for error in failures] == ["disk full"]
+    with open_index(location) as index:
+        assert index.search("甲烷").total == 1 and index.search("乙醇").total == 1
