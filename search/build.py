@@ -9,6 +9,7 @@ shared between processes (:mod:`search.build_workers`).
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import time
@@ -21,7 +22,8 @@ from typing import Iterable, Sequence
 import whoosh.index
 from whoosh.writing import IndexWriter
 
-from .build_apply import IndexedFile, ProgressCallback, apply_files, holds_under, indexed_files, indexed_files_at
+from . import build_folders
+from .build_apply import IndexedFile, ProgressCallback, apply_files, holds_under, indexed_files, indexed_files_at, indexed_paths_in
 from .engine.whoosh_seam import segment_document_count
 from .engine.writer import NewsSegmentWriter
 from .errors import UsageError, plural
@@ -40,6 +42,9 @@ MAX_WORKERS = 4
 LIMIT_MB = 128
 #: An update may remove this many documents without ``allow_removals``, unless they are all it holds.
 FEW_REMOVALS = 10
+#: Files of changed folders an update looks up in the index one by one; with more, it reads what
+#: the index holds of every file at once.
+FEW_TO_LOOK_UP = 5_000
 
 
 @dataclass
@@ -161,35 +166,35 @@ def index_corpus(
     user = read_user_dict(user_dict)
     own_synonyms = read_synonyms(synonyms)
     told = None if rebuild or changed is None else _told_paths(report.corpus, changed)
-    linked: list[str] = []  # the symlinked folders a walk meets
     # A build from scratch holds every file's entry the whole time: compactly.
-    sources = None if told is not None else corpus_sources(report, include, exclude, rebuild or location.current() is None, linked)
-    walked = sources is not None
+    walk = None if told is not None else walk_corpus(report, include, exclude, compact=rebuild or location.current() is None)
     with location.lock(lock_timeout) as stale_lock:
         _clear_leftovers(location, stale_lock, report)
         live = location.current()
         live_meta = read_meta(live) if live is not None else {}
         if rebuild or live is None:
-            if sources is None:
-                sources, walked = corpus_sources(report, include, exclude, True, linked), True
+            walk = walk or walk_corpus(report, include, exclude, compact=True)
+            sources = walk.sources
             if not allow_removals:
                 _refuse_emptying(location, live_meta, sources, report.corpus)
             target = _open_for_rebuild(location, live, user)
         else:
-            target = _open_for_update(location, user, user_dict, told)
-            if sources is None:
-                sources = _told_sources(report, target, told, include, exclude)
-            if sources is None:  # only a walk can tell
-                sources, walked = corpus_sources(report, include, exclude, False, linked), True
-                target.known = _known_files(location, target.ix, None)
+            target = _open_for_update(location, user, user_dict)
+            sources, walk = _to_compare(location, report, target, told, walk, include, exclude)
             _check_update(location, target, report.corpus, sources, allow_removals)
-        if walked:  # updates told what changed rely on there being none
-            target.meta["linked_folders"] = len(linked)
+        if walk is not None:  # updates told what changed rely on there being none
+            target.meta["linked_folders"] = len(walk.linked)
         report.rebuilt = target.rebuilt
         report.workers = worker_count(workers, len(sources)) if target.rebuilt else 1
+        ahead = report.unchanged  # the files of unchanged folders: done before any is read
+        if progress and ahead:
+            progress = functools.partial(_progress_after, progress, ahead)
         # Files named in globs of the user's are indexed whatever their names.
         _apply(location, target, sources, report, progress, articles_only=include == DEFAULT_INCLUDE)
+        commit = target.ix.latest_generation()
         _record(target, report, live_meta, user_dict, include, exclude, (synonyms, own_synonyms))
+        if walk is not None:
+            _keep_digests(target.generation, commit, walk, report, include, exclude)
         if target.rebuilt:
             location.switch_to(target.generation)
     report.seconds = time.perf_counter() - started
@@ -276,20 +281,35 @@ def read_synonyms(path: str | os.PathLike[str] | None) -> Synonyms | None:
         raise UsageError(str(error)) from None
 
 
-def corpus_sources(
-    report: IndexReport, include: Sequence[str], exclude: Sequence[str], compact: bool = False, linked: list[str] | None = None
-) -> Sources:
+@dataclass
+class Walk:
+    """A walk of the corpus: its files, each folder's digest and span of them, and the
+    symlinked folders it met."""
+
+    sources: Sources
+    folders: dict[str, tuple[bytes, int, int]] = field(default_factory=dict)
+    linked: list[str] = field(default_factory=list)
+
+
+def walk_corpus(report: IndexReport, include: Sequence[str], exclude: Sequence[str], compact: bool = False) -> Walk:
     """The corpus files to index; those that cannot be read go to ``report.skipped``.
-    ``compact``: kept as :class:`SourceFiles` (a fifth of the memory, slower to go through);
-    ``linked`` gets the symlinked folders met."""
-    sources: Sources = SourceFiles() if compact else []
-    for files, skipped in walk_folders(report.corpus, include, exclude, linked):
-        sources.extend(files)
+    ``compact``: kept as :class:`SourceFiles` (a fifth of the memory, slower to go through)."""
+    walk = Walk(SourceFiles() if compact else [])
+    for files, skipped in walk_folders(report.corpus, include, exclude, walk.linked):
+        if files:
+            start = len(walk.sources)
+            walk.sources.extend(files)
+            walk.folders[build_folders.folder_of(files)] = (build_folders.digest(files), start, len(walk.sources))
         report.skipped.extend(skipped)
-    if not sources:
+    if not walk.sources:
         unless = f", except {', '.join(exclude)}" if exclude else ""
         report.notes.append(f"no file in {report.corpus} matches {', '.join(include)}{unless}: nothing to index")
-    return sources
+    return walk
+
+
+def corpus_sources(report: IndexReport, include: Sequence[str], exclude: Sequence[str], compact: bool = False) -> Sources:
+    """:func:`walk_corpus`'s files."""
+    return walk_corpus(report, include, exclude, compact).sources
 
 
 def _clear_leftovers(location: IndexDir, stale_lock: str | None, report: IndexReport) -> None:
@@ -311,10 +331,9 @@ def _open_for_rebuild(location: IndexDir, live: Path | None, user: UserDict | No
     return _Target(generation, ix, {"built": now_iso()}, rebuilt=True)
 
 
-def _open_for_update(location: IndexDir, user: UserDict | None, user_dict: object, told: list[str] | None) -> _Target:
-    """The live generation, checked, with the files it holds (of the paths ``told``
-    only, if given); a user dictionary other than its own is refused (changing words
-    means re-segmenting everything)."""
+def _open_for_update(location: IndexDir, user: UserDict | None, user_dict: object) -> _Target:
+    """The live generation, checked; a user dictionary other than its own is refused
+    (changing words means re-segmenting everything)."""
     live = location.open_live()
     if user is not None and user != (user_dict_of(live.ix.schema) or UserDict(())):
         live.ix.close()
@@ -322,7 +341,42 @@ def _open_for_update(location: IndexDir, user: UserDict | None, user_dict: objec
             f"{user_dict} differs from the user dictionary index {location.root} was built with: "
             "add --rebuild to re-segment every article with it"
         )
-    return _Target(live.path, live.ix, dict(live.meta), rebuilt=False, known=_known_files(location, live.ix, told))
+    return _Target(live.path, live.ix, dict(live.meta), rebuilt=False)
+
+
+def _to_compare(
+    location: IndexDir, report: IndexReport, target: _Target, told: list[str] | None, walk: Walk | None, include: Sequence[str], exclude: Sequence[str]
+) -> tuple[Sources, Walk | None]:
+    """The files an update compares with the index, and the walk if one was made;
+    what the index holds of them goes to ``target.known``. They are the paths told,
+    else the files of the folders whose digests changed since the last update, else
+    every file."""
+    if told is not None:
+        target.known = _known_files(location, target.ix, told)
+        sources = _told_sources(report, target, told, include, exclude)
+        if sources is not None:
+            return sources, None
+        walk = walk_corpus(report, include, exclude)
+    assert walk is not None
+    stored = build_folders.read(target.generation, target.ix.latest_generation(), include, exclude)
+    changed = None if stored is None else [folder for folder, (digest, _, _) in walk.folders.items() if stored.get(folder) != digest]
+    if changed is None or "" in changed or sum(walk.folders[folder][2] - walk.folders[folder][1] for folder in changed) > FEW_TO_LOOK_UP:
+        target.known = _known_files(location, target.ix, None)
+        return walk.sources, walk
+    gone = [folder for folder in stored if folder not in walk.folders]
+    sources = [source for folder in changed for source in walk.sources[walk.folders[folder][1] : walk.folders[folder][2]]]
+    looked_up = {source.path for source in sources}.union(indexed_paths_in(target.ix, changed + gone))
+    target.known = _known_files(location, target.ix, sorted(looked_up))
+    report.unchanged += len(walk.sources) - len(sources)
+    return sources, walk
+
+
+def _keep_digests(generation: Path, commit: int, walk: Walk, report: IndexReport, include: Sequence[str], exclude: Sequence[str]) -> None:
+    """The folders' digests, for the next update of ``commit``; a folder with files not
+    indexed gets none that matches, so they are tried again, and reported, at every update."""
+    failed = {skipped.path.rpartition("/")[0] for skipped in report.skipped}
+    digests = {folder: b"" if folder in failed else digest for folder, (digest, _, _) in walk.folders.items()}
+    build_folders.write(generation, commit, include, exclude, digests)
 
 
 def _known_files(location: IndexDir, ix: whoosh.index.Index, paths: list[str] | None) -> dict[str, IndexedFile]:
@@ -399,6 +453,10 @@ def _apply(
         if target.rebuilt:
             shutil.rmtree(target.generation, ignore_errors=True)
         raise
+
+
+def _progress_after(progress: ProgressCallback, ahead: int, done: int, total: int) -> None:
+    progress(ahead + done, ahead + total)
 
 
 def _cancel(writer: IndexWriter) -> None:

@@ -137,6 +137,16 @@ def indexed_files_at(ix: whoosh.index.Index, paths: list[str]) -> dict[str, Inde
     return found
 
 
+def indexed_paths_in(ix: whoosh.index.Index, folders: list[str]) -> list[str]:
+    """The paths the index has terms for right in ``folders`` (``a/b``; deleted files' may linger)."""
+    found: list[str] = []
+    with ix.reader() as reader:
+        for folder in folders:
+            prefix = f"{folder}/" if folder else ""
+            found += [path for path in (term.decode("utf-8") for term in reader.expand_prefix("path", prefix)) if "/" not in path[len(prefix) :]]
+    return found
+
+
 def holds_under(ix: whoosh.index.Index, folder: str) -> bool:
     """Whether the index holds a file under ``folder`` (``a/b``)."""
     with ix.reader() as reader:

@@ -57,6 +57,7 @@ def test_update_tells_progress_of_files_read_and_of_unchanged_ones_in_batches(bu
     # A call per unchanged file cost an update of 160,000 files 0.6 s under the CLI's bar.
     corpus, location = built
     monkeypatch.setattr("search.build_apply.PROGRESS_EVERY", 10)
+    (IndexDir(location).current() / "folders.marshal").unlink()  # every file compared, none skipped by its folder
     changed = corpus / "健康" / "流感季提醒接种疫苗.md"
     changed.write_text(changed.read_text("utf-8") + "\n补充。\n", "utf-8")
     ticks: list[tuple[int, int]] = []
@@ -370,3 +371,67 @@ def test_an_update_told_of_most_files_gone_is_refused_as_a_walk_would_be(built) 
     with pytest.raises(Exception, match="would remove 20 of the 30 documents"):
         index_corpus(corpus, location, changed=gone)
     assert len(_held(location)) == 30
+
+
+@pytest.mark.parametrize("case", [case for case in _TOLD_CHANGES if case != "outside the corpus"] + ["touched"])
+def test_an_update_compares_only_the_folders_whose_listing_changed_and_ends_as_one_comparing_all(case, sample_copy: Path, tmp_path: Path, monkeypatch) -> None:
+    by_folder, comparing_all = tmp_path / "by-folder", tmp_path / "all"
+    index_corpus(sample_copy, by_folder)
+    index_corpus(sample_copy, comparing_all)
+    if case == "touched":
+        later = time.time_ns() + 5_000_000_000
+        os.utime(sample_copy / "体育" / "夜间游泳场馆一票难求.md", ns=(later, later))
+    else:
+        _TOLD_CHANGES[case][0](sample_copy)
+    (IndexDir(comparing_all).current() / "folders.marshal").unlink()
+    import search.build
+
+    read_whole: list[int] = []
+    indexed_files = search.build.indexed_files
+    monkeypatch.setattr(search.build, "indexed_files", lambda ix: read_whole.append(1) or indexed_files(ix))
+    by_folders = index_corpus(sample_copy, by_folder)
+    assert not read_whole  # what the index holds was looked up for the changed folders' files only
+    everything = index_corpus(sample_copy, comparing_all)
+    assert read_whole
+    assert _held(by_folder) == _held(comparing_all)
+    for report in (by_folders, everything):
+        report.seconds = 0.0
+        report.index = ""
+    assert by_folders == everything
+
+
+def test_a_file_that_cannot_be_indexed_is_reported_at_every_update_though_its_folder_is_unchanged(built) -> None:
+    corpus, location = built
+    write(corpus / "健康" / "空白.md", "")
+    for _ in range(3):
+        report = index_corpus(corpus, location)
+        assert [(skipped.path, skipped.reason) for skipped in report.skipped] == [("健康/空白.md", "empty file")]
+        assert report.unchanged == 30
+
+
+def test_folder_digests_of_another_commit_are_not_used(built, monkeypatch) -> None:
+    """A commit that left the digests as they were (an older release, a run stopped
+    before writing them): a file put back as it was, time and all, is still seen."""
+    import search.build
+
+    corpus, location = built
+    changed = corpus / "健康" / "流感季提醒接种疫苗.md"
+    before, stat = changed.read_bytes(), changed.stat()
+    changed.write_text(article("流感季", "鸭嘴兽。"), "utf-8")
+    with monkeypatch.context() as patched:  # an update that keeps no digests
+        patched.setattr(search.build, "_keep_digests", lambda *args: None)
+        assert index_corpus(corpus, location).updated == 1
+    changed.write_bytes(before)
+    os.utime(changed, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    report = index_corpus(corpus, location)
+    assert (report.updated, report.unchanged) == (1, 29)
+    with open_index(location) as index:
+        assert index.search("鸭嘴兽").total == 0
+
+
+def test_folder_digests_made_with_other_globs_are_not_used(built) -> None:
+    corpus, location = built
+    report = index_corpus(corpus, location, exclude=["体育/**"], allow_removals=True)
+    assert report.removed == len(list((corpus / "体育").glob("*.md"))) > 0
+    with open_index(location) as index:
+        assert not any(path.startswith("体育/") for path in all_paths(index))
