@@ -182,6 +182,8 @@ def _interrupt(args: list[str], wait_for, env: dict[str, str]) -> subprocess.Com
         env=env,
         cwd=REPO,
         start_new_session=True,
+        # Ctrl-C as a terminal gives it, though the suite runs as a background job (which ignores SIGINT).
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 60
     while not wait_for() and process.poll() is None and time.monotonic() < deadline:
