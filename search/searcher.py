@@ -6,7 +6,7 @@ import functools
 import math
 import os
 import time
-from collections import Counter
+from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -33,6 +33,9 @@ _OPEN_ATTEMPTS = 4
 
 #: BM25F parameters; field weights live in the schema.
 WEIGHTING = scoring.BM25F(B=0.75, K1=1.2)
+#: Filters whose documents an open index keeps for the next searches with them (the most
+#: recently used): gathering a category most of 160,000 stories have took 12 ms a search.
+FILTERS_KEPT = 8
 
 
 class Index:
@@ -53,6 +56,7 @@ class Index:
                 self._searcher = self._whoosh.searcher(weighting=WEIGHTING)
                 self._commit = self._whoosh.latest_generation()
                 self._suggester: Suggester | None = None  # made on first need
+                self._filtered: OrderedDict[tuple, object] = OrderedDict()  # filters → their documents' array (or None)
                 # Measured now: a rebuild may delete this generation while it stays open.
                 self._size_bytes = sum(e.stat().st_size for e in os.scandir(self._generation) if e.is_file())
                 break
@@ -150,7 +154,7 @@ class Index:
         filters = Filters.of(category, author, since, until)
         tree = query_syntax.parse(query)
         compiled = query_compile.to_whoosh(tree, user=self._user, synonyms=self.synonyms) if query.strip() else wq.Every()
-        allowed = filters.documents(self._searcher)
+        allowed = self._allowed(filters)
         collect = _Collect(allowed, sort, facets, count=page * limit, exact_total=exact_total)
         results = self._collect(compiled, collect)
         # What the words find, or None when that is only a lower bound (a pruned count).
@@ -177,6 +181,22 @@ class Index:
             filters=filters.to_json(),
             took_ms=(time.perf_counter() - started) * 1000,
         )
+
+    def _allowed(self, filters: Filters) -> DocSet | None:
+        """The documents ``filters`` let through (``None``: all), kept as an array for the
+        next searches with the same filters (a set of them is made anew by each search)."""
+        key = (filters.categories, filters.authors, filters.date_range())
+        if key in self._filtered:
+            self._filtered.move_to_end(key)
+        else:
+            found = filters.documents(self._searcher)
+            if found is not None:
+                found.array.setflags(write=False)  # shared by the searches to come
+            self._filtered[key] = None if found is None else found.array
+            if len(self._filtered) > FILTERS_KEPT:
+                self._filtered.popitem(last=False)
+        array = self._filtered[key]
+        return None if array is None else DocSet(array)
 
     def _collect(self, compiled: wq.Query, collect: "_Collect"):
         """Whoosh's results of ``compiled`` as ``collect`` asks."""

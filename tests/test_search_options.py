@@ -189,3 +189,24 @@ def test_a_filter_every_article_passes_filters_nothing(first_stories, tmp_path: 
     assert plain.total > 10
     assert [(hit.path, hit.score) for hit in filtered.hits] == [(hit.path, hit.score) for hit in plain.hits]
     assert filtered.total == plain.total
+
+
+def test_an_open_index_gathers_a_filters_documents_once_for_the_searches_with_it(sample_index: Path, monkeypatch) -> None:
+    from search.query.filters import Filters
+    from search.searcher import FILTERS_KEPT
+
+    gathered: list[tuple] = []
+    documents = Filters.documents
+    monkeypatch.setattr(Filters, "documents", lambda self, searcher: gathered.append((self.categories, self.since)) or documents(self, searcher))
+    with open_index(sample_index) as index:
+        first = [paths(index.search(word, category="体育")) for word in ("马拉松", "游泳", "")]
+        again = [paths(index.search(word, category="体育")) for word in ("马拉松", "游泳", "")]
+        assert again == first and first[2] and gathered == [(("体育",), None)]
+        since = index.search("", category="体育", since="2024-06-01")  # other filters: gathered for them
+        assert set(paths(since)) < set(first[2]) and len(gathered) == 2
+        for number in range(FILTERS_KEPT):  # the least recently used go
+            index.search("", author=f"作者{number}")
+        index.search("", category="体育")
+        assert len(gathered) == 3 + FILTERS_KEPT and gathered[-1] == (("体育",), None)
+    with open_index(sample_index) as reopened:  # another open index gathers its own
+        assert paths(reopened.search("", category="体育")) == first[2] and len(gathered) == 4 + FILTERS_KEPT
