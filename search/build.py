@@ -94,6 +94,8 @@ class _Target:
     meta: dict
     rebuilt: bool
     known: dict[str, IndexedFile] = field(default_factory=dict)
+    #: Files the index will not hold as they are (see :func:`apply_files`).
+    unsettled: dict[str, str | None] = field(default_factory=dict)
 
 
 def index_corpus(
@@ -143,7 +145,7 @@ def index_corpus(
     ``changed`` tells an update the only paths that may have changed (absolute, or
     under ``corpus``), as a watcher knows them: only they are looked at, not every
     file (one file of 1.6 million: no walk of them all). A folder among them, a path
-    outside ``corpus``, or a corpus with symlinked folders, means a walk after all;
+    outside ``corpus``, or a corpus with symlinks or hard links, means a walk after all;
     ``unchanged`` then counts only the paths told.
     """
     if is_cluster(index_dir if index_dir is not None else os.environ.get("NEWS_SEARCH_INDEX")):
@@ -180,10 +182,14 @@ def index_corpus(
             target = _open_for_rebuild(location, live, user)
         else:
             target = _open_for_update(location, user, user_dict)
-            sources, walk = _to_compare(location, report, target, told, walk, include, exclude)
+            try:
+                sources, walk = _to_compare(location, report, target, told, walk, include, exclude)
+            except BaseException:
+                target.ix.close()
+                raise
             _check_update(location, target, report.corpus, sources, allow_removals)
         if walk is not None:  # updates told what changed rely on there being none
-            target.meta["linked_folders"] = len(walk.linked)
+            target.meta["linked_paths"] = len(walk.linked)
         report.rebuilt = target.rebuilt
         report.workers = worker_count(workers, len(sources)) if target.rebuilt else 1
         ahead = report.unchanged  # the files of unchanged folders: done before any is read
@@ -194,7 +200,7 @@ def index_corpus(
         commit = target.ix.latest_generation()
         _record(target, report, live_meta, user_dict, include, exclude, (synonyms, own_synonyms))
         if walk is not None:
-            _keep_digests(target.generation, commit, walk, report, include, exclude)
+            _keep_digests(target.generation, commit, walk, report, target.unsettled, include, exclude)
         if target.rebuilt:
             location.switch_to(target.generation)
     report.seconds = time.perf_counter() - started
@@ -358,25 +364,36 @@ def _to_compare(
             return sources, None
         walk = walk_corpus(report, include, exclude)
     assert walk is not None
+    if not isinstance(walk.sources, list):  # walked for a first build, which another process made meanwhile
+        walk.sources = list(walk.sources)
     stored = build_folders.read(target.generation, target.ix.latest_generation(), include, exclude)
-    changed = None if stored is None else [folder for folder, (digest, _, _) in walk.folders.items() if stored.get(folder) != digest]
-    if changed is None or "" in changed or sum(walk.folders[folder][2] - walk.folders[folder][1] for folder in changed) > FEW_TO_LOOK_UP:
+    digests, failed = stored or ({}, {})
+    changed = [folder for folder, (digest, _, _) in walk.folders.items() if digests.get(folder) != digest]
+    if stored is None or "" in changed or sum(walk.folders[folder][2] - walk.folders[folder][1] for folder in changed) > FEW_TO_LOOK_UP:
         target.known = _known_files(location, target.ix, None)
         return walk.sources, walk
-    gone = [folder for folder in stored if folder not in walk.folders]
+    gone = [folder for folder in digests if folder not in walk.folders]
     sources = [source for folder in changed for source in walk.sources[walk.folders[folder][1] : walk.folders[folder][2]]]
     looked_up = {source.path for source in sources}.union(indexed_paths_in(target.ix, changed + gone))
     target.known = _known_files(location, target.ix, sorted(looked_up))
     report.unchanged += len(walk.sources) - len(sources)
+    # The files of unchanged folders that failed for their bytes fail again: said, not tried.
+    again = {path: reason for path, reason in failed.items() if path.rpartition("/")[0] not in changed and path.rpartition("/")[0] in walk.folders}
+    report.skipped.extend(Skipped(path, reason) for path, reason in sorted(again.items()))
+    report.unchanged -= len(again)
+    target.unsettled.update(again)
     return sources, walk
 
 
-def _keep_digests(generation: Path, commit: int, walk: Walk, report: IndexReport, include: Sequence[str], exclude: Sequence[str]) -> None:
-    """The folders' digests, for the next update of ``commit``; a folder with files not
-    indexed gets none that matches, so they are tried again, and reported, at every update."""
-    failed = {skipped.path.rpartition("/")[0] for skipped in report.skipped}
-    digests = {folder: b"" if folder in failed else digest for folder, (digest, _, _) in walk.folders.items()}
-    build_folders.write(generation, commit, include, exclude, digests)
+def _keep_digests(generation: Path, commit: int, walk: Walk, report: IndexReport, unsettled: dict[str, str | None], include: Sequence[str], exclude: Sequence[str]) -> None:
+    """The folders' digests, for the next update of ``commit``: none that matches for a
+    folder with a file the index does not hold as it is, unless it failed for its bytes
+    (a walk's skipped files, and a parallel build's, count as not)."""
+    retry = {path.rpartition("/")[0] for path, reason in unsettled.items() if reason is None}
+    retry.update(skipped.path.rpartition("/")[0] for skipped in report.skipped if skipped.path not in unsettled)
+    digests = {folder: b"" if folder in retry else digest for folder, (digest, _, _) in walk.folders.items()}
+    failed = {path: reason for path, reason in unsettled.items() if reason is not None}
+    build_folders.write(generation, commit, include, exclude, digests, failed)
 
 
 def _known_files(location: IndexDir, ix: whoosh.index.Index, paths: list[str] | None) -> dict[str, IndexedFile]:
@@ -409,7 +426,7 @@ def _told_sources(report: IndexReport, target: _Target, told: list[str], include
     """The files of the paths ``told``, with those that cannot be indexed in the
     report; ``None`` when only a walk can tell (see :func:`files_at`, and a path
     gone that was a folder the index holds files of)."""
-    if target.meta.get("linked_folders", 1):  # some, or not known: a walk may reach a file by another path
+    if target.meta.get("linked_paths", 1):  # some, or not known: a file may be reached by another path
         return None
     found = files_at(report.corpus, told, include, exclude)
     if found is None:
@@ -442,7 +459,7 @@ def _apply(
 
             build_in_parallel(writer, target.generation, sources, report, progress, articles_only=articles_only)
         else:
-            apply_files(writer, sources, target.known, report, progress, articles_only=articles_only)
+            apply_files(writer, sources, target.known, report, progress, articles_only=articles_only, unsettled=target.unsettled)
             if target.rebuilt or report.added or report.updated or report.removed:
                 writer.commit(optimize=target.rebuilt)
             else:  # nothing changed: no new commit for readers to reopen

@@ -41,9 +41,12 @@ def apply_files(
     progress: ProgressCallback | None,
     *,
     articles_only: bool = True,
+    unsettled: dict[str, str | None] | None = None,
 ) -> None:
     """Add, update and remove documents so ``writer`` holds ``sources``; ``known`` is
-    what the index held (emptied as files are seen: what is left was deleted)."""
+    what the index held (emptied as files are seen: what is left was deleted).
+    ``unsettled`` gets the files the index does not hold as they are: each failed one
+    with its reason if its bytes decide it, else (a read failing, a file only touched) ``None``."""
     total, pop = len(sources), known.pop
     for done, source in enumerate(sources, 1):  # once per file: kept to what costs little
         path, _, size, mtime_ns = source
@@ -54,10 +57,13 @@ def apply_files(
                 continue
         else:
             try:
-                _apply_file(writer, source, indexed, report, articles_only)
+                if _apply_file(writer, source, indexed, report, articles_only) and unsettled is not None:
+                    unsettled[path] = None  # touched: the index keeps its former time
             except Exception as error:  # one odd file must never sink the run
                 reason = str(error) if isinstance(error, CorpusError) else f"{type(error).__name__}: {error}"
                 report.skipped.append(Skipped(path, reason))
+                if unsettled is not None:
+                    unsettled[path] = reason if isinstance(error, CorpusError) and not reason.startswith("cannot read") else None
                 if indexed:
                     writer.delete_by_term("path", path)
                     report.removed += 1
@@ -70,12 +76,13 @@ def apply_files(
 
 def _apply_file(
     writer: IndexWriter, source: SourceFile, indexed: IndexedFile | None, report: IndexReport, articles_only: bool
-) -> None:
-    """Add or update one file whose size or time changed; one only touched is hashed, not parsed."""
+) -> bool:
+    """Add or update one file whose size or time changed; one only touched is hashed,
+    not parsed (and then true is returned)."""
     data = read_source(source)
     if indexed and same_content(data, indexed):
         report.unchanged += 1  # touched, not changed: not parsed nor re-tokenized
-        return
+        return True
     article = parse_article(source.path, data, size=source.size, mtime_ns=source.mtime_ns, articles_only=articles_only)
     report.warnings.extend(Skipped(article.path, warning) for warning in article.warnings)
     if indexed:
@@ -84,6 +91,7 @@ def _apply_file(
     else:
         writer.add_document(**document_fields(article, writer.schema))
         report.added += 1
+    return False
 
 
 def document_fields(article: Article, schema=None) -> dict[str, object]:

@@ -6,6 +6,9 @@ sizes and modification times, as the walk found them. The digests are kept besid
 the generation they describe, with the number of the commit they describe: after
 any other commit (a run stopped before writing them, an update told what changed,
 an older release), they are not used, and the next update compares every file.
+A folder holding a file the index does not hold as it is (only touched, or failing to
+be read) gets no digest that matches; one failing for its bytes (not an article, bad
+markup) is kept with its reason, reported again while its folder is unchanged.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from .cache import read_cached, write_cached
 from .ingest.corpus import SourceFile
 
 FILE = "folders.marshal"
-_VERSION = 1
+_VERSION = 2
 
 
 def folder_of(files: list[SourceFile]) -> str:
@@ -36,18 +39,19 @@ def digest(files: list[SourceFile]) -> bytes:
     return made.digest()
 
 
-def read(generation: Path, commit: int, include: Sequence[str], exclude: Sequence[str]) -> dict[str, bytes] | None:
-    """Folder → digest, as found with these globs by the update that made ``commit``
-    (Whoosh's generation number); ``None`` if there are none of that commit and globs."""
+def read(generation: Path, commit: int, include: Sequence[str], exclude: Sequence[str]) -> tuple[dict[str, bytes], dict[str, str]] | None:
+    """Folder → digest, and the files that failed for their bytes → why, as found with
+    these globs by the update that made ``commit`` (Whoosh's generation number);
+    ``None`` if there are none of that commit and globs."""
     kept = read_cached(generation / FILE)
     if not isinstance(kept, dict) or kept.get("key") != _key(commit, include, exclude):
         return None
-    folders = kept.get("folders")
-    return folders if isinstance(folders, dict) else None
+    folders, failed = kept.get("folders"), kept.get("failed")
+    return (folders, failed) if isinstance(folders, dict) and isinstance(failed, dict) else None
 
 
-def write(generation: Path, commit: int, include: Sequence[str], exclude: Sequence[str], folders: dict[str, bytes]) -> None:
-    write_cached(generation / FILE, {"key": _key(commit, include, exclude), "folders": folders})
+def write(generation: Path, commit: int, include: Sequence[str], exclude: Sequence[str], folders: dict[str, bytes], failed: dict[str, str]) -> None:
+    write_cached(generation / FILE, {"key": _key(commit, include, exclude), "folders": folders, "failed": failed})
 
 
 def _key(commit: int, include: Sequence[str], exclude: Sequence[str]) -> list:

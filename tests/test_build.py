@@ -435,3 +435,66 @@ def test_folder_digests_made_with_other_globs_are_not_used(built) -> None:
     assert report.removed == len(list((corpus / "体育").glob("*.md"))) > 0
     with open_index(location) as index:
         assert not any(path.startswith("体育/") for path in all_paths(index))
+
+
+def test_a_file_only_touched_keeps_its_folder_compared_so_a_change_at_the_same_time_is_seen(built) -> None:
+    """The index keeps a touched file's former time: its folder's digest must not vouch for it."""
+    corpus, location = built
+    story = corpus / "体育" / "城市马拉松三万跑者参赛.md"
+    moment = 1_700_000_000_000_000_000
+    os.utime(story, ns=(moment, moment))
+    assert index_corpus(corpus, location).updated == 0
+    data = story.read_bytes()
+    story.write_bytes(data.replace("三万".encode(), "五万".encode(), 1))  # same size
+    os.utime(story, ns=(moment, moment))  # and the same time
+    assert index_corpus(corpus, location).updated == 1
+    with open_index(location) as index:
+        assert "五万" in index.document("体育/城市马拉松三万跑者参赛.md").title
+
+
+def test_files_reached_by_several_paths_are_walked_when_one_is_told(sample_copy: Path, tmp_path: Path) -> None:
+    real = sample_copy / "国际" / "北极海冰观测报告发布.md"
+    (sample_copy / "科技" / "北极海冰.md").symlink_to(real)
+    os.link(real, sample_copy / "社会" / "北极海冰-硬链接.md")
+    index_corpus(sample_copy, tmp_path / "index")
+    real.write_bytes(real.read_bytes() + "\n更正：海冰面积数据更新。\n".encode())
+    report = index_corpus(sample_copy, tmp_path / "index", changed=[real])
+    assert report.updated == 3
+    with open_index(tmp_path / "index") as index:
+        assert all_paths(index, "更正") == {"国际/北极海冰观测报告发布.md", "科技/北极海冰.md", "社会/北极海冰-硬链接.md"}
+
+
+def test_a_file_failing_for_its_bytes_leaves_its_folder_unread_and_is_reported_at_every_update(built, monkeypatch) -> None:
+    import search.build
+
+    corpus, location = built
+    write(corpus / "README.md", "# 说明\n\n本目录是样例。\n")  # not an article, in the corpus's own folder
+    first = index_corpus(corpus, location)
+    assert [skipped.path for skipped in first.skipped] == ["README.md"]
+    monkeypatch.setattr(search.build, "indexed_files", lambda ix: pytest.fail("every file compared"))
+    for _ in range(2):
+        report = index_corpus(corpus, location)
+        assert [(skipped.path, skipped.reason) for skipped in report.skipped] == [(s.path, s.reason) for s in first.skipped]
+        assert (report.added, report.updated, report.unchanged) == (0, 0, 30)
+
+
+def test_an_update_walked_for_a_first_build_that_another_process_made_meanwhile(sample_copy: Path, tmp_path: Path, monkeypatch) -> None:
+    import search.build
+
+    location = tmp_path / "index"
+    walk_corpus = search.build.walk_corpus
+    calls: list[bool] = []
+
+    def walk_then_another_builds(report, include, exclude, compact=False):
+        walked = walk_corpus(report, include, exclude, compact)
+        if not calls:
+            calls.append(compact)
+            monkeypatch.setattr(search.build, "walk_corpus", walk_corpus)
+            story = sample_copy / "体育" / "城市马拉松三万跑者参赛.md"
+            story.write_bytes(story.read_bytes() + "\n补充。\n".encode())  # after this walk
+            index_corpus(sample_copy, location)  # another process, between this walk and its lock
+        return walked
+
+    monkeypatch.setattr(search.build, "walk_corpus", walk_then_another_builds)
+    report = index_corpus(sample_copy, location)
+    assert calls == [True] and report.rebuilt is False and report.documents == 30

@@ -213,3 +213,33 @@ def test_the_watcher_walks_first_then_tells_each_update_what_changed_keeping_wha
     assert [str(error) for error in failures] == ["disk full"]
     with open_index(location) as index:
         assert index.search("甲烷").total == 1 and index.search("乙醇").total == 1
+
+
+def test_the_watcher_walks_the_corpus_now_and_then_for_what_it_was_not_told(sample_copy: Path, tmp_path: Path, monkeypatch) -> None:
+    """A change the watcher does not report (an event lost) is applied by the next walk."""
+    import watchfiles
+
+    import search.watch
+    from search.watch import watch_corpus
+
+    location = tmp_path / "index"
+    index_corpus(sample_copy, location)
+    told, untold = sample_copy / "健康" / "甲.md", sample_copy / "健康" / "乙.md"
+    stop = threading.Event()
+
+    def watcher_missing_one(corpus, **options):
+        yield set()  # running: the first update walks
+        told.write_text("---\ntitle: 甲烷监测\n---\n\n甲烷。\n", "utf-8")
+        untold.write_text("---\ntitle: 乙醇汽油\n---\n\n乙醇。\n", "utf-8")
+        yield {(watchfiles.Change.added, str(told))}  # the other event lost
+        time.sleep(1.1)
+        yield set()  # idle, and a walk is due
+        stop.set()
+
+    monkeypatch.setattr(watchfiles, "watch", watcher_missing_one)
+    monkeypatch.setattr(search.watch, "WALK_EVERY_S", 1.0)
+    reports: list = []
+    watch_corpus(sample_copy, location, stop, on_update=reports.append)
+    assert [(report.added, report.unchanged) for report in reports] == [(0, 30), (1, 0), (1, 31)]
+    with open_index(location) as index:
+        assert index.search("甲烷").total == 1 and index.search("乙醇").total == 1

@@ -172,7 +172,8 @@ def walk_folders(
 ) -> Iterator[tuple[list[SourceFile], list[Skipped]]]:
     """:func:`walk` a folder at a time: its files, and those it cannot index, each
     sorted. An update takes 160,000 files this way in lists, not one by one.
-    ``linked``, if given, gets the symlinked folders met (as ``a/b/``)."""
+    ``linked``, if given, gets the paths another path may reach too: symlinked folders
+    (as ``a/b/``), and files that are symlinks or have other hard links."""
     root_path = Path(root)
     if not root_path.is_dir():
         raise CorpusError(f"corpus folder not found: {root}")
@@ -198,7 +199,7 @@ def walk_folders(
             seen.add((info.st_dev, info.st_ino))
             with os.scandir(fd) as listing:
                 entries = sorted(listing, key=_by_name)
-            found = _folder_files(entries, folder, prefix, root_text, wanted, unwanted if exclude else None)
+            found = _folder_files(entries, folder, prefix, root_text, wanted, unwanted if exclude else None, linked)
         except OSError as error:
             yield [], [Skipped(prefix.rstrip("/") or ".", f"cannot read folder: {error.strerror}")]
             continue
@@ -216,9 +217,10 @@ def files_at(
     exclude: Sequence[str] = (),
 ) -> tuple[list[SourceFile], list[Skipped]] | None:
     """What a walk of ``root`` finds of ``paths`` alone (POSIX paths under it), for
-    a corpus with no symlinked folder: their files, and those it cannot index, each
+    a corpus with no symlink or hard link: their files, and those it cannot index, each
     sorted; a path it would not yield (gone, hidden, not matching) is in neither.
-    ``None`` when only a walk can tell: a path is a folder, or lies in a symlinked one."""
+    ``None`` when only a walk can tell: a path is a folder, lies in a symlinked one, or
+    is a file another path reaches too (a symlink, a hard link)."""
     root_text = str(Path(root))
     wanted, unwanted = _matcher(tuple(include)), _matcher(tuple(exclude))
     files: list[SourceFile] = []
@@ -233,8 +235,9 @@ def files_at(
             os.lstat(f"{folder}/{name}")
         except OSError:
             continue  # gone, or its folder is
-        found, cannot, folders = _folder_files([_Entry(folder, name)], folder, relative[: -len(name)], root_text, wanted, unwanted if exclude else None)
-        if folders:
+        linked: list[str] = []
+        found, cannot, folders = _folder_files([_Entry(folder, name)], folder, relative[: -len(name)], root_text, wanted, unwanted if exclude else None, linked)
+        if folders or linked:
             return None
         files += found
         skipped += cannot
@@ -253,15 +256,19 @@ class _Entry:
     def stat(self) -> os.stat_result:
         return os.stat(self._path)
 
+    def is_symlink(self) -> bool:
+        return os.path.islink(self._path)
+
 
 _OPEN_FOLDER = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
 _by_name = operator.attrgetter("name")
 _by_path = operator.attrgetter("path")
 
 
-def _folder_files(entries, folder, prefix, root, wanted, unwanted) -> tuple[list[SourceFile], list[Skipped], list[tuple[str, str]]]:
+def _folder_files(entries, folder, prefix, root, wanted, unwanted, linked=None) -> tuple[list[SourceFile], list[Skipped], list[tuple[str, str]]]:
     """The files among one folder's ``entries``, those it cannot index, and its
-    subfolders (each as a path and its place under the root), in the order given.
+    subfolders (each as a path and its place under the root), in the order given;
+    ``linked`` gets those of the files that are symlinks or have other hard links.
     Lists, not a generator: this loop runs once per file."""
     files: list[SourceFile] = []
     skipped: list[Skipped] = []
@@ -288,6 +295,8 @@ def _folder_files(entries, folder, prefix, root, wanted, unwanted) -> tuple[list
             continue
         if S_ISREG(stat.st_mode):
             files.append(new(SourceFile, (relative, root, stat.st_size, stat.st_mtime_ns)))
+            if linked is not None and (stat.st_nlink > 1 or entry.is_symlink()):
+                linked.append(relative)
         else:
             skipped.append(Skipped(relative, "not a regular file"))
     return files, skipped, folders
