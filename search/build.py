@@ -305,7 +305,7 @@ def walk_corpus(report: IndexReport, include: Sequence[str], exclude: Sequence[s
         if files:
             start = len(walk.sources)
             walk.sources.extend(files)
-            walk.folders[build_folders.folder_of(files)] = (build_folders.digest(files), start, len(walk.sources))
+            walk.folders[build_folders.folder_of(files[0].path)] = (build_folders.digest(files), start, len(walk.sources))
         report.skipped.extend(skipped)
     if not walk.sources:
         unless = f", except {', '.join(exclude)}" if exclude else ""
@@ -378,7 +378,8 @@ def _to_compare(
     target.known = _known_files(location, target.ix, sorted(looked_up))
     report.unchanged += len(walk.sources) - len(sources)
     # The files of unchanged folders that failed for their bytes fail again: said, not tried.
-    again = {path: reason for path, reason in failed.items() if path.rpartition("/")[0] not in changed and path.rpartition("/")[0] in walk.folders}
+    unchanged = walk.folders.keys() - set(changed)
+    again = {path: reason for path, reason in failed.items() if build_folders.folder_of(path) in unchanged}
     report.skipped.extend(Skipped(path, reason) for path, reason in sorted(again.items()))
     report.unchanged -= len(again)
     target.unsettled.update(again)
@@ -389,8 +390,8 @@ def _keep_digests(generation: Path, commit: int, walk: Walk, report: IndexReport
     """The folders' digests, for the next update of ``commit``: none that matches for a
     folder with a file the index does not hold as it is, unless it failed for its bytes
     (a walk's skipped files, and a parallel build's, count as not)."""
-    retry = {path.rpartition("/")[0] for path, reason in unsettled.items() if reason is None}
-    retry.update(skipped.path.rpartition("/")[0] for skipped in report.skipped if skipped.path not in unsettled)
+    retry = {build_folders.folder_of(path) for path, reason in unsettled.items() if reason is None}
+    retry.update(build_folders.folder_of(skipped.path) for skipped in report.skipped if skipped.path not in unsettled)
     digests = {folder: b"" if folder in retry else digest for folder, (digest, _, _) in walk.folders.items()}
     failed = {path: reason for path, reason in unsettled.items() if reason is not None}
     build_folders.write(generation, commit, include, exclude, digests, failed)

@@ -26,9 +26,9 @@ FILE = "folders.marshal"
 _VERSION = 2
 
 
-def folder_of(files: list[SourceFile]) -> str:
-    """The folder (``a/b``, ``""`` for the corpus's own) of one folder's files."""
-    return files[0].path.rpartition("/")[0]
+def folder_of(path: str) -> str:
+    """The folder (``a/b``, ``""`` for the corpus's own) of a file's path."""
+    return path.rpartition("/")[0]
 
 
 def digest(files: list[SourceFile]) -> bytes:
