@@ -115,6 +115,21 @@ def _assert_count(found, true_count: int, depth: int) -> None:
         assert min(depth, true_count) <= len(found) <= true_count
 
 
+@pytest.mark.parametrize("text", ["中国 OR 经济", "习近平 OR 会见 OR 中国 OR 北京 OR 上海", "(经济 OR 合作) 发展 OR 北京", "+中国 OR 世界 -经济"])
+def test_alternatives_rank_as_whooshs_or_of_them_all(searcher, text):
+    """Alternatives are scored a segment at a time: Whoosh's OR of them, every match
+    scored, gives the same documents in the same order, the same count, and the same
+    scores but for the order of additions."""
+    compiled = to_whoosh(parse(text))
+    assert isinstance(compiled, Precomputed)
+    whooshs = searcher.search(wq.Or(compiled.subqueries), limit=None)
+    expected = sorted(((hit.score, -hit.docnum) for hit in whooshs), key=lambda pair: (-round(pair[0], 9), -pair[1]))
+    found = top_results(searcher, compiled, 10)
+    assert [hit.docnum for hit in found] == [-docnum for _, docnum in expected[:10]]
+    assert [hit.score for hit in found] == pytest.approx([score for score, _ in expected[:10]], rel=1e-12)
+    assert found.total_is_exact and len(found) == len(whooshs) > 10
+
+
 def test_top_results_keep_whooshs_order_of_equal_scores(searcher):
     compiled = to_whoosh(parse("categories:国内"))
     everything = top_results(searcher, compiled, 1000)

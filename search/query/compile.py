@@ -88,7 +88,9 @@ class _Compiler:
         options = [option for option in options if option is not wq.NullQuery]
         if not options:
             return wq.NullQuery
-        return options[0] if len(options) == 1 else wq.Or(options)
+        if len(options) == 1:
+            return options[0]
+        return Union(options) if top else wq.Or(options)
 
     def group(self, group: Group, top: bool = True) -> wq.Query:
         """One group; only the top level ranks by matched words (a nested group is one word)."""
@@ -297,6 +299,26 @@ def covered(scores: dict[int, float], saturation: float) -> dict[int, float]:
 def highest_idf(searcher) -> float:
     """Whoosh's IDF of a word found in one document of the whole index."""
     return math.log(max(searcher.get_parent().doc_count_all(), 1) / 2) + 1
+
+
+class Union(Precomputed, wq.Or):
+    """Alternatives (``a OR b``): the documents any of them finds, scored by the sum of
+    those that find it, added in their order. Scored a segment at a time, so the page is
+    taken without Whoosh's collector stepping through every match and then counting them
+    all again (15,740 matches at 10x: 49 ms, two thirds counting).
+
+    Two alternatives score as Whoosh's union matcher scores them. For more, Whoosh adds
+    them in an order of its estimates of their sizes, and its collector's block skipping
+    over them lost better documents (``中国 OR 世界 OR 经济`` at 10x)."""
+
+    def normalize(self) -> wq.Query:
+        return Union([q.normalize() for q in self.subqueries], self.boost)
+
+    def scores(self, searcher, context=None) -> dict[int, float]:
+        found, _ = accumulate(query_scores(searcher, query, context) for query in self.subqueries)
+        if self.boost != 1.0:
+            return {docnum: score * self.boost for docnum, score in found.items()}
+        return found
 
 
 class AnyOf(Precomputed, wq.CompoundQuery):
