@@ -230,5 +230,28 @@ def test_positions_of_a_long_list_are_read_from_the_right_block(tmp_path, codec,
         for docnum, fresh in stepped.items():
             fresh._blocks = None  # Whoosh's matcher, stepped
         found = [(cursor.positions(docnum), stepped[docnum].positions(docnum)) for docnum in asked]
+        # Many at once: a few rising documents at a time, from anywhere in the list.
+        batched = PositionCursor(reader, "text", b"alpha")
+        at, size, many = 0, 1, {}
+        while at < len(asked):
+            chunk = sorted(asked[at : at + size]) if order == "any" else asked[at : at + size]
+            many.update(zip(chunk, batched.positions_of(chunk)))
+            at, size = at + size, size * 2
     assert all(ours == whooshs for ours, whooshs in found)
     assert sum(1 for ours, _ in found if ours) == 60
+    assert [many[docnum] for docnum in asked] == [ours for ours, _ in found]
+
+
+def test_positions_decode_as_whooshs_format():
+    from whoosh.formats import Positions
+
+    from search.engine.whoosh_seam import positions_decoder
+
+    positions = Positions()
+    decode = positions_decoder(positions)
+    rng = random.Random(11)
+    for count in (1, 2, 5, 300):
+        value = positions.encode(sorted(rng.sample(range(100_000), count)))
+        assert decode(value) == positions.decode_positions(value)
+        assert decode(value[:-1]) == positions.decode_positions(value[:-1])  # its last byte left off
+    assert decode != positions.decode_positions  # ours, not Whoosh's loop

@@ -469,8 +469,8 @@ def test_copies_that_tie_on_a_phrase_are_checked_only_as_far_as_the_page(first_s
         (corpus / f"copy-{number:03}.md").write_bytes(story.read_bytes())
     index_corpus(corpus, tmp_path / "index", workers=1)
     checked = []
-    real = engine_arrays.side_by_side
-    monkeypatch.setattr(engine_arrays, "side_by_side", lambda cursors, docnum: checked.append(docnum) or real(cursors, docnum))
+    real = engine_arrays.together
+    monkeypatch.setattr(engine_arrays, "together", lambda cursors, docs: checked.extend(docs) or real(cursors, docs))
     with open_index(tmp_path / "index") as index:
         searcher = index._searcher
         query = to_whoosh(parse('"长江经济带"'))

@@ -14,7 +14,7 @@ import numpy
 from whoosh import query as wq
 
 from . import bm25f
-from .postings import PositionCursor, live_mask, side_by_side
+from .postings import PositionCursor, live_mask, together
 from .whoosh_seam import posting_arrays
 
 Arrays = tuple[numpy.ndarray, numpy.ndarray]  # rising document numbers (int64), their scores
@@ -107,9 +107,9 @@ class PhraseArrays:
         ids, most = (self.ids, self.most) if docs is None else only((self.ids, self.most), docs)
         if not len(ids):
             return ids, most
-        cursors = self._cursors()
-        together = numpy.fromiter((side_by_side(cursors, docnum) for docnum in ids.tolist()), bool, len(ids))
-        return ids[together], most[together]
+        held = numpy.array(together(self._cursors(), ids.tolist()), numpy.int64)
+        keep = within(ids, held)
+        return ids[keep], most[keep]
 
     def _cursors(self) -> list[PositionCursor]:
         """The words' position cursors: kept from one call to the next where they can

@@ -22,7 +22,7 @@ from whoosh import scoring
 from whoosh import query as wq
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
-from .postings import PositionCursor, ids_near, live_ids, live_postings, side_by_side
+from .postings import PositionCursor, ids_near, live_ids, live_postings, together
 from .whoosh_seam import blocks_holding, field_b, iter_blocks, length_bytes, per_document_reader, rewind
 
 #: Posting lists this long score blocks of equal weights from a per-document table.
@@ -257,7 +257,7 @@ def _phrase_scores(searcher, phrase: wq.Phrase) -> dict[int, float] | None:
     if any(scorer is True for scorer in scorers):
         return {}  # a word the segment lacks
     cursors = [PositionCursor(scorer.reader, scorer.field, scorer.text) for scorer in scorers]
-    docs = [docnum for docnum in _holding_every(scorers) if side_by_side(cursors, docnum)]
+    docs = together(cursors, _holding_every(scorers))
     per_term = [term_scores_of(searcher, term, docs) for term in terms]
     found = {docnum: _binary_sum([scores[docnum] for scores in per_term]) for docnum in docs}
     if phrase.boost != 1.0:

@@ -221,6 +221,18 @@ class CompactPostingsWriter(BlockPostingsWriter):
         return header + head + tail
 
 
+class _SizedValues:
+    """A block's values of varying sizes, by posting: sliced from its values part when asked."""
+
+    __slots__ = ("_tail", "_ends")
+
+    def __init__(self, tail: bytes, ends: list[int]) -> None:
+        self._tail, self._ends = tail, ends
+
+    def __getitem__(self, at: int) -> bytes:
+        return self._tail[self._ends[at] : self._ends[at + 1]]
+
+
 class CompactMatcher(BlockMatcher):
     """Reads compact blocks; ids and weights without decoding the values."""
 
@@ -308,6 +320,13 @@ class CompactMatcher(BlockMatcher):
             return tail[at * size : (at + 1) * size]
         ends = self._ends()
         return tail[ends[at] : ends[at + 1]]
+
+    def block_values(self):
+        """The current block's values, each sliced out only when asked (a phrase checks a
+        few postings of a block)."""
+        if self.block[1] >> 6 != _SIZED_VALUES:
+            return self.read_values()
+        return _SizedValues(self._tail(), self._ends())
 
     def _tail(self) -> bytes:
         """The current block's values part: a byte of the sizes' width, the sizes, the values."""

@@ -7,7 +7,7 @@ import bisect
 import sys
 from typing import Iterator
 
-from .whoosh_seam import BlockCursor, blocks_holding, iter_blocks, unfiltered
+from .whoosh_seam import BlockCursor, blocks_holding, iter_blocks, positions_decoder, unfiltered
 
 
 def numpy_loaded() -> bool:
@@ -89,6 +89,7 @@ class PositionCursor:
         self._matcher = matcher
         self._blocks = BlockCursor(matcher) if BlockCursor.supports(matcher) else None
         self._ids: tuple = ()
+        self._decode = None if matcher is None else positions_decoder(matcher.format)
 
     @property
     def seekable(self) -> bool:
@@ -113,18 +114,37 @@ class PositionCursor:
         at = bisect.bisect_left(self._ids, docnum)
         if at == len(self._ids) or self._ids[at] != docnum:
             return None
-        return matcher.format.decode_positions(blocks.value(at))
+        return self._decode(blocks.value(at))
+
+    def positions_of(self, docs: list[int]) -> list[list[int] | None]:
+        """The positions of each of ``docs`` (rising; in any order from one call to the
+        next if :attr:`seekable`), ``None`` where the term is not."""
+        if self._matcher is None:
+            return [None] * len(docs)
+        if self._blocks is None or not self._blocks.seekable:
+            return [self.positions(docnum) for docnum in docs]
+        decode = self._decode
+        return [None if value is None else decode(value) for value in self._blocks.values_of(docs)]
+
+
+def together(cursors: list[PositionCursor], docs: list[int]) -> list[int]:
+    """Those of ``docs`` (rising) where the cursors' terms stand at consecutive
+    positions, in order; a term's positions are read only for the documents that the
+    terms before it leave."""
+    first, *others = cursors
+    held = [(docnum, set(positions)) for docnum, positions in zip(docs, first.positions_of(docs)) if positions]
+    for shift, cursor in enumerate(others, 1):
+        if not held:
+            break
+        found = cursor.positions_of([docnum for docnum, _ in held])
+        held = [
+            (docnum, starts)
+            for (docnum, before), positions in zip(held, found)
+            if positions and (starts := before.intersection([position - shift for position in positions]))
+        ]
+    return [docnum for docnum, _ in held]
 
 
 def side_by_side(cursors: list[PositionCursor], docnum: int) -> bool:
     """Whether the cursors' terms stand at consecutive positions, in order, in ``docnum``."""
-    starts: set[int] | None = None
-    for shift, cursor in enumerate(cursors):
-        positions = cursor.positions(docnum)
-        if not positions:
-            return False
-        shifted = {position - shift for position in positions}
-        starts = shifted if starts is None else starts & shifted
-        if not starts:
-            return False
-    return True
+    return bool(together(cursors, [docnum]))

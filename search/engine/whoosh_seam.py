@@ -44,6 +44,8 @@ The contract, for Whoosh 2.7.4 (any other version is refused at import):
   ``buckets`` (256 lists of (hash, place)), writes each bucket's table in
   ``_write_hashes`` and records it in ``directory``; its hash is ``hashfn``, its
   slots packed by ``filetables._pointer``.
+- ``formats.Positions`` encodes a posting's positions as a 4-byte count and then
+  their gaps, pickled (the pickle's last byte may be left off).
 - ``CompoundStorage`` keeps its memory map in ``_source``; ``BufferFile`` reads
   ``get`` from ``_buf`` and sequentially from ``file``, named ``_name``.
 
@@ -54,13 +56,15 @@ built on this contract with Whoosh's own codec, writer and matchers.
 from __future__ import annotations
 
 import bisect
+import pickle
 import weakref
 from array import array
 from dataclasses import dataclass
-from typing import Iterable
+from itertools import accumulate
+from typing import Callable, Iterable
 
 import whoosh
-from whoosh import matching
+from whoosh import formats, matching
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3FieldWriter, W3LeafMatcher, W3PostingsWriter, _lenfield
 from whoosh.filedb import filetables
 from whoosh.filedb.compound import CompoundStorage
@@ -237,6 +241,10 @@ class BlockMatcher(W3LeafMatcher):
     def read_values(self) -> tuple:
         raise NotImplementedError
 
+    def block_values(self):
+        """The current block's values, by posting, still readable once the matcher moves on."""
+        return self.read_values()
+
     def ids_array(self):
         """The current block's ids as a numpy array (int64)."""
         raise NotImplementedError
@@ -381,6 +389,19 @@ def rewind(matcher) -> bool:
     return True
 
 
+def positions_decoder(format_) -> Callable[[bytes], list[int]]:
+    """What reads a posting's positions from its value in ``format_``: Whoosh's own
+    method, but for its ``Positions`` format, whose gaps are added up here in C."""
+    return _positions if type(format_) is formats.Positions else format_.decode_positions
+
+
+def _positions(value: bytes) -> list[int]:
+    """``formats.Positions.decode_positions``, the same list."""
+    if not value.endswith(b"."):
+        value += b"."
+    return list(accumulate(pickle.loads(value[4:])))
+
+
 def deleted_docs(reader) -> frozenset[int]:
     """A segment reader's deleted documents."""
     return frozenset(reader._perdoc.deleted_docs()) if reader.has_deletions() else frozenset()
@@ -397,6 +418,7 @@ class BlockCursor:
         # documents out of order comes back to a list many times.
         self._lasts, self._offsets = _block_index(matcher) if isinstance(matcher, BlockMatcher) else (None, None)
         self._block = 0  # the matcher is fresh: at its first block
+        self._read: dict[int, tuple] = {}  # block number → its ids and values, for values_of
 
     @staticmethod
     def supports(matcher) -> bool:
@@ -433,6 +455,32 @@ class BlockCursor:
     def ids(self) -> tuple:
         self._matcher._read_ids()
         return self._matcher._ids
+
+    def values_of(self, docs: list[int]) -> list:
+        """The values of ``docs`` (rising) in the list, ``None`` for a document it lacks;
+        for a :attr:`seekable` cursor. Each block's ids and values are read once, and kept
+        for the next calls: a phrase is checked for a few documents at a time, all over
+        its lists (ids and value offsets read again each time cost it a third more)."""
+        matcher, lasts, offsets, read = self._matcher, self._lasts, self._offsets, self._read
+        found: list = []
+        at, count, blocks = 0, len(docs), len(offsets)
+        while at < count:
+            block = bisect.bisect_left(lasts, docs[at])
+            if block == blocks:  # past the last block
+                found.extend([None] * (count - at))
+                break
+            end = bisect.bisect_right(docs, lasts[block], at)
+            if block not in read:
+                self._block = -1  # the matcher is moved: the next skip moves it again
+                matcher._goto(offsets[block])
+                matcher._atend = False
+                read[block] = (matcher.read_ids(), matcher.block_values())
+            ids, values = read[block]
+            for docnum in docs[at:end]:
+                place = bisect.bisect_left(ids, docnum)
+                found.append(values[place] if place < len(ids) and ids[place] == docnum else None)
+            at = end
+        return found
 
     def value(self, at: int):
         """The value of the current block's posting ``at``: only it decoded where the codec
