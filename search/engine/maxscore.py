@@ -181,6 +181,7 @@ class _Search:
         self.seen = numpy.zeros(size, bool)  # in a list read: a match
         self.unread = {(i, j) for i, word in enumerate(words) for j in range(len(word.lists))}
         self.unchecked: dict[tuple[int, int], arrays.Arrays] = {}  # lists hoped for, not read
+        self.leaders: dict[int, float] = {}  # exact scores of documents that looked best, by number
 
     # What pruning needs, made when first asked: scoring every match (every()) never does.
 
@@ -387,7 +388,17 @@ class _Search:
         if _kth(likely, k) + self._outside() <= outside:  # even the best hopes would not beat it
             return least
         leaders = numpy.sort(hopeful[numpy.argpartition(likely, len(likely) - k)[-k:]])
-        return max(least, _kth(self._exact(leaders), k))
+        return max(least, _kth(self._leaders_exact(leaders), k))
+
+    def _leaders_exact(self, leaders: numpy.ndarray) -> numpy.ndarray:
+        """The exact scores of ``leaders`` (rising), scored once each: after each list
+        read, the leaders are mostly the same documents (and each new one reads every
+        unread list)."""
+        known = self.leaders
+        new = numpy.array([docnum for docnum in leaders.tolist() if docnum not in known], numpy.int64)
+        if len(new):
+            known.update(zip(new.tolist(), self._exact(new).tolist()))
+        return numpy.array([known[docnum] for docnum in leaders.tolist()])
 
     def _exact(self, docs: numpy.ndarray) -> numpy.ndarray:
         """The exact scores of ``docs`` (rising)."""
