@@ -346,6 +346,43 @@ def test_pruned_pages_are_the_exhaustive_pages_score_for_score(searcher, seed, p
     assert pruned >= 5  # pruning happened, so the comparison meant something
 
 
+def test_documents_that_look_best_are_scored_once_while_lists_are_read(searcher, prune_all, monkeypatch):
+    """Between lists read whole, MaxScore scores the k documents that look best exactly,
+    to raise the bar; a document is scored so once per segment, however long it leads."""
+    import search.engine.maxscore as maxscore
+
+    asked: list[tuple[int, int]] = []  # (segment, document) scored exactly to raise the bar
+    raising: list[bool] = []
+    real_exact, real_kth_best = maxscore._Search._exact, maxscore._Search._kth_best
+
+    def exact(self, docs):
+        if raising:
+            asked.extend((id(self.searcher.reader()), docnum) for docnum in docs.tolist())
+        return real_exact(self, docs)
+
+    def kth_best(self, k, outside):
+        raising.append(True)
+        try:
+            return real_kth_best(self, k, outside)
+        finally:
+            raising.pop()
+
+    monkeypatch.setattr(maxscore._Search, "_exact", exact)
+    monkeypatch.setattr(maxscore._Search, "_kth_best", kth_best)
+    leading = 0
+    for text in _random_queries(30, 5):
+        compiled = to_whoosh(parse(text))
+        if not isinstance(compiled, Precomputed):
+            continue
+        del asked[:]
+        found = top_results(searcher, compiled, 10)
+        leaders = list(asked)
+        assert [(hit.docnum, hit.score) for hit in found] == [(hit.docnum, hit.score) for hit in _exhaustive(searcher, compiled, 10)], text
+        assert len(leaders) == len(set(leaders)), text
+        leading += len(leaders)
+    assert leading > 100
+
+
 @pytest.mark.parametrize("seed", range(2))
 def test_every_match_scored_as_arrays_gives_the_exhaustive_page_and_count(searcher, seed, monkeypatch):
     """Below PRUNE_FROM, a query of enough postings scores every match from numpy
