@@ -72,6 +72,59 @@ def test_fractional_weights_long_values_and_big_gaps(tmp_path):
     assert found["counts", b"many"][0][0][1] == 70_000  # a weight beyond two bytes is kept exactly
 
 
+@pytest.mark.parametrize("blocklimit", [128, 3])
+def test_lists_read_as_arrays_at_once_are_their_postings(tmp_path, story_documents, blocklimit):
+    """Blocks decoded together in place, whole lists or some of their blocks, give the
+    ids and weights that stepping the matcher gives: widths of ids and weights that
+    differ from block to block, fractional weights, the last block."""
+    import numpy
+
+    from search.engine import whoosh_seam
+
+    schema = build_schema()
+    # Words said up to 300 times (two-byte weights), a word in documents 400 apart (two-byte
+    # gaps), halved boosts (fractional weights).
+    extra = [{"path": f"x{number}", "body": " ".join(["回声"] * (number * 37 % 300 + 1))} for number in range(40)]
+    extra += [{"path": f"y{number}", "body": "远方" if number % 400 == 0 else "近处", "_boost": 0.5 if number % 3 else 1.0} for number in range(801)]
+    ours = build(tmp_path / "compact", schema, story_documents + extra, codec=CompactCodec(blocklimit=blocklimit), segments=2)
+    expected = postings(ours)
+    compared = in_place = 0
+    kinds: set[tuple[int, int]] = set()
+    with ours.reader() as reader:
+        for segment, _ in reader.leaf_readers():
+            for field, text in segment.all_terms():
+                matcher = segment.postings(field, text)
+                if not isinstance(matcher, CompactMatcher):
+                    continue
+                in_place += whoosh_seam.file_buffer(matcher.postfile) is not None
+                ids, weights = matcher.arrays()
+                stepped = [(docnum, weight) for docnum, weight, _ in _stepped(matcher)]
+                assert (ids.tolist(), weights.tolist()) == ([d for d, _ in stepped], [w for _, w in stepped])
+                assert ids.dtype == numpy.int64 and weights.dtype == numpy.float64
+                _, offsets = whoosh_seam._block_index(matcher)
+                some = offsets[1::2]
+                assert [a.tolist() for a in matcher.arrays(some)] == [a.tolist() for a in whoosh_seam.BlockMatcher.arrays(matcher, some)]
+                compared += 1
+                kinds.update((flags & 3, flags >> 2 & 3) for flags in _block_flags(matcher, offsets))
+    assert compared > 500 and in_place == compared
+    assert {ids for ids, _ in kinds} >= {0, 1} and {weights for _, weights in kinds} == {0, 1, 2, 3}  # every width
+    assert sum(len(items) for items, *_ in expected.values()) > 10_000
+
+
+def _block_flags(matcher, offsets):
+    for offset in offsets:
+        matcher._goto(offset)
+        yield matcher.block[1]
+
+
+def _stepped(matcher):
+    """A new matcher over the same list, stepped posting by posting."""
+    fresh = CompactMatcher(matcher.postfile, matcher.start_offset, matcher.format)
+    while fresh.is_active():
+        yield fresh.id(), fresh.weight(), None
+        fresh.next()
+
+
 def test_negative_and_odd_weights_are_kept_as_whoosh_keeps_them(tmp_path):
     # Whoosh lets a document boost make any weight; none of them may stop a commit.
     schema = fields.Schema(id=fields.ID(stored=True), text=fields.TEXT(phrase=False))

@@ -245,6 +245,33 @@ class BlockMatcher(W3LeafMatcher):
         """The current block's values, by posting, still readable once the matcher moves on."""
         return self.read_values()
 
+    def arrays(self, offsets: list[int] | None = None) -> tuple:
+        """(ids, weights) as numpy arrays (int64, float64) of the blocks at ``offsets``
+        (rising), or of every block; the matcher may be left anywhere."""
+        import numpy
+
+        ids, weights = [], []
+        if offsets is None:
+            self._goto(self._startoffset)
+            self._atend = False
+            while not self._atend:
+                ids.append(self.ids_array())
+                weights.append(self.weights_array())
+                self._next_block()
+        else:
+            for offset in offsets:
+                self._goto(offset)
+                ids.append(self.ids_array())
+                weights.append(self.weights_array())
+        if not ids:
+            return numpy.zeros(0, numpy.int64), numpy.zeros(0)
+        return numpy.concatenate(ids), numpy.concatenate(weights)
+
+    @property
+    def start_offset(self) -> int:
+        """Where the list's first block starts."""
+        return self._startoffset
+
     def ids_array(self):
         """The current block's ids as a numpy array (int64)."""
         raise NotImplementedError
@@ -322,28 +349,20 @@ def posting_arrays(matcher, docs=None) -> tuple:
     ``docs`` (a rising array), only the blocks that may hold any of them are read."""
     import numpy
 
-    ids, weights = [], []
     if isinstance(matcher, BlockMatcher):
         if docs is None:
-            while not matcher._atend:
-                ids.append(matcher.ids_array())
-                weights.append(matcher.weights_array())
-                matcher._next_block()
-        else:
-            lasts, offsets = _block_index(matcher)
-            blocks = numpy.searchsorted(numpy.frombuffer(lasts, numpy.int64), docs)
-            if len(blocks) > 1:  # rising, as the documents are: each block once
-                blocks = blocks[numpy.concatenate(([True], blocks[1:] != blocks[:-1]))]
-            for block in blocks.tolist():
-                if block == len(offsets):
-                    break
-                matcher._goto(offsets[block])
-                ids.append(matcher.ids_array())
-                weights.append(matcher.weights_array())
-    else:
-        for block_ids, block_weights in iter_blocks(matcher):
-            ids.append(numpy.asarray(block_ids, numpy.int64))
-            weights.append(numpy.asarray(block_weights, numpy.float64))
+            return matcher.arrays()
+        lasts, offsets = _block_index(matcher)
+        blocks = numpy.searchsorted(numpy.frombuffer(lasts, numpy.int64), docs)
+        if len(blocks) > 1:  # rising, as the documents are: each block once
+            blocks = blocks[numpy.concatenate(([True], blocks[1:] != blocks[:-1]))]
+        if len(blocks) and blocks[-1] == len(offsets):  # past the last block
+            blocks = blocks[:-1]
+        return matcher.arrays([offsets[block] for block in blocks.tolist()])
+    ids, weights = [], []
+    for block_ids, block_weights in iter_blocks(matcher):
+        ids.append(numpy.asarray(block_ids, numpy.int64))
+        weights.append(numpy.asarray(block_weights, numpy.float64))
     if not ids:
         return numpy.zeros(0, numpy.int64), numpy.zeros(0)
     return numpy.concatenate(ids), numpy.concatenate(weights)
@@ -387,6 +406,12 @@ def rewind(matcher) -> bool:
     matcher._goto(matcher._startoffset)
     matcher._atend = False
     return True
+
+
+def file_buffer(file):
+    """The bytes a Whoosh file reads from, if it holds them all in memory (a file in a
+    memory-mapped segment), for numpy to read in place; else ``None``."""
+    return file._buf if isinstance(file, BufferFile) else None
 
 
 def positions_decoder(format_) -> Callable[[bytes], list[int]]:
