@@ -519,6 +519,15 @@ def test_console_script_end_to_end(sample_copy: Path, tmp_path: Path) -> None:
     assert missing.returncode == 3 and missing.stdout == ""
     assert_one_line_error(missing.stderr)
 
+    # A reading command ends without Python's teardown: its output still arrives whole,
+    # here far more than a pipe holds.
+    queries = tmp_path / "queries.txt"
+    queries.write_text("马拉松\n城市\n" * 150, "utf-8")
+    buffered = {k: v for k, v in env.items() if k != "PYTHONUNBUFFERED"}
+    batch = subprocess.run([script, "search", "--batch", str(queries), "--index", str(location)], capture_output=True, text=True, env=buffered, timeout=120)
+    assert batch.returncode == 0 and len(batch.stdout) > 256 * 1024
+    assert [json.loads(line)["query"] for line in batch.stdout.splitlines()] == ["马拉松", "城市"] * 150
+
     bad = call("search", "马拉松", "--index", location, "--sort", "sideways")
     assert bad.returncode == 2
     assert_one_line_error(bad.stderr)

@@ -70,6 +70,10 @@ def _options(
 #: The exit status of a run stopped by Ctrl-C.
 INTERRUPTED = 130
 
+#: Commands that only read. Their process ends as soon as its output is out, without
+#: Python's teardown, which frees every object one at a time: 30 ms of a 0.3 s search.
+READ_ONLY = frozenset({"search", "show", "similar", "stats", "check"})
+
 
 def run(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit status. Errors become one line on stderr."""
@@ -124,4 +128,9 @@ def main() -> None:
 
     # `news-search search … | head`: end quietly when the reader goes away.
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-    sys.exit(run())
+    status = run()
+    if sys.argv[1:2] and sys.argv[1] in READ_ONLY:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
+    sys.exit(status)
