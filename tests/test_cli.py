@@ -283,6 +283,35 @@ def test_json_page_past_the_end_keeps_the_total(sample_index: Path, capsys) -> N
     assert timeless(json.loads(out)) == {"query": "马拉松", "total": 2, "total_is_exact": True, "page": 3, "limit": 10, "pages": 1, "filters": {}, "hits": [], "suggestion": None}
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["search", "新能源汽车"],
+        ["search", "马拉松 城市", "-n", "3", "-p", "2"],
+        ["search", "", "--facets", "-n", "2"],
+        ["search", "鸭嘴兽"],
+        ["search", "马拉送"],  # a suggestion
+        ["similar", "体育/城市马拉松三万跑者参赛.md", "-n", "3"],
+        ["stats"],
+        ["show", "体育/城市马拉松三万跑者参赛.md"],
+    ],
+)
+def test_listings_through_a_pipe_are_what_rich_prints_there(sample_index: Path, capsys, monkeypatch, args: list[str]) -> None:
+    """Where nothing is styled (a pipe, a file), commands print their text without rich:
+    the same text rich prints there."""
+    import search.cli.render as render
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    printed = {}
+    for by_rich in (False, True):  # rich sees capsys's stream, not a terminal: it styles nothing
+        monkeypatch.setattr(render, "_is_terminal", lambda stream: by_rich)
+        code, out, err = cli(capsys, *args, "--index", sample_index)
+        assert code == 0 and err == "", err
+        printed[by_rich] = out
+    assert printed[False] == printed[True] and printed[False].strip()
+    assert "\x1b[" not in printed[True]
+
+
 def test_listing_says_when_nothing_matches(sample_index: Path, capsys) -> None:
     code, out, _ = cli(capsys, "search", "鸭嘴兽", "--index", sample_index)
     assert code == 0 and "no results" in out
@@ -557,9 +586,10 @@ def test_searching_imports_neither_the_corpus_reader_nor_pinyin(sample_index: Pa
         "import sys\n"
         "from search.cli import run\n"
         f"code = run(['search', '市民', '--index', {str(sample_index)!r}, '--json'])\n"
-        "heavy = [m for m in ('bs4', 'lxml', 'yaml', 'frontmatter', 'pypinyin', 'pydantic', 'jieba', 'starlette', 'uvicorn', 'jinja2', 'watchfiles') if m in sys.modules]\n"
+        f"code = code or run(['search', '市民', '--index', {str(sample_index)!r}])\n"
+        "heavy = [m for m in ('bs4', 'lxml', 'yaml', 'frontmatter', 'pypinyin', 'pydantic', 'jieba', 'starlette', 'uvicorn', 'jinja2', 'watchfiles', 'rich') if m in sys.modules]\n"
         "print(code, heavy, file=sys.stderr)\n"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
-    assert done.stderr.strip().splitlines()[-1] == "0 []"
-    assert json.loads(done.stdout)["hits"]
+    assert done.stderr.strip().splitlines()[-1] == "0 []"  # nor rich, for a listing through a pipe
+    assert json.loads(done.stdout.splitlines()[0])["hits"] and "市民" in done.stdout.split("\n", 1)[1]
