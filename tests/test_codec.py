@@ -125,6 +125,40 @@ def _stepped(matcher):
         fresh.next()
 
 
+@pytest.mark.parametrize("deleted", [[0, 1], [0, 1, 2, 3], [1, 2]])
+def test_a_list_whose_first_blocks_are_deleted_is_read_whole(tmp_path, deleted):
+    """Whoosh's filter of deleted documents steps a matcher past its first block when that
+    block holds only deleted ones: positions, phrases and arrays still find every live
+    document (they were looked for a block too late, and not found)."""
+    import numpy
+    from whoosh import query as wq
+    from whoosh.analysis import SpaceSeparatedTokenizer
+
+    from search.engine import whoosh_seam
+    from search.engine.bm25f import _phrase_scores
+    from search.engine.postings import PositionCursor, live_postings, together
+
+    schema = fields.Schema(id=fields.ID(stored=True, unique=True), text=fields.TEXT(analyzer=SpaceSeparatedTokenizer(), phrase=True))
+    ix = build(tmp_path / "index", schema, [{"id": str(number), "text": "x y"} for number in range(8)], codec=CompactCodec(blocklimit=2))
+    writer = ix.writer()
+    for number in deleted:
+        writer.delete_by_term("id", str(number))
+    writer.commit(merge=False)
+    live = [number for number in range(8) if number not in deleted]
+    whoosh_seam._BLOCK_INDEXES.clear()
+    with ix.searcher() as searcher:
+        reader = searcher.reader()
+        assert reader.has_deletions()
+        matcher, _ = live_postings(reader, "text", b"x")
+        ids, _ = whoosh_seam.posting_arrays(matcher, numpy.array(live))
+        assert set(live) <= set(ids.tolist())
+        assert PositionCursor(reader, "text", b"x").positions_of(live) == [[0]] * len(live)
+        assert [PositionCursor(reader, "text", b"x").positions(number) for number in live] == [[0]] * len(live)
+        assert together([PositionCursor(reader, "text", word) for word in (b"x", b"y")], live) == live
+        phrase = wq.Phrase("text", ["x", "y"])
+        assert sorted(_phrase_scores(searcher, phrase)) == sorted(hit.docnum for hit in searcher.search(phrase, limit=None)) == live
+
+
 def test_negative_and_odd_weights_are_kept_as_whoosh_keeps_them(tmp_path):
     # Whoosh lets a document boost make any weight; none of them may stop a commit.
     schema = fields.Schema(id=fields.ID(stored=True), text=fields.TEXT(phrase=False))

@@ -299,8 +299,11 @@ class BlockMatcher(W3LeafMatcher):
 
 def unfiltered(matcher) -> tuple[matching.Matcher, frozenset[int]]:
     """A posting matcher without Whoosh's filter of deleted documents, and those
-    documents (a caller drops them a block at a time, not one by one)."""
+    documents (a caller drops them a block at a time, not one by one). The matcher is at
+    its first document, deleted or not: the filter has stepped it past the deleted ones,
+    and a list whose first block held only those was read from its second."""
     if isinstance(matcher, FilterMatcher):
+        rewind(matcher.child)
         return matcher.child, matcher._ids
     return matcher, frozenset()
 
@@ -374,15 +377,16 @@ _INDEXES_KEPT = 50_000  # lists per posting file, past which the kept indexes ar
 
 
 def _block_index(matcher: "BlockMatcher") -> tuple:
-    """The last id (an array of int64) and offset of each block of a fresh matcher's
-    list, read from the blocks' headers once and kept with the posting file: scoring a
-    few documents of a long list then reads only their blocks. The matcher is left
-    where it was, at its first block."""
+    """The last id (an array of int64) and offset of each block of a matcher's list,
+    read from the blocks' headers once and kept with the posting file: scoring a few
+    documents of a long list then reads only their blocks. The matcher is left at its
+    first block."""
     kept = _BLOCK_INDEXES.setdefault(matcher._postfile, {})
     found = kept.get(matcher._startoffset)
     if found is None:
         lasts, offsets = [], []
         position = matcher._startoffset
+        rewind(matcher)  # wherever it was: the walk starts at the first block
         while True:
             lasts.append(matcher._maxid)
             offsets.append(position)
@@ -390,7 +394,7 @@ def _block_index(matcher: "BlockMatcher") -> tuple:
                 break
             position = matcher._nextoffset
             matcher._goto(position)
-        rewind(matcher)  # as it was given: at its first block
+        rewind(matcher)
         if len(kept) >= _INDEXES_KEPT:
             kept.clear()
         found = kept[matcher._startoffset] = (array("q", lasts), offsets)
