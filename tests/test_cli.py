@@ -556,6 +556,15 @@ def test_console_script_end_to_end(sample_copy: Path, tmp_path: Path) -> None:
     batch = subprocess.run([script, "search", "--batch", str(queries), "--index", str(location)], capture_output=True, text=True, env=buffered, timeout=120)
     assert batch.returncode == 0 and len(batch.stdout) > 256 * 1024
     assert [json.loads(line)["query"] for line in batch.stdout.splitlines()] == ["马拉松", "城市"] * 150
+    # Output that cannot be written is one line on stderr, not a traceback; none is wanted
+    # where stdout was closed.
+    for redirect, status in ((">/dev/full", 1), (">&-", 0)):
+        ended = subprocess.run(["bash", "-c", f'"$0" search 马拉松 --index "$1" {redirect}', script, str(location)], capture_output=True, text=True, env=buffered, timeout=120)
+        assert ended.returncode == status, (redirect, ended.stderr)
+        if status:
+            assert "could not write the output" in assert_one_line_error(ended.stderr)
+        else:
+            assert ended.stderr == ""
 
     bad = call("search", "马拉松", "--index", location, "--sort", "sideways")
     assert bad.returncode == 2

@@ -329,6 +329,28 @@ def test_positions_of_a_long_list_are_read_from_the_right_block(tmp_path, codec,
     assert [many[docnum] for docnum in asked] == [ours for ours, _ in found]
 
 
+def test_words_together_are_checked_a_bounded_number_of_documents_at_a_time(tmp_path, monkeypatch):
+    """Where words stand side by side is checked a few thousand documents at a time (a
+    phrase over a whole list held every document's positions at once), with the same
+    answer; only a phrase checked for a few documents at a time keeps its blocks."""
+    from search.engine import postings
+    from search.engine.postings import PositionCursor, together
+
+    schema = fields.Schema(text=fields.TEXT(phrase=True))
+    docs = [{"text": " ".join(["alpha", "beta"] if number % 3 else ["beta", "alpha"])} for number in range(60)]
+    ix = build(tmp_path / "index", schema, docs, codec=CompactCodec(blocklimit=4))
+    with ix.reader() as reader:
+        cursors = lambda: [PositionCursor(reader, "text", word) for word in (b"alpha", b"beta")]  # noqa: E731
+        expected = together(cursors(), list(range(60)))
+        asked: list[int] = []
+        real = PositionCursor.positions_of
+        monkeypatch.setattr(PositionCursor, "positions_of", lambda self, docs: asked.append(len(docs)) or real(self, docs))
+        monkeypatch.setattr(postings, "_TOGETHER_AT_ONCE", 7)
+        assert together(cursors(), list(range(60))) == expected == [number for number in range(60) if number % 3]
+        assert max(asked) == 7 and len(asked) >= 2 * 60 // 7
+        assert cursors()[0]._blocks._read is None and PositionCursor(reader, "text", b"alpha", keep=True)._blocks._read == {}
+
+
 def test_positions_decode_as_whooshs_format():
     from whoosh.formats import Positions
 

@@ -84,7 +84,9 @@ class _Plain:
         self._stderr = stderr
 
     def print(self, *objects: object, style: str | None = None, markup: bool | None = None) -> None:
-        (sys.stderr if self._stderr else sys.stdout).write(" ".join(map(str, objects)) + "\n")
+        stream = sys.stderr if self._stderr else sys.stdout
+        if stream is not None:  # None: started with it closed, where rich prints nothing either
+            stream.write(" ".join(map(str, objects)) + "\n")
 
 
 class _Rich:

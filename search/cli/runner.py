@@ -130,7 +130,21 @@ def main() -> None:
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     status = run()
     if sys.argv[1:2] and sys.argv[1] in READ_ONLY:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(status)
+        os._exit(_flushed(status))
     sys.exit(status)
+
+
+def _flushed(status: int) -> int:
+    """``status``, once what is left of the output is written; 1 if it could not be."""
+    if sys.stdout is not None:  # None: started with stdout closed
+        try:
+            sys.stdout.flush()
+        except (OSError, ValueError) as error:
+            _error(f"could not write the output: {error}")
+            status = status or 1
+    if sys.stderr is not None:
+        try:
+            sys.stderr.flush()
+        except (OSError, ValueError):
+            pass
+    return status

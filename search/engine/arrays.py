@@ -117,7 +117,7 @@ class PhraseArrays:
         if self._kept is None or not all(cursor.seekable for cursor in self._kept):
             field, reader = self.phrase.fieldname, self.searcher.reader()
             to_bytes = self.searcher.schema[field].to_bytes
-            self._kept = [PositionCursor(reader, field, to_bytes(word), self._tails) for word in self.phrase.words]
+            self._kept = [PositionCursor(reader, field, to_bytes(word), self._tails, keep=True) for word in self.phrase.words]
         return self._kept
 
 

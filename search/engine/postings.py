@@ -81,13 +81,13 @@ class PositionCursor:
     """A term's positions in one segment, for documents asked in rising order (in
     any order if :attr:`seekable`); only the blocks that hold them are read."""
 
-    def __init__(self, reader, field: str, text: bytes, tails: dict[int, bytes] | None = None) -> None:
+    def __init__(self, reader, field: str, text: bytes, tails: dict[int, bytes] | None = None, keep: bool = False) -> None:
         # Deleted documents are never asked for: no need to filter them.
         matcher = live_postings(reader, field, text)[0] if (field, text) in reader else None
         if tails is not None and hasattr(matcher, "tails"):  # blocks already read, kept by the caller
             matcher.tails = tails
         self._matcher = matcher
-        self._blocks = BlockCursor(matcher) if BlockCursor.supports(matcher) else None
+        self._blocks = BlockCursor(matcher, keep) if BlockCursor.supports(matcher) else None
         self._ids: tuple = ()
         self._decode = None if matcher is None else positions_decoder(matcher.format)
 
@@ -127,10 +127,16 @@ class PositionCursor:
         return [None if value is None else decode(value) for value in self._blocks.values_of(docs)]
 
 
+#: Documents whose positions are held at once when checking where words stand.
+_TOGETHER_AT_ONCE = 2048
+
+
 def together(cursors: list[PositionCursor], docs: list[int]) -> list[int]:
     """Those of ``docs`` (rising) where the cursors' terms stand at consecutive
     positions, in order; a term's positions are read only for the documents that the
-    terms before it leave."""
+    terms before it leave, a few thousand documents at a time."""
+    if len(docs) > _TOGETHER_AT_ONCE:
+        return [docnum for at in range(0, len(docs), _TOGETHER_AT_ONCE) for docnum in together(cursors, docs[at : at + _TOGETHER_AT_ONCE])]
     first, *others = cursors
     held = [(docnum, set(positions)) for docnum, positions in zip(docs, first.positions_of(docs)) if positions]
     for shift, cursor in enumerate(others, 1):

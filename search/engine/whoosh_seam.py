@@ -441,13 +441,15 @@ class BlockCursor:
     asked (for positions of a few documents). Over our blocks it moves to any block
     (:attr:`seekable`); over Whoosh's own, only forward."""
 
-    def __init__(self, matcher: W3LeafMatcher) -> None:
+    def __init__(self, matcher: W3LeafMatcher, keep: bool = False) -> None:
         self._matcher = matcher
         # Where each of our blocks starts, so a skip jumps there: a phrase checked for
         # documents out of order comes back to a list many times.
         self._lasts, self._offsets = _block_index(matcher) if isinstance(matcher, BlockMatcher) else (None, None)
         self._block = 0  # the matcher is fresh: at its first block
-        self._read: dict[int, tuple] = {}  # block number → its ids and values, for values_of
+        # Block number → its ids and values, read by values_of: kept from call to call if
+        # ``keep`` (a phrase checked a few documents at a time, all over its lists).
+        self._read: dict[int, tuple] | None = {} if keep else None
 
     @staticmethod
     def supports(matcher) -> bool:
@@ -487,10 +489,11 @@ class BlockCursor:
 
     def values_of(self, docs: list[int]) -> list:
         """The values of ``docs`` (rising) in the list, ``None`` for a document it lacks;
-        for a :attr:`seekable` cursor. Each block's ids and values are read once, and kept
-        for the next calls: a phrase is checked for a few documents at a time, all over
-        its lists (ids and value offsets read again each time cost it a third more)."""
-        matcher, lasts, offsets, read = self._matcher, self._lasts, self._offsets, self._read
+        for a :attr:`seekable` cursor. Each block is read once a call, and once in all if
+        the cursor keeps blocks (reading a block's ids and value offsets again at each
+        call cost a phrase checked a few documents at a time a third more)."""
+        matcher, lasts, offsets = self._matcher, self._lasts, self._offsets
+        read = self._read if self._read is not None else {}
         found: list = []
         at, count, blocks = 0, len(docs), len(offsets)
         while at < count:
