@@ -348,7 +348,10 @@ def test_words_together_are_checked_a_bounded_number_of_documents_at_a_time(tmp_
         monkeypatch.setattr(postings, "_TOGETHER_AT_ONCE", 7)
         assert together(cursors(), list(range(60))) == expected == [number for number in range(60) if number % 3]
         assert max(asked) == 7 and len(asked) >= 2 * 60 // 7
-        assert cursors()[0]._blocks._read is None and PositionCursor(reader, "text", b"alpha", keep=True)._blocks._read == {}
+        cursor, keeping = PositionCursor(reader, "text", b"alpha"), PositionCursor(reader, "text", b"alpha", keep=True)
+        for docnum in range(60):
+            assert cursor.positions_of([docnum]) == keeping.positions_of([docnum])
+        assert len(cursor._blocks._read) == 1 and len(keeping._blocks._read) == 15  # the last block; all 15
 
 
 def test_positions_decode_as_whooshs_format():

@@ -447,9 +447,10 @@ class BlockCursor:
         # documents out of order comes back to a list many times.
         self._lasts, self._offsets = _block_index(matcher) if isinstance(matcher, BlockMatcher) else (None, None)
         self._block = 0  # the matcher is fresh: at its first block
-        # Block number → its ids and values, read by values_of: kept from call to call if
-        # ``keep`` (a phrase checked a few documents at a time, all over its lists).
-        self._read: dict[int, tuple] | None = {} if keep else None
+        # Block number → its ids and values, read by values_of: every block read if ``keep``
+        # (a phrase checked a few documents at a time, all over its lists), else the last.
+        self._read: dict[int, tuple] = {}
+        self._keep = keep
 
     @staticmethod
     def supports(matcher) -> bool:
@@ -489,11 +490,11 @@ class BlockCursor:
 
     def values_of(self, docs: list[int]) -> list:
         """The values of ``docs`` (rising) in the list, ``None`` for a document it lacks;
-        for a :attr:`seekable` cursor. Each block is read once a call, and once in all if
-        the cursor keeps blocks (reading a block's ids and value offsets again at each
-        call cost a phrase checked a few documents at a time a third more)."""
-        matcher, lasts, offsets = self._matcher, self._lasts, self._offsets
-        read = self._read if self._read is not None else {}
+        for a :attr:`seekable` cursor. A block is read once while documents are asked in
+        rising order, and once in all if the cursor keeps blocks (reading a block's ids and
+        value offsets again at each call cost a phrase checked a few documents at a time a
+        third more)."""
+        matcher, lasts, offsets, read = self._matcher, self._lasts, self._offsets, self._read
         found: list = []
         at, count, blocks = 0, len(docs), len(offsets)
         while at < count:
@@ -503,6 +504,8 @@ class BlockCursor:
                 break
             end = bisect.bisect_right(docs, lasts[block], at)
             if block not in read:
+                if not self._keep:
+                    read.clear()
                 self._block = -1  # the matcher is moved: the next skip moves it again
                 matcher._goto(offsets[block])
                 matcher._atend = False
