@@ -81,12 +81,11 @@ def term_arrays(searcher, term: wq.Term, docs: numpy.ndarray | None = None, scor
 class PhraseArrays:
     """A phrase in one segment as :func:`bm25f._phrase_scores` scores it: the documents
     holding every word, their words' scores added up in its order, and those whose words
-    stand side by side (checked a document at a time, only for the documents asked).
+    stand side by side (checked only for the documents asked, each block read once).
     Each word's list is read once. For a phrase :func:`bm25f.is_fast` scores."""
 
     def __init__(self, searcher, phrase: wq.Phrase) -> None:
         self.searcher, self.phrase = searcher, phrase
-        self._tails: dict[int, bytes] = {}  # blocks' positions read, for documents asked later
         self._kept: list[PositionCursor] | None = None
         per_word = [term_arrays(searcher, wq.Term(phrase.fieldname, word)) for word in phrase.words]
         ids = per_word[0][0]
@@ -117,7 +116,7 @@ class PhraseArrays:
         if self._kept is None or not all(cursor.seekable for cursor in self._kept):
             field, reader = self.phrase.fieldname, self.searcher.reader()
             to_bytes = self.searcher.schema[field].to_bytes
-            self._kept = [PositionCursor(reader, field, to_bytes(word), self._tails, keep=True) for word in self.phrase.words]
+            self._kept = [PositionCursor(reader, field, to_bytes(word), keep=True) for word in self.phrase.words]
         return self._kept
 
 

@@ -255,9 +255,6 @@ class CompactMatcher(BlockMatcher):
     block_head: bytes | None
     block_tail: bytes | None
     block_ends: list[int] | None
-    #: Values parts already read, by where their block starts, if the caller keeps them
-    #: (a phrase checked for documents out of order comes back to the same blocks).
-    tails: dict[int, bytes] | None = None
 
     def read_header(self, position: int) -> tuple:
         (length, count, max_id, max_weight, flags, shortest, longest, head_size) = _HEADER.unpack(
@@ -355,23 +352,9 @@ class CompactMatcher(BlockMatcher):
         ends = self._ends()
         return tuple(tail[start:end] for start, end in zip(ends, ends[1:]))
 
-    def read_value(self, at: int) -> bytes | None:
-        """The value of the current block's posting ``at`` alone: a phrase checks a few
-        documents of a block of 512, and splitting every value cost it most of its time."""
-        count, flags = self.block[:2]
-        kind = flags >> 6
-        if kind == _NO_VALUES:
-            return None
-        tail = self._tail()
-        if kind == _FIXED_VALUES:
-            size = self.format.fixed_value_size()
-            return tail[at * size : (at + 1) * size]
-        ends = self._ends()
-        return tail[ends[at] : ends[at + 1]]
-
     def block_values(self):
-        """The current block's values, each sliced out only when asked (a phrase checks a
-        few postings of a block)."""
+        """The current block's values, each sliced out only when asked: a phrase checks a
+        few documents of a block of 512, and splitting every value cost it most of its time."""
         if self.block[1] >> 6 != _SIZED_VALUES:
             return self.read_values()
         return _SizedValues(self._tail(), self._ends())
@@ -380,14 +363,9 @@ class CompactMatcher(BlockMatcher):
         """The current block's values part: a byte of the sizes' width, the sizes, the values."""
         if self.block_tail is None:
             _, flags, data_offset, head_size, next_offset = self.block
-            tail = None if self.tails is None else self.tails.get(data_offset)
-            if tail is None:
-                start = data_offset + head_size
-                tail = self.postfile.get(start, next_offset - start)
-                tail = zlib.decompress(tail) if flags & _VALUES_ZLIB else tail
-                if self.tails is not None:
-                    self.tails[data_offset] = tail
-            self.block_tail = tail
+            start = data_offset + head_size
+            tail = self.postfile.get(start, next_offset - start)
+            self.block_tail = zlib.decompress(tail) if flags & _VALUES_ZLIB else tail
         return self.block_tail
 
     def _ends(self) -> list[int]:

@@ -79,13 +79,12 @@ def distinct(values):
 
 class PositionCursor:
     """A term's positions in one segment, for documents asked in rising order (in
-    any order if :attr:`seekable`); only the blocks that hold them are read."""
+    any order if :attr:`seekable`); only the blocks that hold them are read. ``keep``:
+    every block read is kept for later calls, not only the last."""
 
-    def __init__(self, reader, field: str, text: bytes, tails: dict[int, bytes] | None = None, keep: bool = False) -> None:
+    def __init__(self, reader, field: str, text: bytes, keep: bool = False) -> None:
         # Deleted documents are never asked for: no need to filter them.
         matcher = live_postings(reader, field, text)[0] if (field, text) in reader else None
-        if tails is not None and hasattr(matcher, "tails"):  # blocks already read, kept by the caller
-            matcher.tails = tails
         self._matcher = matcher
         self._blocks = BlockCursor(matcher, keep) if BlockCursor.supports(matcher) else None
         self._ids: tuple = ()
@@ -99,6 +98,8 @@ class PositionCursor:
         matcher, blocks = self._matcher, self._blocks
         if matcher is None:
             return None
+        if self.seekable:
+            return self.positions_of([docnum])[0]
         if blocks is None:  # any other matcher: step it
             if matcher.is_active() and matcher.id() < docnum:
                 matcher.skip_to(docnum)

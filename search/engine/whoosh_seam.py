@@ -446,7 +446,6 @@ class BlockCursor:
         # Where each of our blocks starts, so a skip jumps there: a phrase checked for
         # documents out of order comes back to a list many times.
         self._lasts, self._offsets = _block_index(matcher) if isinstance(matcher, BlockMatcher) else (None, None)
-        self._block = 0  # the matcher is fresh: at its first block
         # Block number → its ids and values, read by values_of: every block read if ``keep``
         # (a phrase checked a few documents at a time, all over its lists), else the last.
         self._read: dict[int, tuple] = {}
@@ -461,24 +460,14 @@ class BlockCursor:
         return self._offsets is not None
 
     def skip_to_block_of(self, docnum: int) -> bool:
-        """Move to the block that would hold ``docnum`` (only forward unless
-        :attr:`seekable`); whether it moved; at the end, :attr:`at_end` says so."""
+        """Move forward to the block that would hold ``docnum``; whether it moved; at the
+        end, :attr:`at_end` says so. (A :attr:`seekable` cursor reads by :meth:`values_of`.)"""
         matcher = self._matcher
-        if self._offsets is None:
-            moved = False
-            while not matcher._atend and matcher._maxid < docnum:
-                matcher._next_block()
-                moved = True
-            return moved
-        block = bisect.bisect_left(self._lasts, docnum)
-        if block == self._block:
-            return False
-        self._block = block
-        matcher._goto(self._offsets[min(block, len(self._offsets) - 1)])
-        matcher._atend = False
-        if block == len(self._offsets):
-            matcher._next_block()  # past the last block: at the end
-        return True
+        moved = False
+        while not matcher._atend and matcher._maxid < docnum:
+            matcher._next_block()
+            moved = True
+        return moved
 
     @property
     def at_end(self) -> bool:
@@ -506,7 +495,6 @@ class BlockCursor:
             if block not in read:
                 if not self._keep:
                     read.clear()
-                self._block = -1  # the matcher is moved: the next skip moves it again
                 matcher._goto(offsets[block])
                 matcher._atend = False
                 read[block] = (matcher.read_ids(), matcher.block_values())
@@ -518,12 +506,9 @@ class BlockCursor:
         return found
 
     def value(self, at: int):
-        """The value of the current block's posting ``at``: only it decoded where the codec
-        can, else the block's values, read once."""
+        """The value of the current block's posting ``at`` (the block's values read once)."""
         matcher = self._matcher
         if matcher._values is None:
-            if hasattr(matcher, "read_value"):
-                return matcher.read_value(at)
             matcher._read_values()
         return matcher._values[at]
 
